@@ -1,0 +1,212 @@
+/**
+ * The one place settings are read. Precedence: process environment, then the YAML file named
+ * by MCS_CONFIG_FILE, then `.stack/env` (written by `npm run stack:up`), then defaults.
+ * Everything is validated at start; the result is frozen.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { configError } from '../errors';
+import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type DbRole = 'session' | 'cache' | 'temp';
+
+export interface Config {
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly topicPrefix: string;
+    readonly database: string;
+    readonly groupId: string;
+    readonly clientId: string;
+    readonly fromBeginning: boolean;
+    readonly ensureTopics: boolean;
+    readonly sessionTimeoutMs: number;
+  };
+  readonly redis: {
+    readonly url: string;
+    readonly db: Readonly<Record<DbRole, number>>;
+    readonly scanCount: number;
+    readonly unlinkBatch: number;
+  };
+  readonly retry: { readonly maxDelayMs: number; readonly reminderMs: number };
+  readonly rules: { readonly snapshotInvalidates: boolean; readonly dir: string };
+  readonly log: { readonly level: LogLevel; readonly statsIntervalMs: number };
+}
+
+type EnvName = (typeof SETTINGS)[number]['env'];
+type RawValues = Partial<Record<string, string>>;
+
+export interface LoadOptions {
+  /** Environment to read; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Folder holding `.stack/env`; defaults to the current directory. */
+  cwd?: string;
+  /** Ignore `.stack/env` (tests that want only what they pass). */
+  ignoreStackEnv?: boolean;
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const stack = options.ignoreStackEnv ? {} : readStackEnv(path.join(cwd, STACK_ENV_FILE));
+  const yamlFile = env[CONFIG_FILE_ENV];
+  const fromYaml = yamlFile ? readYamlSettings(path.resolve(cwd, yamlFile)) : {};
+  const raw: RawValues = {};
+  for (const spec of SETTINGS as readonly SettingSpec[]) {
+    raw[spec.env] = env[spec.env] ?? fromYaml[spec.env] ?? stack[spec.env] ?? spec.default;
+  }
+  return buildConfig(raw);
+}
+
+/** Validates raw text values (keyed by environment variable) into a frozen Config. */
+export function buildConfig(raw: RawValues): Config {
+  const get = <T>(name: EnvName): T => parseSetting(specOf(name), raw[name]) as T;
+  const config: Config = {
+    kafka: {
+      brokers: get('KAFKA_BROKERS'),
+      topicPrefix: get('TOPIC_PREFIX'),
+      database: get('MYSQL_DATABASE'),
+      groupId: get('MCS_GROUP_ID'),
+      clientId: get('MCS_CLIENT_ID'),
+      fromBeginning: get('MCS_FROM_BEGINNING'),
+      ensureTopics: get('MCS_ENSURE_TOPICS'),
+      sessionTimeoutMs: get('MCS_SESSION_TIMEOUT_MS'),
+    },
+    redis: {
+      url: get('REDIS_URL'),
+      db: {
+        session: get('MCS_REDIS_DB_SESSION'),
+        cache: get('MCS_REDIS_DB_CACHE'),
+        temp: get('MCS_REDIS_DB_TEMP'),
+      },
+      scanCount: get('MCS_SCAN_COUNT'),
+      unlinkBatch: get('MCS_UNLINK_BATCH'),
+    },
+    retry: { maxDelayMs: get('MCS_RETRY_MAX_DELAY_MS'), reminderMs: get('MCS_OUTAGE_REMINDER_MS') },
+    rules: { snapshotInvalidates: get('MCS_SNAPSHOT_INVALIDATES'), dir: get('MCS_CONSUMERS_DIR') },
+    log: { level: get('LOG_LEVEL'), statsIntervalMs: get('MCS_STATS_INTERVAL_MS') },
+  };
+  return deepFreeze(config);
+}
+
+function specOf(name: EnvName): SettingSpec {
+  const spec = SETTINGS.find((s) => s.env === name);
+  if (!spec) throw new Error(`unknown setting ${name}`);
+  return spec;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseSetting(spec: SettingSpec, value: string | undefined): unknown {
+  const label = `${spec.env} (${spec.yaml})`;
+  if (value === undefined || (value.trim() === '' && spec.default === undefined)) {
+    throw configError(label, 'is required but not set');
+  }
+  const text = value.trim();
+  switch (spec.type) {
+    case 'string':
+      return text;
+    case 'level':
+      if (!LEVELS.includes(text)) throw configError(label, `must be one of ${LEVELS.join(', ')}`);
+      return text;
+    case 'bool':
+      if (/^(true|1|yes|on)$/i.test(text)) return true;
+      if (/^(false|0|no|off)$/i.test(text)) return false;
+      throw configError(label, `must be true or false, got "${text}"`);
+    case 'int': {
+      if (!/^-?\d+$/.test(text)) throw configError(label, `must be a whole number, got "${text}"`);
+      const n = Number(text);
+      if (spec.min !== undefined && n < spec.min)
+        throw configError(label, `must be >= ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max)
+        throw configError(label, `must be <= ${spec.max}`);
+      return n;
+    }
+    case 'list': {
+      const items = text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (items.length === 0) throw configError(label, 'must list at least one entry');
+      for (const item of items) {
+        if (!/^[^\s:]+:\d{1,5}$/.test(item)) {
+          throw configError(label, `entry "${item}" is not host:port`);
+        }
+      }
+      return items;
+    }
+    case 'url': {
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw configError(label, 'is not a valid URL');
+      }
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+        throw configError(label, `must start with redis:// or rediss://, got ${url.protocol}//`);
+      }
+      return text;
+    }
+  }
+}
+
+/** Reads `export NAME=value` / `NAME=value` lines; quotes around the value are removed. */
+export function readStackEnv(file: string): Record<string, string> {
+  if (!existsSync(file)) return {};
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (m?.[1] && m[2] !== undefined) out[m[1]] = m[2].trim().replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+function readYamlSettings(file: string): Record<string, string> {
+  if (!existsSync(file)) throw configError(CONFIG_FILE_ENV, `file ${file} does not exist`);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw configError(CONFIG_FILE_ENV, `${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  const flat = flatten(doc ?? {}, '');
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const spec = SETTINGS.find((s) => s.yaml === key);
+    if (!spec) throw configError(`${file}: ${key}`, 'is not a known setting');
+    out[spec.env] = value;
+  }
+  return out;
+}
+
+function flatten(node: unknown, prefix: string): Record<string, string> {
+  if (node === null || typeof node !== 'object' || Array.isArray(node)) {
+    const text = Array.isArray(node) ? node.join(',') : String(node);
+    return { [prefix]: text };
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(node)) {
+    Object.assign(out, flatten(v, prefix ? `${prefix}.${k}` : k));
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The URL with its password replaced, for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Kafka record → change event. Accepts the JSON converter's `{schema, payload}` form and the
+ * bare payload (`schemas.enable=false`). A null value is a tombstone. Anything else that is not
+ * a Debezium change envelope is rejected with ENVELOPE_MALFORMED naming what is wrong.
+ */
+import { SyncError } from '../errors';
+import type { ChangeEvent, DecodedRecord, Op, RawRecord, Row, SourceInfo } from './types';
+import { decodeRow, type ConnectSchema } from './values';
+
+const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r', 't']);
+
+export function decodeRecord(record: RawRecord): DecodedRecord {
+  if (record.value === null || record.value.length === 0) return { kind: 'tombstone' };
+  let json: unknown;
+  try {
+    json = JSON.parse(record.value.toString('utf8'));
+  } catch (err) {
+    throw malformed(`value is not JSON (${(err as Error).message})`);
+  }
+  if (json === null) return { kind: 'tombstone' };
+  return { kind: 'change', event: decodeEnvelope(json) };
+}
+
+/** Decodes an already parsed envelope (with or without the schema wrapper). */
+export function decodeEnvelope(json: unknown): ChangeEvent {
+  if (!isObject(json)) throw malformed('value is not a JSON object');
+  const wrapped = 'payload' in json && 'schema' in json;
+  const payload = wrapped ? json.payload : json;
+  if (!isObject(payload)) throw malformed('payload is not an object');
+  const schema = wrapped && isObject(json.schema) ? (json.schema as ConnectSchema) : undefined;
+
+  const op = payload.op;
+  if (typeof op !== 'string' || !OPS.has(op)) {
+    throw malformed(`op is ${JSON.stringify(op)}, expected one of c, u, d, r, t`);
+  }
+  const before = image(payload, 'before', schema);
+  const after = image(payload, 'after', schema);
+  requireImages(op as Op, before, after);
+  const source = isObject(payload.source) ? sourceInfo(payload.source) : {};
+  const tsMs = typeof payload.ts_ms === 'number' ? payload.ts_ms : undefined;
+  return { op: op as Op, before, after, source, ...(tsMs === undefined ? {} : { tsMs }) };
+}
+
+function image(
+  payload: Record<string, unknown>,
+  name: 'before' | 'after',
+  schema?: ConnectSchema,
+): Row | null {
+  const value = payload[name];
+  if (value === undefined || value === null) return null;
+  if (!isObject(value)) throw malformed(`${name} is not an object`);
+  const fieldSchema = schema?.fields?.find((f) => f.field === name);
+  return Object.freeze(decodeRow(value, fieldSchema));
+}
+
+function requireImages(op: Op, before: Row | null, after: Row | null): void {
+  const needs: Record<Op, [boolean, boolean]> = {
+    c: [false, true],
+    r: [false, true],
+    u: [false, true],
+    d: [true, false],
+    t: [false, false],
+  };
+  const [needBefore, needAfter] = needs[op];
+  if (needBefore && !before) throw malformed(`op "${op}" without a before image`);
+  if (needAfter && !after) throw malformed(`op "${op}" without an after image`);
+}
+
+function sourceInfo(s: Record<string, unknown>): SourceInfo {
+  const str = (k: string) => (typeof s[k] === 'string' ? (s[k] as string) : undefined);
+  const num = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : undefined);
+  const snapshot = typeof s.snapshot === 'boolean' ? String(s.snapshot) : str('snapshot');
+  const info: Record<string, unknown> = {
+    connector: str('connector'),
+    db: str('db'),
+    table: str('table'),
+    tsMs: num('ts_ms'),
+    snapshot,
+    file: str('file'),
+    pos: num('pos'),
+    gtid: str('gtid'),
+  };
+  for (const k of Object.keys(info)) if (info[k] === undefined) delete info[k];
+  return info as SourceInfo;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function malformed(message: string): SyncError {
+  return new SyncError('ENVELOPE_MALFORMED', message);
+}

@@ -1,0 +1,41 @@
+/** What the decoding layer hands to the rules: a Debezium change event with plain values. */
+export type Op = 'c' | 'u' | 'd' | 'r' | 't';
+
+/** One row image; column values already decoded from Debezium's encodings (see values.ts). */
+export type Row = Readonly<Record<string, unknown>>;
+
+export interface SourceInfo {
+  readonly connector?: string;
+  readonly db?: string;
+  readonly table?: string;
+  /** Commit time in the database (ms). */
+  readonly tsMs?: number;
+  readonly snapshot?: string;
+  readonly file?: string;
+  readonly pos?: number;
+  readonly gtid?: string;
+}
+
+export interface ChangeEvent {
+  readonly op: Op;
+  readonly before: Row | null;
+  readonly after: Row | null;
+  readonly source: SourceInfo;
+  /** When the connector processed the change (ms). */
+  readonly tsMs?: number;
+}
+
+/** Where a Kafka record sits; every log line and error about a record carries it. */
+export interface RecordPlace {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+export interface RawRecord extends RecordPlace {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+}
+
+export type DecodedRecord =
+  { readonly kind: 'tombstone' } | { readonly kind: 'change'; readonly event: ChangeEvent };

@@ -1,0 +1,73 @@
+/**
+ * A batch of Kafka records → the de-duplicated Redis operations for all of them, plus the
+ * records that cannot be handled (poison messages). Pure logic between decoding and Redis: a
+ * transaction touching 1,000 rows of one user becomes one UNLINK of that user's keys.
+ */
+import { decodeRecord } from '../envelope/decode';
+import type { Op, RawRecord, RecordPlace } from '../envelope/types';
+import { SyncError, errorMessage, isSyncError } from '../errors';
+import { planEvent, type PlanOptions } from '../rules/plan';
+import type { RuleSet } from '../rules/registry';
+import type { KeyOp } from '../rules/types';
+import { tableOfTopic } from './topics';
+
+export interface Rejected {
+  readonly place: RecordPlace;
+  readonly table?: string;
+  readonly error: SyncError;
+}
+
+export interface HandledEvent {
+  readonly place: RecordPlace;
+  readonly table: string;
+  readonly op: Op;
+  readonly keys: number;
+}
+
+export interface BatchPlan {
+  readonly ops: KeyOp[];
+  readonly handled: HandledEvent[];
+  readonly tombstones: number;
+  readonly rejected: Rejected[];
+}
+
+export interface BatchContext extends PlanOptions {
+  readonly rules: RuleSet;
+  readonly topicPrefix: string;
+  readonly database: string;
+}
+
+export function planBatch(records: readonly RawRecord[], ctx: BatchContext): BatchPlan {
+  const ops = new Map<string, KeyOp>();
+  const handled: HandledEvent[] = [];
+  const rejected: Rejected[] = [];
+  let tombstones = 0;
+  for (const record of records) {
+    const place = { topic: record.topic, partition: record.partition, offset: record.offset };
+    let table = tableOfTopic(record.topic, ctx.topicPrefix, ctx.database);
+    try {
+      const decoded = decodeRecord(record);
+      if (decoded.kind === 'tombstone') {
+        tombstones += 1;
+        continue;
+      }
+      // The event's own source wins over the topic name (topics may be routed/renamed).
+      table = decoded.event.source.table ?? table;
+      const rule = table === undefined ? undefined : ctx.rules.get(table);
+      if (!rule) {
+        throw new SyncError('UNKNOWN_TABLE', `no rule for table ${JSON.stringify(table ?? null)}`, {
+          details: { table },
+        });
+      }
+      const eventOps = planEvent(decoded.event, rule, ctx);
+      for (const op of eventOps) ops.set(`${op.db}\u0000${op.action}\u0000${op.key}`, op);
+      handled.push({ place, table: rule.table, op: decoded.event.op, keys: eventOps.length });
+    } catch (err) {
+      const error = isSyncError(err)
+        ? err
+        : new SyncError('ENVELOPE_MALFORMED', errorMessage(err), { cause: err });
+      rejected.push({ place, ...(table === undefined ? {} : { table }), error });
+    }
+  }
+  return { ops: [...ops.values()], handled, tombstones, rejected };
+}

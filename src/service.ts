@@ -1,0 +1,116 @@
+/**
+ * Wires the layers: rules (consumers/) → Redis clients + executor → Kafka intake. Startup
+ * failures name the part that failed; a Redis that is down at start is waited for, not
+ * crashed on.
+ */
+import type { Admin } from 'kafkajs';
+import { redactUrl, type Config } from './config/config';
+import { SyncError, errorMessage } from './errors';
+import { ChangeIntake } from './intake/consumer';
+import { createKafka } from './intake/kafka';
+import { createRedisClients } from './redis/clients';
+import { KeyExecutor } from './redis/executor';
+import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry';
+import { Counters } from './telemetry/counters';
+import type { Logger } from './telemetry/logger';
+
+export interface RunningService {
+  readonly rules: RuleSet;
+  readonly counters: Counters;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const rules = loadRules(config.rules.dir || DEFAULT_CONSUMERS_DIR);
+  logger.info({ tables: rules.tables, dir: rules.dir }, 'table rules loaded');
+
+  const counters = new Counters();
+  const redis = createRedisClients(config.redis, logger.child({ component: 'redis' }));
+  await waitForRedis(redis.ready, config, logger);
+
+  const kafka = createKafka(config.kafka, logger);
+  const executor = new KeyExecutor(redis.ports, config.redis);
+  const intake = new ChangeIntake({ kafka, config, rules, executor, counters, logger });
+  try {
+    if (config.kafka.ensureTopics) await ensureTopics(kafka.admin(), intake.topics, logger);
+    await intake.start();
+  } catch (err) {
+    await redis.close();
+    throw new SyncError(
+      'KAFKA_UNAVAILABLE',
+      `kafka (${config.kafka.brokers.join(',')}): ${errorMessage(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  logger.info({ topics: intake.topics, groupId: config.kafka.groupId }, 'consuming change events');
+
+  const statsTimer =
+    config.log.statsIntervalMs > 0
+      ? setInterval(
+          () => logger.info({ counters: counters.snapshot() }, 'stats'),
+          config.log.statsIntervalMs,
+        )
+      : undefined;
+  statsTimer?.unref();
+
+  return {
+    rules,
+    counters,
+    async stop() {
+      if (statsTimer) clearInterval(statsTimer);
+      await intake.stop();
+      await redis.close();
+      logger.info({ counters: counters.snapshot() }, 'stopped');
+    },
+  };
+}
+
+async function waitForRedis(
+  ready: () => Promise<void>,
+  config: Config,
+  logger: Logger,
+): Promise<void> {
+  let delay = 200;
+  let lastLog = 0;
+  for (;;) {
+    try {
+      await ready();
+      return;
+    } catch (err) {
+      const now = Date.now();
+      if (now - lastLog >= config.retry.reminderMs) {
+        lastLog = now;
+        logger.error(
+          { redis: redactUrl(config.redis.url), error: errorMessage(err) },
+          'redis unavailable at start, waiting',
+        );
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, config.retry.maxDelayMs);
+    }
+  }
+}
+
+/** Debezium creates a table's topic only with its first event; subscribe needs it to exist. */
+async function ensureTopics(
+  admin: Admin,
+  topics: readonly string[],
+  logger: Logger,
+): Promise<void> {
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic })),
+        waitForLeaders: true,
+      });
+      logger.info({ topics: missing }, 'created missing change topics');
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,54 @@
+/** The real entry point as a child process: configuration errors and graceful shutdown. */
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { uniq, waitFor } from '../../support/stack';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
+
+beforeAll(() => {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+});
+
+describe('mis-cache-sync CLI', () => {
+  it('stops at start with exit 2 and one message naming a bad setting', () => {
+    let status: number | null = null;
+    let stderr = '';
+    try {
+      execFileSync('node', [cli, 'run'], {
+        cwd: root,
+        env: { ...process.env, MCS_SCAN_COUNT: 'lots' },
+        stdio: 'pipe',
+      });
+    } catch (err) {
+      const e = err as { status: number; stderr: Buffer };
+      status = e.status;
+      stderr = e.stderr.toString();
+    }
+    expect(status).toBe(2);
+    expect(stderr).toMatch(
+      /configuration error: MCS_SCAN_COUNT \(redis.scanCount\): must be a whole number/,
+    );
+  });
+
+  it('runs, and on SIGTERM finishes, commits and exits 0 within the bound', async () => {
+    const child = spawn('node', [cli, 'run'], {
+      cwd: root,
+      env: { ...process.env, MCS_GROUP_ID: `mcs-test-cli-${uniq()}`, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    await waitFor(() => out.includes('"consuming change events"'), 60_000, 'the service to start');
+    const stopAt = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - stopAt).toBeLessThan(15_000);
+    expect(out).toContain('"stopped"');
+    expect(out).not.toMatch(/"level":(50|60)/); // no error or fatal lines
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Handles on the real local stack for integration tests: per-DB Redis clients, a MariaDB pool,
+ * Kafka admin helpers, and the service started in-process with a consumer group of its own.
+ * Everything a test opens it closes with `close()`.
+ */
+import connect, { sql, type ConnectionPool } from '@databases/mysql';
+import Redis from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig, type Config } from '../../src/config/config';
+import { startService, type RunningService } from '../../src/service';
+import { createLogger } from '../../src/telemetry/logger';
+
+export { sql };
+
+export function stackEnv(
+  name: 'MYSQL_URL' | 'REDIS_URL' | 'KAFKA_BROKERS' | 'TOPIC_PREFIX',
+): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: the integration global setup did not run`);
+  return value;
+}
+
+/** A short unique suffix for ids, group names and key prefixes owned by one test. */
+export function uniq(): string {
+  return `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+}
+
+/** A numeric id unlikely to collide with seed rows or other tests (seed ids are < 1000). */
+export function uniqId(): number {
+  return 100_000 + Math.floor(Math.random() * 800_000_000);
+}
+
+export function redisDb(db: number): Redis {
+  return new Redis(stackEnv('REDIS_URL'), { db, lazyConnect: false, maxRetriesPerRequest: 2 });
+}
+
+export function mysqlPool(): ConnectionPool {
+  return connect({ connectionString: stackEnv('MYSQL_URL'), bigIntMode: 'number', poolSize: 2 });
+}
+
+export function kafka(): Kafka {
+  return new Kafka({
+    clientId: `mcs-test-${uniq()}`,
+    brokers: stackEnv('KAFKA_BROKERS').split(','),
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    env: {
+      ...process.env,
+      MCS_GROUP_ID: `mcs-test-${uniq()}`,
+      LOG_LEVEL: 'warn',
+      MCS_STATS_INTERVAL_MS: '0',
+      ...overrides,
+    },
+  });
+}
+
+/** Starts the service in this process and waits until it has caught up with every topic. */
+export async function startCaughtUp(config: Config = testConfig()): Promise<RunningService> {
+  const service = await startService(config, createLogger(config.log.level));
+  const topics = service.rules.tables.map(
+    (t) => `${config.kafka.topicPrefix}.${config.kafka.database}.${t}`,
+  );
+  await waitCaughtUp(config.kafka.groupId, topics);
+  return service;
+}
+
+/** Resolves when the group's committed offsets reach the end of every partition of the topics. */
+export async function waitCaughtUp(
+  groupId: string,
+  topics: string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        for (const topic of topics) {
+          const ends = await admin.fetchTopicOffsets(topic);
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          for (const end of ends) {
+            if (end.high === end.low) continue; // empty partition: nothing to catch up
+            const c = committed?.partitions.find((p) => p.partition === end.partition);
+            if (!c || BigInt(c.offset) < BigInt(end.high)) return false;
+          }
+        }
+        return true;
+      },
+      timeoutMs,
+      `group ${groupId} to catch up with ${topics.join(', ')}`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Polls until the check holds; fails with the description after the timeout. */
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 20,
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
