@@ -1,4 +1,7 @@
--- Least-privilege CDC user for Debezium (docker-compose; the local stack creates the same).
+-- Least-privilege CDC user for Debezium (docker-compose); the local stack grants the same.
+-- Verified minimum on MariaDB 10.11: RELOAD, REPLICATION SLAVE, REPLICATION CLIENT (= BINLOG MONITOR)
+-- on *.*, SELECT on the followed database.
 CREATE USER IF NOT EXISTS 'cdc'@'%' IDENTIFIED BY 'cdc';
-GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'cdc'@'%';
+GRANT RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'cdc'@'%';
+GRANT SELECT ON mis.* TO 'cdc'@'%';
 FLUSH PRIVILEGES;

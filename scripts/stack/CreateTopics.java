@@ -1,0 +1,34 @@
+// Creates Kafka topics that do not exist yet (1 partition, replication factor 1).
+// Run with the JDK's single-file source launcher and the broker classpath:
+//   java -cp '.stack/lib/broker/*' scripts/stack/CreateTopics.java 127.0.0.1:19092 topic1 topic2 ...
+// Used by scripts/stack.sh so that every mis.mis.<table> topic exists before a consumer subscribes
+// (kafkajs fails subscribe() on a topic that does not exist, and Debezium only creates a topic
+// when the first record for it is produced, i.e. never for an empty table).
+import java.util.*;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+public class CreateTopics {
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) { System.err.println("usage: CreateTopics <bootstrap> [topic...]"); System.exit(2); }
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000");
+        try (Admin admin = Admin.create(p)) {
+            Set<String> existing = admin.listTopics().names().get();
+            List<NewTopic> todo = new ArrayList<>();
+            for (int i = 1; i < args.length; i++) {
+                if (!existing.contains(args[i])) todo.add(new NewTopic(args[i], 1, (short) 1));
+            }
+            if (todo.isEmpty()) return;
+            for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> e : admin.createTopics(todo).values().entrySet()) {
+                try { e.getValue().get(); System.out.println("created " + e.getKey()); }
+                catch (ExecutionException ex) {
+                    if (!(ex.getCause() instanceof TopicExistsException)) throw ex;
+                }
+            }
+        }
+    }
+}
