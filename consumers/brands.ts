@@ -1,19 +1,27 @@
 import { defineTable } from '../src/rules/types';
 
-/** brands → the brand list and every statistic scoped to that brand. */
+/** brands → the brand list (rebuilt when master refresh is on) and every brand-scoped statistic. */
 export default defineTable({
   table: 'brands',
   targets: [
-    { key: 'master:brands', db: 'cache', action: 'delete', why: 'list of active brands' },
+    {
+      key: 'master:brands',
+      family: 'master',
+      action: 'refresh',
+      loader: {
+        sql: "SELECT brand_id AS id, brand_name AS name, brand_code AS code FROM brands WHERE use_yn = 'Y' ORDER BY sort, brand_id",
+      },
+      why: 'list of active brands',
+    },
     {
       key: 'stats:*:brand:{brand_id}',
-      db: 'cache',
+      family: 'stats',
       action: 'pattern-delete',
       why: 'brand-scoped statistics',
     },
     {
       key: 'stats:*:brand:{brand_id}:*',
-      db: 'cache',
+      family: 'stats',
       action: 'pattern-delete',
       why: 'brand-scoped statistics with sub keys',
     },

@@ -6,15 +6,15 @@ export default defineTable({
   targets: [
     {
       key: 'permissions:user:{user_id}',
-      db: 'cache',
+      family: 'permissions',
       action: 'delete',
       why: 'menu permissions of the user',
     },
     {
       key: 'session:user:{user_id}',
-      db: 'session',
+      family: 'session',
       action: 'delete',
-      why: 'session embeds permissions',
+      why: 'the session embeds permissions',
     },
   ],
 });

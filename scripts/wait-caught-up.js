@@ -4,7 +4,10 @@ const { Kafka, logLevel } = require('kafkajs');
 
 async function main() {
   const [groupId, ...topics] = process.argv.slice(2);
-  const kafka = new Kafka({ brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    brokers: process.env.KAFKA_BROKERS.split(','),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   const deadline = Date.now() + 60_000;
@@ -21,7 +24,8 @@ async function main() {
         }
       }
       if (behind === 0n) return;
-      if (Date.now() > deadline) throw new Error(`group ${groupId} still ${behind} events behind after 60 s`);
+      if (Date.now() > deadline)
+        throw new Error(`group ${groupId} still ${behind} events behind after 60 s`);
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {

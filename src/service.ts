@@ -8,6 +8,7 @@ import { redactUrl, type Config } from './config/config';
 import { SyncError, errorMessage } from './errors';
 import { ChangeIntake } from './intake/consumer';
 import { createKafka } from './intake/kafka';
+import { createRowLoader } from './mysql/loader';
 import { createRedisClients } from './redis/clients';
 import { KeyExecutor } from './redis/executor';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry';
@@ -29,13 +30,21 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   await waitForRedis(redis.ready, config, logger);
 
   const kafka = createKafka(config.kafka, logger);
-  const executor = new KeyExecutor(redis.ports, config.redis);
+  const loader =
+    config.rules.refreshFamilies.length > 0 ? createRowLoader(config.mysql.url) : undefined;
+  const executor = new KeyExecutor(
+    redis.ports,
+    config.redis,
+    loader,
+    logger.child({ component: 'executor' }),
+  );
   const intake = new ChangeIntake({ kafka, config, rules, executor, counters, logger });
   try {
     if (config.kafka.ensureTopics) await ensureTopics(kafka.admin(), intake.topics, logger);
     await intake.start();
   } catch (err) {
     await redis.close();
+    await loader?.close();
     throw new SyncError(
       'KAFKA_UNAVAILABLE',
       `kafka (${config.kafka.brokers.join(',')}): ${errorMessage(err)}`,
@@ -62,6 +71,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       if (statsTimer) clearInterval(statsTimer);
       await intake.stop();
       await redis.close();
+      await loader?.close();
       logger.info({ counters: counters.snapshot() }, 'stopped');
     },
   };

@@ -7,10 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { configError } from '../errors';
+import { isValidTimeZone } from '../rules/dates';
+import { FAMILIES, isFamily, type Family } from './families';
 import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-export type DbRole = 'session' | 'cache' | 'temp';
 
 export interface Config {
   readonly kafka: {
@@ -25,12 +26,22 @@ export interface Config {
   };
   readonly redis: {
     readonly url: string;
-    readonly db: Readonly<Record<DbRole, number>>;
+    readonly cluster: boolean;
+    /** Logical DB per family (all 0 in cluster mode). */
+    readonly db: Readonly<Record<Family, number>>;
+    readonly ttl: Readonly<Record<Family | 'lock', number>>;
     readonly scanCount: number;
     readonly unlinkBatch: number;
   };
+  readonly mysql: { readonly url: string };
+  readonly time: { readonly zone: string; readonly databaseZone: string };
+  readonly schedule: { readonly dailyStatsCron: string; readonly dailyStatsPattern: string };
   readonly retry: { readonly maxDelayMs: number; readonly reminderMs: number };
-  readonly rules: { readonly snapshotInvalidates: boolean; readonly dir: string };
+  readonly rules: {
+    readonly snapshotInvalidates: boolean;
+    readonly dir: string;
+    readonly refreshFamilies: readonly Family[];
+  };
   readonly log: { readonly level: LogLevel; readonly statsIntervalMs: number };
 }
 
@@ -62,6 +73,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
 /** Validates raw text values (keyed by environment variable) into a frozen Config. */
 export function buildConfig(raw: RawValues): Config {
   const get = <T>(name: EnvName): T => parseSetting(specOf(name), raw[name]) as T;
+  const cluster = get<boolean>('MCS_REDIS_CLUSTER');
+  const zone = get<string>('MCS_TIME_ZONE');
+  const refreshFamilies = get<string[]>('MCS_REFRESH_FAMILIES');
+  const badFamily = refreshFamilies.find((f) => !isFamily(f));
+  if (badFamily !== undefined) {
+    throw configError(
+      'MCS_REFRESH_FAMILIES (rules.refreshFamilies)',
+      `"${badFamily}" is not one of ${FAMILIES.join(', ')}`,
+    );
+  }
   const config: Config = {
     kafka: {
       brokers: get('KAFKA_BROKERS'),
@@ -75,19 +96,63 @@ export function buildConfig(raw: RawValues): Config {
     },
     redis: {
       url: get('REDIS_URL'),
+      cluster,
       db: {
-        session: get('MCS_REDIS_DB_SESSION'),
-        cache: get('MCS_REDIS_DB_CACHE'),
-        temp: get('MCS_REDIS_DB_TEMP'),
+        session: cluster ? 0 : get('MCS_REDIS_DB_SESSION'),
+        permissions: cluster ? 0 : get('MCS_REDIS_DB_PERMISSIONS'),
+        master: cluster ? 0 : get('MCS_REDIS_DB_MASTER'),
+        stats: cluster ? 0 : get('MCS_REDIS_DB_STATS'),
+        temp: cluster ? 0 : get('MCS_REDIS_DB_TEMP'),
+      },
+      ttl: {
+        session: get('MCS_TTL_SESSION'),
+        permissions: get('MCS_TTL_PERMISSIONS'),
+        master: get('MCS_TTL_MASTER'),
+        stats: get('MCS_TTL_STATS'),
+        temp: get('MCS_TTL_TEMP'),
+        lock: get('MCS_TTL_LOCK'),
       },
       scanCount: get('MCS_SCAN_COUNT'),
       unlinkBatch: get('MCS_UNLINK_BATCH'),
     },
+    mysql: { url: get('MYSQL_URL') },
+    time: { zone, databaseZone: get<string>('MCS_DB_TIME_ZONE') || zone },
+    schedule: {
+      dailyStatsCron: get('MCS_DAILY_STATS_CRON'),
+      dailyStatsPattern: get('MCS_DAILY_STATS_PATTERN'),
+    },
     retry: { maxDelayMs: get('MCS_RETRY_MAX_DELAY_MS'), reminderMs: get('MCS_OUTAGE_REMINDER_MS') },
-    rules: { snapshotInvalidates: get('MCS_SNAPSHOT_INVALIDATES'), dir: get('MCS_CONSUMERS_DIR') },
+    rules: {
+      snapshotInvalidates: get('MCS_SNAPSHOT_INVALIDATES'),
+      dir: get('MCS_CONSUMERS_DIR'),
+      refreshFamilies: refreshFamilies as Family[],
+    },
     log: { level: get('LOG_LEVEL'), statsIntervalMs: get('MCS_STATS_INTERVAL_MS') },
   };
+  checkCrossSettings(config);
   return deepFreeze(config);
+}
+
+/** Checks that involve more than one setting or a lookup beyond the text. */
+function checkCrossSettings(config: Config): void {
+  for (const [env, zone] of [
+    ['MCS_TIME_ZONE (time.zone)', config.time.zone],
+    ['MCS_DB_TIME_ZONE (time.databaseZone)', config.time.databaseZone],
+  ] as const) {
+    if (!isValidTimeZone(zone)) throw configError(env, `"${zone}" is not a known IANA time zone`);
+  }
+  if (config.rules.refreshFamilies.length > 0 && !config.mysql.url) {
+    throw configError('MYSQL_URL (mysql.url)', 'is required when MCS_REFRESH_FAMILIES is set');
+  }
+  if (config.mysql.url && !/^mysql:\/\//.test(config.mysql.url)) {
+    throw configError('MYSQL_URL (mysql.url)', 'must start with mysql://');
+  }
+  if (!config.schedule.dailyStatsPattern.includes('{date}')) {
+    throw configError(
+      'MCS_DAILY_STATS_PATTERN (schedule.dailyStatsPattern)',
+      'must contain {date}',
+    );
+  }
 }
 
 function specOf(name: EnvName): SettingSpec {
@@ -123,7 +188,12 @@ function parseSetting(spec: SettingSpec, value: string | undefined): unknown {
         throw configError(label, `must be <= ${spec.max}`);
       return n;
     }
-    case 'list': {
+    case 'list':
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+    case 'hosts': {
       const items = text
         .split(',')
         .map((s) => s.trim())
@@ -205,6 +275,9 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    u.searchParams.forEach((_v, k) => {
+      if (/pass|secret|token/i.test(k)) u.searchParams.set(k, '***');
+    });
     return u.toString();
   } catch {
     return '<invalid url>';

@@ -3,7 +3,7 @@
  * optional YAML file, its default and what it means. `config.ts` parses from this table and
  * `mis-cache-sync config --doc` prints it, so the documentation cannot drift from the code.
  */
-export type SettingType = 'string' | 'url' | 'int' | 'bool' | 'list' | 'level';
+export type SettingType = 'string' | 'url' | 'int' | 'bool' | 'hosts' | 'list' | 'level';
 
 export interface SettingSpec {
   /** Environment variable. */
@@ -23,7 +23,7 @@ export const SETTINGS = [
   {
     env: 'KAFKA_BROKERS',
     yaml: 'kafka.brokers',
-    type: 'list',
+    type: 'hosts',
     doc: 'Comma-separated Kafka bootstrap servers (host:port).',
   },
   {
@@ -93,13 +93,31 @@ export const SETTINGS = [
     doc: 'Logical DB of the session family (`session:*`).',
   },
   {
-    env: 'MCS_REDIS_DB_CACHE',
-    yaml: 'redis.db.cache',
+    env: 'MCS_REDIS_DB_PERMISSIONS',
+    yaml: 'redis.db.permissions',
     type: 'int',
     default: '1',
     min: 0,
     max: 15,
-    doc: 'Logical DB of the general cache (`permissions:*`, `master:*`, `stats:*`).',
+    doc: 'Logical DB of the permissions family (`permissions:*`).',
+  },
+  {
+    env: 'MCS_REDIS_DB_MASTER',
+    yaml: 'redis.db.master',
+    type: 'int',
+    default: '1',
+    min: 0,
+    max: 15,
+    doc: 'Logical DB of master data (`master:*`).',
+  },
+  {
+    env: 'MCS_REDIS_DB_STATS',
+    yaml: 'redis.db.stats',
+    type: 'int',
+    default: '1',
+    min: 0,
+    max: 15,
+    doc: 'Logical DB of statistics (`stats:*`).',
   },
   {
     env: 'MCS_REDIS_DB_TEMP',
@@ -109,6 +127,104 @@ export const SETTINGS = [
     min: 0,
     max: 15,
     doc: 'Logical DB of temporary work data (`temp:*`).',
+  },
+  {
+    env: 'MCS_REDIS_CLUSTER',
+    yaml: 'redis.cluster',
+    type: 'bool',
+    default: 'false',
+    doc: 'REDIS_URL names a Redis Cluster node: every family lives in DB 0 (the DB settings are ignored) and pattern deletes scan every master.',
+  },
+  {
+    env: 'MCS_TTL_SESSION',
+    yaml: 'ttl.session',
+    type: 'int',
+    default: '86400',
+    min: 1,
+    doc: 'TTL (s) of a session value the service writes.',
+  },
+  {
+    env: 'MCS_TTL_PERMISSIONS',
+    yaml: 'ttl.permissions',
+    type: 'int',
+    default: '3600',
+    min: 1,
+    doc: 'TTL (s) of a permissions value the service writes.',
+  },
+  {
+    env: 'MCS_TTL_MASTER',
+    yaml: 'ttl.master',
+    type: 'int',
+    default: '21600',
+    min: 1,
+    doc: 'TTL (s) of a rebuilt master-data value.',
+  },
+  {
+    env: 'MCS_TTL_STATS',
+    yaml: 'ttl.stats',
+    type: 'int',
+    default: '43200',
+    min: 1,
+    doc: 'TTL (s) of a statistics value the service writes.',
+  },
+  {
+    env: 'MCS_TTL_TEMP',
+    yaml: 'ttl.temp',
+    type: 'int',
+    default: '1800',
+    min: 1,
+    doc: 'TTL (s) of a temp value the service writes.',
+  },
+  {
+    env: 'MCS_TTL_LOCK',
+    yaml: 'ttl.lock',
+    type: 'int',
+    default: '300',
+    min: 1,
+    doc: 'TTL (s) of the locks the service takes (`lock:refresh:*`, schedule locks): a crashed holder blocks no longer.',
+  },
+  {
+    env: 'MCS_REFRESH_FAMILIES',
+    yaml: 'rules.refreshFamilies',
+    type: 'list',
+    default: '',
+    doc: 'Families whose `refresh` targets are rebuilt from MySQL as JSON (e.g. `master`); elsewhere such targets are deleted. Empty: delete everywhere, the safe default while readers may expect another serialization.',
+  },
+  {
+    env: 'MYSQL_URL',
+    yaml: 'mysql.url',
+    type: 'string',
+    default: '',
+    secret: true,
+    doc: 'MySQL/MariaDB for refresh loaders, `mysql://user:password@host:port/db`. Required when MCS_REFRESH_FAMILIES is set.',
+  },
+  {
+    env: 'MCS_TIME_ZONE',
+    yaml: 'time.zone',
+    type: 'string',
+    default: 'Asia/Seoul',
+    doc: 'Business time zone: dates in keys (`YYYYMMDD`, `YYYYMM`) and the daily schedule.',
+  },
+  {
+    env: 'MCS_DB_TIME_ZONE',
+    yaml: 'time.databaseZone',
+    type: 'string',
+    default: '',
+    doc: 'Zone of DATETIME wall-clock values in the database; empty means the business zone.',
+  },
+  {
+    env: 'MCS_DAILY_STATS_CRON',
+    yaml: 'schedule.dailyStatsCron',
+    type: 'string',
+    default: '0 0 * * *',
+    doc: "Cron (5 fields, business time zone) of the daily drop of yesterday's daily statistics; empty turns it off. Runs once per slot across instances; a missed slot is caught up at start.",
+  },
+  {
+    env: 'MCS_DAILY_STATS_PATTERN',
+    yaml: 'schedule.dailyStatsPattern',
+    type: 'string',
+    default: 'stats:daily_*:{date}',
+    doc: 'Keys the daily job deletes (SCAN glob, stats family); `{date}` is yesterday as YYYYMMDD.',
   },
   {
     env: 'MCS_SCAN_COUNT',

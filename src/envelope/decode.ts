@@ -3,17 +3,27 @@
  * bare payload (`schemas.enable=false`). A null value is a tombstone. Anything else that is not
  * a Debezium change envelope is rejected with ENVELOPE_MALFORMED naming what is wrong.
  */
+import JSONbig from 'json-bigint';
 import { SyncError } from '../errors';
 import type { ChangeEvent, DecodedRecord, Op, RawRecord, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';
 
 const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r', 't']);
 
+/** BIGINT values beyond 2^53 (16+ digits) would lose digits in JSON.parse: keep them exact. */
+const LONG_INTEGER = /[-:[,\s]\d{16,}/;
+const bigJson = JSONbig({ useNativeBigInt: true });
+
+/** JSON.parse, or a BigInt-preserving parse when the text holds integers of 16+ digits. */
+export function parseJson(text: string): unknown {
+  return LONG_INTEGER.test(text) ? bigJson.parse(text) : JSON.parse(text);
+}
+
 export function decodeRecord(record: RawRecord): DecodedRecord {
   if (record.value === null || record.value.length === 0) return { kind: 'tombstone' };
   let json: unknown;
   try {
-    json = JSON.parse(record.value.toString('utf8'));
+    json = parseJson(record.value.toString('utf8'));
   } catch (err) {
     throw malformed(`value is not JSON (${(err as Error).message})`);
   }

@@ -41,11 +41,11 @@ export function decodeValue(value: unknown, schema: ConnectSchema): unknown {
       return typeof value === 'number' ? isoDate(value * DAY_MS) : value;
     case 'io.debezium.time.Timestamp':
     case 'org.apache.kafka.connect.data.Timestamp':
-      return typeof value === 'number' ? wallClock(BigInt(Math.trunc(value)) * 1000n) : value;
+      return isInteger(value) ? wallClock(BigInt(value) * 1000n) : value;
     case 'io.debezium.time.MicroTimestamp':
-      return typeof value === 'number' ? wallClock(BigInt(Math.trunc(value))) : value;
+      return isInteger(value) ? wallClock(BigInt(value)) : value;
     case 'io.debezium.time.NanoTimestamp':
-      return typeof value === 'number' ? wallClock(BigInt(Math.trunc(value)) / 1000n) : value;
+      return isInteger(value) ? wallClock(BigInt(value) / 1000n) : value;
     case 'org.apache.kafka.connect.data.Decimal':
       return typeof value === 'string'
         ? decimalFromBase64(value, Number(schema.parameters?.scale ?? 0))
@@ -57,6 +57,11 @@ export function decodeValue(value: unknown, schema: ConnectSchema): unknown {
     default:
       return value;
   }
+}
+
+/** Whole numbers arrive as number, or as bigint from the exact parse of 16+ digit values. */
+function isInteger(value: unknown): value is number | bigint {
+  return typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value));
 }
 
 function isoDate(epochMs: number): string {

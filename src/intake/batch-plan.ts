@@ -8,7 +8,7 @@ import type { Op, RawRecord, RecordPlace } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../errors';
 import { planEvent, type PlanOptions } from '../rules/plan';
 import type { RuleSet } from '../rules/registry';
-import type { KeyOp } from '../rules/types';
+import { mergeOp, type KeyOp } from '../rules/ops';
 import { tableOfTopic } from './topics';
 
 export interface Rejected {
@@ -60,7 +60,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
         });
       }
       const eventOps = planEvent(decoded.event, rule, ctx);
-      for (const op of eventOps) ops.set(`${op.db}\u0000${op.action}\u0000${op.key}`, op);
+      for (const op of eventOps) mergeOp(ops, op);
       handled.push({ place, table: rule.table, op: decoded.event.op, keys: eventOps.length });
     } catch (err) {
       const error = isSyncError(err)

@@ -44,6 +44,8 @@ export class ChangeIntake {
       topicPrefix: config.kafka.topicPrefix,
       database: config.kafka.database,
       snapshotInvalidates: config.rules.snapshotInvalidates,
+      refreshFamilies: new Set(config.rules.refreshFamilies),
+      zones: { business: config.time.zone, database: config.time.databaseZone },
     };
     this.outage = new OutageReporter(this.log, config.retry.reminderMs);
   }
@@ -130,6 +132,8 @@ export class ChangeIntake {
         this.outage.succeeded();
         counters.add('keysDeleted', result.deleted);
         counters.add('patternScans', result.scans);
+        counters.add('keysRefreshed', result.refreshed);
+        counters.add('refreshFallbacks', result.refreshFallbacks);
         if (plan.ops.length > 0) {
           this.log.debug(
             {

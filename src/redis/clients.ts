@@ -1,57 +1,130 @@
 /**
- * One ioredis connection per logical DB role. Connections fail fast (no endless offline
- * queue): a command Redis cannot take errors out quickly, and the batch loop decides to retry,
- * so an outage stalls consumption instead of piling up commands in memory.
+ * ioredis connections behind the Redis port: one per logical DB in use (standalone), or one
+ * cluster client for every family (cluster mode, DB 0 only). Connections fail fast (no endless
+ * offline queue): a command Redis cannot take errors out quickly, and the batch loop decides to
+ * retry, so an outage stalls consumption instead of piling up commands in memory.
  */
-import Redis from 'ioredis';
-import type { Config, DbRole } from '../config/config';
+import calculateSlot from 'cluster-key-slot';
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import type { Config } from '../config/config';
+import { FAMILIES, type Family } from '../config/families';
 import type { Logger } from '../telemetry/logger';
-import type { RedisPort } from './port';
+import type { RedisPort, ScanPort } from './port';
 
 export interface RedisClients {
-  readonly ports: Readonly<Record<DbRole, RedisPort>>;
-  /** Waits until every connection is ready. */
+  readonly ports: Readonly<Record<Family, RedisPort>>;
+  /** The connections, for startup checks (CONFIG GET, INFO). */
+  readonly raw: readonly (Redis | Cluster)[];
+  /** Waits until every connection answers PING. */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
 
+const COMMON: RedisOptions = {
+  lazyConnect: true,
+  maxRetriesPerRequest: 1,
+  enableOfflineQueue: true,
+  connectTimeout: 5000,
+  retryStrategy: (times) => Math.min(100 * 2 ** times, 5000),
+  connectionName: 'mis-cache-sync',
+};
+
 export function createRedisClients(config: Config['redis'], logger: Logger): RedisClients {
-  const clients = new Map<number, Redis>();
-  const clientFor = (db: number): Redis => {
-    let client = clients.get(db);
+  const onError = (where: string) => (err: Error) =>
+    logger.debug({ where, err: err.message }, 'redis connection error');
+  if (config.cluster) {
+    const url = new URL(config.url);
+    const cluster = new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
+      redisOptions: {
+        ...COMMON,
+        ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+        ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+        ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+      },
+      lazyConnect: true,
+      enableOfflineQueue: true,
+    });
+    cluster.on('error', onError('cluster'));
+    const port = clusterPort(cluster);
+    return handles(
+      Object.fromEntries(FAMILIES.map((f) => [f, port])) as Record<Family, RedisPort>,
+      [cluster],
+    );
+  }
+  const byDb = new Map<number, Redis>();
+  const ports = {} as Record<Family, RedisPort>;
+  for (const family of FAMILIES) {
+    const db = config.db[family];
+    let client = byDb.get(db);
     if (!client) {
-      client = new Redis(config.url, {
-        db,
-        lazyConnect: true,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: true,
-        connectTimeout: 5000,
-        retryStrategy: (times) => Math.min(100 * 2 ** times, 5000),
-        connectionName: 'mis-cache-sync',
-      });
-      // Errors surface through the commands that fail; logging each reconnect attempt here
-      // would flood the log during an outage.
-      client.on('error', (err) => logger.debug({ db, err: err.message }, 'redis connection error'));
-      clients.set(db, client);
+      client = new Redis(config.url, { ...COMMON, db });
+      client.on('error', onError(`db ${db}`));
+      byDb.set(db, client);
     }
-    return client;
-  };
-  // Roles that share a DB number share a connection.
-  const ports = {
-    session: clientFor(config.db.session),
-    cache: clientFor(config.db.cache),
-    temp: clientFor(config.db.temp),
-  };
+    ports[family] = standalonePort(client);
+  }
+  return handles(ports, [...byDb.values()]);
+}
+
+function handles(ports: Record<Family, RedisPort>, raw: (Redis | Cluster)[]): RedisClients {
   return {
     ports,
+    raw,
     async ready() {
-      await Promise.all(
-        [...clients.values()].map((c) => (c.status === 'wait' ? c.connect() : undefined)),
-      );
-      await Promise.all([...clients.values()].map((c) => c.ping()));
+      await Promise.all(raw.map((c) => (c.status === 'wait' ? c.connect() : undefined)));
+      await Promise.all(raw.map((c) => c.ping()));
     },
     async close() {
-      await Promise.all([...clients.values()].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all(raw.map((c) => c.quit().catch(() => c.disconnect())));
     },
+  };
+}
+
+// Families sharing a DB share one port object, so a batch groups their keys together.
+const portCache = new WeakMap<object, RedisPort>();
+
+function standalonePort(client: Redis): RedisPort {
+  const cached = portCache.get(client);
+  if (cached) return cached;
+  const scanner: ScanPort = {
+    scan: (cursor, pattern, count) => client.scan(cursor, 'MATCH', pattern, 'COUNT', count),
+  };
+  const port: RedisPort = {
+    unlink: (keys) => (keys.length === 0 ? Promise.resolve(0) : client.unlink(...keys)),
+    scanNodes: () => [scanner],
+    setNx: async (key, value, ttl) => (await client.set(key, value, 'EX', ttl, 'NX')) === 'OK',
+    get: (key) => client.get(key),
+    eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
+    ping: () => client.ping(),
+  };
+  portCache.set(client, port);
+  return port;
+}
+
+function clusterPort(cluster: Cluster): RedisPort {
+  return {
+    async unlink(keys) {
+      // A multi-key command must stay within one hash slot in a cluster.
+      const bySlot = new Map<number, string[]>();
+      for (const key of keys) {
+        const slot = calculateSlot(key);
+        const list = bySlot.get(slot);
+        if (list) list.push(key);
+        else bySlot.set(slot, [key]);
+      }
+      const counts = await Promise.all(
+        [...bySlot.values()].map((group) => cluster.unlink(...group)),
+      );
+      return counts.reduce((a, b) => a + b, 0);
+    },
+    scanNodes: () =>
+      cluster.nodes('master').map((node) => ({
+        scan: (cursor: string, pattern: string, count: number) =>
+          node.scan(cursor, 'MATCH', pattern, 'COUNT', count),
+      })),
+    setNx: async (key, value, ttl) => (await cluster.set(key, value, 'EX', ttl, 'NX')) === 'OK',
+    get: (key) => cluster.get(key),
+    eval: (script, keys, args) => cluster.eval(script, keys.length, ...keys, ...args),
+    ping: () => cluster.ping(),
   };
 }

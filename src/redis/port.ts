@@ -1,17 +1,26 @@
 /**
- * The narrow Redis port: only the commands this service sends. Anything that satisfies it
- * (an ioredis client on one logical DB, a fake in unit tests) can be executed against.
+ * The narrow Redis port: only the commands this service sends, over one keyspace (a logical DB
+ * of a standalone server, or a whole cluster). Adapters over ioredis live in clients.ts; unit
+ * tests of pure logic may use a plain fake.
  */
+export interface ScanPort {
+  /** SCAN cursor MATCH pattern COUNT count, on one node. */
+  scan(cursor: string, pattern: string, count: number): Promise<[string, string[]]>;
+}
+
 export interface RedisPort {
   /** UNLINK: delete keys, reclaiming memory in the background. Resolves to the count removed. */
-  unlink(...keys: string[]): Promise<number>;
-  /** SCAN cursor MATCH pattern COUNT count. */
-  scan(
-    cursor: string,
-    matchOption: 'MATCH',
-    pattern: string,
-    countOption: 'COUNT',
-    count: number,
-  ): Promise<[string, string[]]>;
+  unlink(keys: readonly string[]): Promise<number>;
+  /** The nodes whose keyspaces together make this keyspace: itself, or every cluster master. */
+  scanNodes(): readonly ScanPort[];
+  /** SET key value EX ttl NX: true when set (a lock taken). */
+  setNx(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  get(key: string): Promise<string | null>;
+  /** EVAL of one of the scripts in scripts.ts. */
+  eval(
+    script: string,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown>;
   ping(): Promise<string>;
 }

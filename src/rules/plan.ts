@@ -1,37 +1,127 @@
 /**
  * Change event + table rule → the Redis operations it calls for. Pure: no I/O, so it runs the
- * same in the service, in tests and in offline tools.
+ * same in the service, in tests and in `explain`.
  */
-import type { ChangeEvent } from '../envelope/types';
-import type { CompiledRule } from './compile';
+import type { Family } from '../config/families';
+import type { ChangeEvent, Row, SourceInfo } from '../envelope/types';
+import type { CompiledRule, CompiledTarget } from './compile';
+import type { TimeZones } from './dates';
+import type { KeyOp, Reason } from './ops';
 import { renderTemplate } from './template';
-import type { KeyOp } from './types';
 
 export interface PlanOptions {
   /** Whether snapshot reads (op r) invalidate. */
   readonly snapshotInvalidates: boolean;
+  /** Families whose `refresh` targets rebuild the key; elsewhere a refresh target deletes. */
+  readonly refreshFamilies: ReadonlySet<Family>;
+  readonly zones: TimeZones;
+  /** Attach a reason to every operation (explain). */
+  readonly explain?: boolean;
 }
 
 export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanOptions): KeyOp[] {
   if (event.op === 'r' && !options.snapshotInvalidates) return [];
   const ops = new Map<string, KeyOp>();
-  const add = (op: KeyOp) => ops.set(`${op.db}\u0000${op.action}\u0000${op.key}`, op);
-
-  for (const target of rule.targets) {
+  const version = sourceVersion(event.source, event.tsMs);
+  rule.targets.forEach((target, index) => {
+    if (!applies(target, event)) return;
     if (event.op === 't') {
       // A truncate has no row images: every key of the family goes.
-      const wildcard = target.template.fields.length > 0;
       const key = renderTemplate(target.template, null, { escapeGlob: true, wildcardFields: true });
-      if (key !== null)
-        add({ db: target.db, action: wildcard ? 'pattern-delete' : target.action, key });
-      continue;
+      const action = target.template.fields.length > 0 ? 'pattern-delete' : 'delete';
+      if (key === null) return;
+      const op: KeyOp = { family: target.family, action, key };
+      ops.set(`${op.action}\u0000${key}`, withReason(op, rule, index, 'none', null, options));
+      return;
     }
-    const escapeGlob = target.action === 'pattern-delete';
-    for (const image of [event.before, event.after]) {
+    for (const [name, image] of [
+      ['before', event.before],
+      ['after', event.after],
+    ] as const) {
       if (!image) continue;
-      const key = renderTemplate(target.template, image, { escapeGlob });
-      if (key !== null) add({ db: target.db, action: target.action, key });
+      const key = renderTemplate(target.template, image, {
+        escapeGlob: target.action === 'pattern-delete',
+        zones: options.zones,
+        ...(rule.columns ? { columnTypes: rule.columns } : {}),
+      });
+      if (key === null) continue;
+      const op = toOp(target, key, image, version, options);
+      ops.set(`${op.action}\u0000${key}`, withReason(op, rule, index, name, image, options));
     }
-  }
+  });
   return [...ops.values()];
+}
+
+function applies(target: CompiledTarget, event: ChangeEvent): boolean {
+  const when = target.when;
+  if (!when) return true;
+  if (when.ops && !when.ops.includes(event.op)) return false;
+  if (when.changed && event.op === 'u' && event.before && event.after) {
+    const { before, after } = event;
+    return when.changed.some((c) => !sameValue(before[c], after[c]));
+  }
+  return true;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
+}
+
+function toOp(
+  target: CompiledTarget,
+  key: string,
+  image: Row,
+  version: string,
+  options: PlanOptions,
+): KeyOp {
+  const loader = target.compiledLoader;
+  if (target.action === 'refresh' && loader && options.refreshFamilies.has(target.family)) {
+    return {
+      family: target.family,
+      action: 'refresh',
+      key,
+      sql: loader.text,
+      params: loader.params.map((p) => image[p]),
+      version,
+    };
+  }
+  return {
+    family: target.family,
+    action: target.action === 'pattern-delete' ? 'pattern-delete' : 'delete',
+    key,
+  };
+}
+
+function withReason(
+  op: KeyOp,
+  rule: CompiledRule,
+  index: number,
+  image: Reason['image'],
+  row: Row | null,
+  options: PlanOptions,
+): KeyOp {
+  if (!options.explain) return op;
+  const target = rule.targets[index] as CompiledTarget;
+  const fields = Object.fromEntries(target.template.fields.map((f) => [f, row ? row[f] : '*']));
+  const reason: Reason = {
+    table: rule.table,
+    file: rule.file,
+    target: index,
+    template: target.key,
+    image,
+    fields,
+    ...(target.why ? { why: target.why } : {}),
+  };
+  return { ...op, reason };
+}
+
+/**
+ * Orders changes: the binlog file and position when the connector gives them (MariaDB/MySQL),
+ * else the commit time. Fixed-width so that string comparison is order comparison.
+ */
+export function sourceVersion(source: SourceInfo, tsMs?: number): string {
+  if (source.file !== undefined && source.pos !== undefined) {
+    return `b:${source.file}:${String(source.pos).padStart(16, '0')}`;
+  }
+  return `t:${String(source.tsMs ?? tsMs ?? 0).padStart(16, '0')}`;
 }

@@ -1,9 +1,11 @@
 /**
- * Finds the table rules: every module in the consumers folder is one table. Adding a table is
- * adding a file there; nothing in src/ names a table.
+ * Finds the table rules: every module (.ts/.js, default export) or YAML file (.yaml/.yml) in the
+ * consumers folder is one table. Adding a table is adding a file there; nothing in src/ names a
+ * table.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { SyncError } from '../errors';
 import { compileRule, type CompiledRule } from './compile';
 
@@ -27,13 +29,13 @@ export function loadRules(dir: string = DEFAULT_CONSUMERS_DIR): RuleSet {
     );
   }
   const files = entries
-    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !f.includes('.test.'))
+    .filter((f) => /\.(js|ts|ya?ml)$/.test(f) && !f.endsWith('.d.ts') && !f.includes('.test.'))
     .map((f) => path.join(dir, f))
     .filter((f) => statSync(f).isFile())
     .sort();
   const byTable = new Map<string, CompiledRule>();
   for (const file of files) {
-    const rule = compileRule(importDefault(file), path.relative(process.cwd(), file) || file);
+    const rule = compileRule(readRuleFile(file), path.relative(process.cwd(), file) || file);
     const clash = byTable.get(rule.table);
     if (clash) {
       throw new SyncError(
@@ -58,7 +60,14 @@ export function fromRules(rules: readonly CompiledRule[], dir = '<memory>'): Rul
   });
 }
 
-function importDefault(file: string): unknown {
+function readRuleFile(file: string): unknown {
+  if (/\.ya?ml$/.test(file)) {
+    try {
+      return parseYaml(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new SyncError('RULE_INVALID', `${file}: is not valid YAML: ${(err as Error).message}`);
+    }
+  }
   let mod: unknown;
   try {
     // Rule modules are loaded by path at start; require keeps this synchronous and works for

@@ -1,11 +1,17 @@
 /**
- * Key templates: literal text with `{column}` placeholders. Parsed once at start; rendered per
- * row image on the hot path without re-parsing.
+ * Key templates: literal text with `{column}` or `{column|format}` placeholders. Parsed once at
+ * start; rendered per row image on the hot path without re-parsing. Formats: `yyyymmdd`,
+ * `yyyymm` (a date in the business time zone, see dates.ts).
  */
 import { SyncError } from '../errors';
 import type { Row } from '../envelope/types';
+import { businessDay, yyyymm, yyyymmdd, type ColumnType, type TimeZones } from './dates';
 
-export type Segment = { readonly text: string } | { readonly field: string };
+export const FORMATS = ['yyyymmdd', 'yyyymm'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export type Segment =
+  { readonly text: string } | { readonly field: string; readonly format?: Format };
 
 export interface Template {
   readonly source: string;
@@ -21,10 +27,15 @@ export function parseTemplate(source: string): Template {
   const segments: Segment[] = [];
   let last = 0;
   for (const m of source.matchAll(PLACEHOLDER)) {
-    const name = m[1] ?? '';
-    if (!IDENTIFIER.test(name)) throw new Error(`placeholder {${name}} is not a column name`);
+    const [name = '', format, ...extra] = (m[1] ?? '').split('|');
+    if (!IDENTIFIER.test(name)) throw new Error(`placeholder {${m[1]}} is not a column name`);
+    if (extra.length > 0 || (format !== undefined && !FORMATS.includes(format as Format))) {
+      throw new Error(`placeholder {${m[1]}}: format must be one of ${FORMATS.join(', ')}`);
+    }
     if (m.index > last) segments.push({ text: source.slice(last, m.index) });
-    segments.push({ field: name });
+    segments.push(
+      format === undefined ? { field: name } : { field: name, format: format as Format },
+    );
     last = m.index + m[0].length;
   }
   if (last < source.length) segments.push({ text: source.slice(last) });
@@ -33,7 +44,7 @@ export function parseTemplate(source: string): Template {
     throw new Error('unbalanced { or } in template');
   }
   const fields = segments.filter((s): s is { field: string } => 'field' in s).map((s) => s.field);
-  return { source, segments, fields };
+  return { source, segments, fields: [...new Set(fields)] };
 }
 
 export interface RenderOptions {
@@ -41,7 +52,12 @@ export interface RenderOptions {
   readonly escapeGlob: boolean;
   /** Put `*` in place of every placeholder (truncate: every key of the family). */
   readonly wildcardFields?: boolean;
+  readonly zones?: TimeZones;
+  /** Declared column types, for date formats of values that came without a schema. */
+  readonly columnTypes?: Readonly<Record<string, ColumnType>>;
 }
+
+const UTC_ZONES: TimeZones = { business: 'UTC', database: 'UTC' };
 
 /**
  * Fills a template from one row image. Returns null when a column used by the template is
@@ -58,21 +74,30 @@ export function renderTemplate(t: Template, row: Row | null, opts: RenderOptions
       out += '*';
       continue;
     }
-    const text = keyPart(row, seg.field, t.source);
+    const text = keyPart(row, seg, t.source, opts);
     if (text === null) return null;
     out += opts.escapeGlob ? escapeGlob(text) : text;
   }
   return out;
 }
 
-function keyPart(row: Row | null, field: string, template: string): string | null {
+function keyPart(
+  row: Row | null,
+  seg: { field: string; format?: Format },
+  template: string,
+  opts: RenderOptions,
+): string | null {
+  const { field } = seg;
   if (!row || !(field in row)) {
-    throw new SyncError('FIELD_INVALID', `column "${field}" used by key ${template} is missing`, {
-      details: { field, template },
-    });
+    throw fieldError(field, template, 'is missing');
   }
   const value = row[field];
   if (value === null || value === undefined) return null;
+  if (seg.format) {
+    const day = businessDay(value, opts.columnTypes?.[field], opts.zones ?? UTC_ZONES);
+    if (typeof day === 'string') throw fieldError(field, template, day);
+    return seg.format === 'yyyymmdd' ? yyyymmdd(day) : yyyymm(day);
+  }
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -80,14 +105,14 @@ function keyPart(row: Row | null, field: string, template: string): string | nul
     case 'boolean':
       return String(value);
     default:
-      throw new SyncError(
-        'FIELD_INVALID',
-        `column "${field}" used by key ${template} holds a ${typeof value}`,
-        {
-          details: { field, template },
-        },
-      );
+      throw fieldError(field, template, `holds a ${typeof value}`);
   }
+}
+
+function fieldError(field: string, template: string, problem: string): SyncError {
+  return new SyncError('FIELD_INVALID', `column "${field}" used by key ${template} ${problem}`, {
+    details: { field, template },
+  });
 }
 
 /** Escapes Redis glob metacharacters so the text matches only itself. */

@@ -1,46 +1,60 @@
 /**
- * The one shape of a table handler. Each file in `consumers/` default-exports
- * `defineTable({...})`: the table name and the keys a change of one of its rows dirties.
+ * The one shape of a table handler. Each file in `consumers/` (TypeScript/JavaScript module with
+ * a default export, or YAML) declares a table and the keys a change of one of its rows dirties.
  *
- * Key templates use `{column}` placeholders, filled from the before image and from the after
- * image (an update that moves a row dirties the old key and the new one). In a
- * `pattern-delete` template a literal `*` is a SCAN glob; values filled into placeholders are
- * glob-escaped, so `stats:*:brand:{brand_id}` with brand_id 1 never matches brand 10.
+ * Key templates use `{column}` / `{column|yyyymmdd}` / `{column|yyyymm}` placeholders, filled
+ * from the before image and from the after image (an update that moves a row dirties the old key
+ * and the new one). In a `pattern-delete` template a literal `*` is a SCAN glob; values filled
+ * into placeholders are glob-escaped, so `stats:*:brand:{brand_id}` with brand_id 1 never
+ * matches brand 10.
  */
-import type { DbRole } from '../config/config';
+import type { Family } from '../config/families';
+import type { Op } from '../envelope/types';
+import type { ColumnType } from './dates';
 
-export type { DbRole };
-export type Action = 'delete' | 'pattern-delete';
+export type { Family, ColumnType };
+export type Action = 'delete' | 'pattern-delete' | 'refresh';
+
+/** How a refresh rebuilds a key: one SQL query whose rows become a JSON array. */
+export interface Loader {
+  /** SELECT with `{column}` placeholders, bound as parameters from the row image. */
+  readonly sql: string;
+}
+
+export interface Condition {
+  /** Only for these operations. */
+  readonly ops?: readonly Op[];
+  /** For updates: only when one of these columns changed (creates/deletes always qualify). */
+  readonly changed?: readonly string[];
+}
 
 export interface KeyTarget {
   /** Key template, e.g. `permissions:user:{user_id}`. */
   readonly key: string;
-  /** Logical DB role; the number comes from configuration (MCS_REDIS_DB_*). */
-  readonly db: DbRole;
+  /** Key family: decides the logical DB and, for refreshes, the TTL (configuration). */
+  readonly family: Family;
+  /**
+   * `delete`; `pattern-delete` (SCAN + UNLINK); `refresh` (rebuild with `loader` when refresh is
+   * enabled for the family, delete otherwise).
+   */
   readonly action: Action;
+  readonly loader?: Loader;
+  readonly when?: Condition;
   /** Why this key depends on the table (shown by logs and `explain`). */
   readonly why?: string;
 }
 
 export interface TableRule {
   readonly table: string;
+  /**
+   * Types of date columns used with a date format, for events without a JSON schema (then a
+   * DATE arrives as days since epoch, a DATETIME as epoch ms or µs).
+   */
+  readonly columns?: Readonly<Record<string, ColumnType>>;
   readonly targets: readonly KeyTarget[];
-}
-
-/** A rule as loaded: validated, with the file it came from. */
-export interface LoadedRule extends TableRule {
-  readonly file: string;
 }
 
 /** Identity helper so rule files get type checking and completion. */
 export function defineTable(rule: TableRule): TableRule {
   return rule;
-}
-
-/** One Redis operation a change event calls for. */
-export interface KeyOp {
-  readonly db: DbRole;
-  readonly action: Action;
-  /** The key (delete) or the SCAN MATCH glob (pattern-delete). */
-  readonly key: string;
 }

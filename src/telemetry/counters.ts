@@ -8,6 +8,8 @@ export type CounterName =
   | 'skippedSnapshot'
   | 'rejected'
   | 'keysDeleted'
+  | 'keysRefreshed'
+  | 'refreshFallbacks'
   | 'patternScans'
   | 'batches'
   | 'redisRetries';

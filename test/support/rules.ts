@@ -1,25 +1,44 @@
 /** Plans events against the shipped consumers/ rules, for key-mapping tests. */
+import type { Family } from '../../src/config/families';
 import { decodeEnvelope } from '../../src/envelope/decode';
-import { planEvent } from '../../src/rules/plan';
+import type { KeyOp } from '../../src/rules/ops';
+import { planEvent, type PlanOptions } from '../../src/rules/plan';
 import { loadRules } from '../../src/rules/registry';
-import type { KeyOp } from '../../src/rules/types';
 import { payload, type EnvelopeParts } from './envelopes';
 
 export const shippedRules = loadRules();
 
+export const ZONES = { business: 'Asia/Seoul', database: 'Asia/Seoul' } as const;
+
+export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
+  return {
+    snapshotInvalidates: false,
+    refreshFamilies: new Set<Family>(),
+    zones: ZONES,
+    ...overrides,
+  };
+}
+
+/** The operations the shipped rule of `table` plans for an event. */
+export function opsFor(
+  table: string,
+  parts: Omit<EnvelopeParts, 'table'>,
+  overrides: Partial<PlanOptions> = {},
+): KeyOp[] {
+  const rule = shippedRules.get(table);
+  if (!rule) throw new Error(`no rule for ${table}`);
+  return planEvent(decodeEnvelope(payload({ ...parts, table })), rule, planOptions(overrides));
+}
+
+/** The same as sorted text lines `family action key`. */
 export function keysFor(
   table: string,
   parts: Omit<EnvelopeParts, 'table'>,
-  snapshotInvalidates = false,
+  overrides: Partial<PlanOptions> = {},
 ): string[] {
-  const rule = shippedRules.get(table);
-  if (!rule) throw new Error(`no rule for ${table}`);
-  const ops = planEvent(decodeEnvelope(payload({ ...parts, table })), rule, {
-    snapshotInvalidates,
-  });
-  return ops.map(describe).sort();
+  return opsFor(table, parts, overrides).map(describe).sort();
 }
 
 export function describe(op: KeyOp): string {
-  return `${op.db} ${op.action} ${op.key}`;
+  return `${op.family} ${op.action} ${op.key}`;
 }

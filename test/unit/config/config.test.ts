@@ -16,7 +16,17 @@ describe('loadConfig', () => {
     const config = loadConfig({ env: base, cwd: dir });
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(config.kafka.topicPrefix).toBe('mis');
-    expect(config.redis.db).toEqual({ session: 0, cache: 1, temp: 2 });
+    expect(config.redis.db).toEqual({ session: 0, permissions: 1, master: 1, stats: 1, temp: 2 });
+    expect(config.redis.ttl).toEqual({
+      session: 86400,
+      permissions: 3600,
+      master: 21600,
+      stats: 43200,
+      temp: 1800,
+      lock: 300,
+    });
+    expect(config.time).toEqual({ zone: 'Asia/Seoul', databaseZone: 'Asia/Seoul' });
+    expect(config.rules.refreshFamilies).toEqual([]);
     expect(config.rules.snapshotInvalidates).toBe(false);
     expect(Object.isFrozen(config.redis.db)).toBe(true);
   });
@@ -25,7 +35,20 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'redis://x:1' }, /KAFKA_BROKERS \(kafka.brokers\): is required/],
     [{ ...base, KAFKA_BROKERS: 'nohost' }, /KAFKA_BROKERS .*"nohost" is not host:port/],
     [{ ...base, REDIS_URL: 'http://x' }, /REDIS_URL .*must start with redis:\/\//],
-    [{ ...base, MCS_REDIS_DB_CACHE: '16' }, /MCS_REDIS_DB_CACHE .*must be <= 15/],
+    [{ ...base, MCS_REDIS_DB_STATS: '16' }, /MCS_REDIS_DB_STATS .*must be <= 15/],
+    [
+      { ...base, MCS_TIME_ZONE: 'Mars/Base' },
+      /MCS_TIME_ZONE .*"Mars\/Base" is not a known IANA time zone/,
+    ],
+    [
+      { ...base, MCS_REFRESH_FAMILIES: 'master,queue' },
+      /MCS_REFRESH_FAMILIES .*"queue" is not one of/,
+    ],
+    [{ ...base, MCS_REFRESH_FAMILIES: 'master' }, /MYSQL_URL .*required when MCS_REFRESH_FAMILIES/],
+    [
+      { ...base, MCS_DAILY_STATS_PATTERN: 'stats:daily_*' },
+      /MCS_DAILY_STATS_PATTERN .*must contain \{date\}/,
+    ],
     [{ ...base, MCS_SCAN_COUNT: 'ten' }, /MCS_SCAN_COUNT .*whole number/],
     [{ ...base, MCS_FROM_BEGINNING: 'maybe' }, /MCS_FROM_BEGINNING .*true or false/],
     [{ ...base, LOG_LEVEL: 'loud' }, /LOG_LEVEL .*must be one of/],
@@ -53,6 +76,14 @@ describe('loadConfig', () => {
     expect(config.kafka.groupId).toBe('env');
     expect(config.redis.db.session).toBe(5);
     expect(loadConfig({ env: base, cwd: dir, ignoreStackEnv: true }).kafka.topicPrefix).toBe('mis');
+  });
+
+  it('puts every family in DB 0 in cluster mode', () => {
+    const config = loadConfig({
+      env: { ...base, MCS_REDIS_CLUSTER: 'true', MCS_REDIS_DB_TEMP: '2' },
+      cwd: dir,
+    });
+    expect(Object.values(config.redis.db)).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('rejects unknown keys in the YAML file', () => {

@@ -6,6 +6,8 @@ import { SETTINGS } from '../../../src/config/settings';
 describe('README configuration reference', () => {
   const readme = readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
   it.each(SETTINGS.map((s) => [s.env, s.yaml]))('documents %s (%s)', (env, yaml) => {
-    expect(readme).toMatch(new RegExp(`\\|\\s*\`${env}\`\\s*\\|\\s*\`${yaml.replace(/\./g, '\\.')}\`\\s*\\|`));
+    expect(readme).toMatch(
+      new RegExp(`\\|\\s*\`${env}\`\\s*\\|\\s*\`${yaml.replace(/\./g, '\\.')}\`\\s*\\|`),
+    );
   });
 });

@@ -9,9 +9,9 @@ const brand = (id: number, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const brandKeys = (id: string) => [
-  'cache delete master:brands',
-  `cache pattern-delete stats:*:brand:${id}`,
-  `cache pattern-delete stats:*:brand:${id}:*`,
+  'master delete master:brands',
+  `stats pattern-delete stats:*:brand:${id}`,
+  `stats pattern-delete stats:*:brand:${id}:*`,
 ];
 
 describe('consumers/brands', () => {
@@ -32,7 +32,9 @@ describe('consumers/brands', () => {
 
   it('snapshot reads do nothing unless configured', () => {
     expect(keysFor('brands', { op: 'r', after: brand(2) })).toEqual([]);
-    expect(keysFor('brands', { op: 'r', after: brand(2) }, true)).toEqual(brandKeys('2').sort());
+    expect(keysFor('brands', { op: 'r', after: brand(2) }, { snapshotInvalidates: true })).toEqual(
+      brandKeys('2').sort(),
+    );
   });
 
   it('truncate drops every brand statistic', () => {

@@ -11,12 +11,12 @@ const auth = (userId: number | null, menuId = 1) => ({
   use_yn: 'Y',
 });
 const userKeys = (id: number) => [
-  `cache delete permissions:user:${id}`,
+  `permissions delete permissions:user:${id}`,
   `session delete session:user:${id}`,
 ];
 
 describe('consumers/user_auth', () => {
-  it('a permission change drops the user permissions (DB cache) and session (DB session)', () => {
+  it('a permission change drops the user permissions and session', () => {
     expect(
       keysFor('user_auth', { op: 'u', before: auth(7), after: { ...auth(7), read_yn: 'N' } }),
     ).toEqual(userKeys(7));
@@ -41,7 +41,7 @@ describe('consumers/user_auth', () => {
 
   it('truncate drops every user permission and session', () => {
     expect(keysFor('user_auth', { op: 't' })).toEqual([
-      'cache pattern-delete permissions:user:*',
+      'permissions pattern-delete permissions:user:*',
       'session pattern-delete session:user:*',
     ]);
   });

@@ -121,3 +121,16 @@ describe('decodeRecord', () => {
     expect((caught as SyncError).message).toMatch(message);
   });
 });
+
+describe('BIGINT beyond 2^53', () => {
+  it('keeps every digit of large integers and leaves small ones as numbers', () => {
+    const text = JSON.stringify(
+      payload({ op: 'c', after: { id: 1, big: 0 }, table: 'users' }),
+    ).replace('"big":0', '"big":9007199254740993');
+    const decoded = decodeRecord(record(text));
+    if (decoded.kind !== 'change') throw new Error('expected a change');
+    expect(decoded.event.after?.big).toBe(9007199254740993n);
+    expect(decoded.event.after?.id).toBe(1);
+    expect(decoded.event.tsMs).toBe(1_700_000_000_100);
+  });
+});

@@ -1,13 +1,8 @@
 import { planBatch } from '../../../src/intake/batch-plan';
 import { payload, record } from '../../support/envelopes';
-import { describe as describeOp, shippedRules } from '../../support/rules';
+import { describe as describeOp, planOptions, shippedRules } from '../../support/rules';
 
-const ctx = {
-  rules: shippedRules,
-  topicPrefix: 'mis',
-  database: 'mis',
-  snapshotInvalidates: false,
-};
+const ctx = { rules: shippedRules, topicPrefix: 'mis', database: 'mis', ...planOptions() };
 const auth = (userId: number, menuId: number) => ({
   auth_id: menuId,
   user_id: userId,
@@ -26,7 +21,7 @@ describe('planBatch', () => {
     );
     const plan = planBatch(records, ctx);
     expect(plan.ops.map(describeOp).sort()).toEqual([
-      'cache delete permissions:user:42',
+      'permissions delete permissions:user:42',
       'session delete session:user:42',
     ]);
     expect(plan.handled).toHaveLength(1000);

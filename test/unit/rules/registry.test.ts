@@ -12,11 +12,20 @@ describe('loadRules', () => {
 
   const write = (name: string, body: string) => writeFileSync(path.join(dir, name), body);
   const rule = (table: string) =>
-    `module.exports = { table: '${table}', targets: [{ key: 'k:{id}', db: 'cache', action: 'delete' }] };`;
+    `module.exports = { table: '${table}', targets: [{ key: 'k:{id}', family: 'stats', action: 'delete' }] };`;
 
   it('loads the shipped consumers folder: one table per file', () => {
     const rules = loadRules();
-    expect(rules.tables).toEqual(expect.arrayContaining(['brands', 'user_auth']));
+    expect(rules.tables).toEqual([
+      'brands',
+      'departments',
+      'menus',
+      'products',
+      'serials',
+      'trade_orders',
+      'user_auth',
+      'users',
+    ]);
     expect(rules.get('brands')?.file).toMatch(/consumers[/\\]brands\.ts$/);
     expect(rules.get('nope')).toBeUndefined();
   });
@@ -26,6 +35,16 @@ describe('loadRules', () => {
     write('b.js', rule('beta'));
     write('notes.md', 'ignored');
     expect(loadRules(dir).tables).toEqual(['alpha', 'beta']);
+  });
+
+  it('reads YAML rule files and names the file of a YAML error', () => {
+    write(
+      'a.yaml',
+      'table: alpha\ntargets:\n  - { key: "k:{id}", family: stats, action: delete }\n',
+    );
+    expect(loadRules(dir).get('alpha')?.targets[0]?.template.fields).toEqual(['id']);
+    write('b.yml', 'table: [unclosed');
+    expect(() => loadRules(dir)).toThrow(/b\.yml: is not valid YAML/);
   });
 
   it('refuses two files ruling the same table', () => {

@@ -73,3 +73,24 @@ describe('escapeGlob', () => {
     expect(escapeGlob('a\\b')).toBe('a\\\\b');
   });
 });
+
+describe('date formats', () => {
+  const t = parseTemplate('stats:daily_sales:{d|yyyymmdd}:{d|yyyymm}');
+  it('renders dates in the business zone', () => {
+    const zones = { business: 'Asia/Seoul', database: 'Asia/Seoul' };
+    expect(renderTemplate(t, { d: '2024-01-31T15:30:00Z' }, { escapeGlob: false, zones })).toBe(
+      'stats:daily_sales:20240201:202402',
+    );
+  });
+  it('uses declared column types for values without a schema', () => {
+    expect(renderTemplate(t, { d: 19753 }, { escapeGlob: false, columnTypes: { d: 'date' } })).toBe(
+      'stats:daily_sales:20240131:202401',
+    );
+    expect(() => renderTemplate(t, { d: 19753 }, { escapeGlob: false })).toThrow(
+      /declare its column type/,
+    );
+  });
+  it('rejects unknown formats', () => {
+    expect(() => parseTemplate('k:{d|ddmm}')).toThrow(/format must be one of yyyymmdd, yyyymm/);
+  });
+});

@@ -1,0 +1,33 @@
+import { defineTable } from '../src/rules/types';
+
+/** trade_orders → the day's and month's sales statistics and the order brand's statistics. */
+export default defineTable({
+  table: 'trade_orders',
+  columns: { order_date: 'date' },
+  targets: [
+    {
+      key: 'stats:daily_sales:{order_date|yyyymmdd}',
+      family: 'stats',
+      action: 'delete',
+      why: 'daily sales of the order day',
+    },
+    {
+      key: 'stats:monthly_revenue:{order_date|yyyymm}',
+      family: 'stats',
+      action: 'delete',
+      why: 'revenue of the order month',
+    },
+    {
+      key: 'stats:*:brand:{brand_id}',
+      family: 'stats',
+      action: 'pattern-delete',
+      why: 'brand-scoped statistics',
+    },
+    {
+      key: 'stats:*:brand:{brand_id}:*',
+      family: 'stats',
+      action: 'pattern-delete',
+      why: 'brand-scoped statistics with sub keys',
+    },
+  ],
+});

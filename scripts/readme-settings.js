@@ -1,0 +1,18 @@
+// Rewrites the configuration table of README.md (between the settings markers) from
+// src/config/settings.ts, via the build output. Run: npm run docs:settings
+const { readFileSync, writeFileSync } = require('node:fs');
+const path = require('node:path');
+const { SETTINGS } = require('../dist/src/config/settings.js');
+
+const readme = path.join(__dirname, '..', 'README.md');
+const rows = SETTINGS.map((s) => {
+  const def = 'default' in s ? (s.default === '' ? '(empty)' : `\`${s.default}\``) : '**required**';
+  return `| \`${s.env}\` | \`${s.yaml}\` | ${def} | ${s.doc.replace(/\|/g, '\\|')} |`;
+});
+const table = ['| environment | YAML key | default | meaning |', '|---|---|---|---|', ...rows].join(
+  '\n',
+);
+const text = readFileSync(readme, 'utf8');
+const re = /(<!-- settings:start -->\n)[\s\S]*?(\n<!-- settings:end -->)/;
+if (!re.test(text)) throw new Error('README.md has no settings markers');
+writeFileSync(readme, text.replace(re, `$1${table}$2`));
