@@ -12,6 +12,7 @@ import { createRowLoader } from './mysql/loader';
 import { createRedisClients } from './redis/clients';
 import { KeyExecutor } from './redis/executor';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry';
+import { DailyStatsJob } from './schedule/daily-stats';
 import { Counters } from './telemetry/counters';
 import type { Logger } from './telemetry/logger';
 
@@ -55,6 +56,22 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   }
   logger.info({ topics: intake.topics, groupId: config.kafka.groupId }, 'consuming change events');
 
+  const daily = config.schedule.dailyStatsCron
+    ? new DailyStatsJob(
+        redis.ports.stats,
+        {
+          cron: config.schedule.dailyStatsCron,
+          zone: config.time.zone,
+          pattern: config.schedule.dailyStatsPattern,
+          lockTtl: config.redis.ttl.lock,
+          scanCount: config.redis.scanCount,
+          unlinkBatch: config.redis.unlinkBatch,
+        },
+        logger.child({ component: 'schedule' }),
+      )
+    : undefined;
+  await daily?.start();
+
   const statsTimer =
     config.log.statsIntervalMs > 0
       ? setInterval(
@@ -69,6 +86,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     counters,
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
+      daily?.stop();
       await intake.stop();
       await redis.close();
       await loader?.close();

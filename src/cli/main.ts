@@ -4,6 +4,8 @@
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
 import { loadConfig, redactUrl, type Config } from '../config/config';
+import { loadRules, DEFAULT_CONSUMERS_DIR } from '../rules/registry';
+import { explainEvents, readEventInput } from './explain';
 import { SETTINGS } from '../config/settings';
 import { errorMessage, isSyncError } from '../errors';
 import { startService } from '../service';
@@ -13,6 +15,7 @@ const USAGE = `usage: mis-cache-sync <command>
 
 commands:
   run            consume change events and invalidate Redis keys (default)
+  explain <file|->  show, offline, which keys a change event would touch and why
   config         print the effective configuration (secrets redacted)
   config --doc   print every setting with its default and meaning
   help           this text`;
@@ -32,7 +35,12 @@ async function main(argv: string[]): Promise<number> {
   }
   let config: Config;
   try {
-    config = loadConfig();
+    // explain is offline: the connection settings are not needed, so placeholders will do.
+    const offline =
+      command === 'explain'
+        ? { KAFKA_BROKERS: 'offline:9', REDIS_URL: 'redis://offline:6379' }
+        : {};
+    config = loadConfig({ env: { ...offline, ...process.env } });
   } catch (err) {
     process.stderr.write(`mis-cache-sync: configuration error: ${errorMessage(err)}\n`);
     return 2;
@@ -41,6 +49,21 @@ async function main(argv: string[]): Promise<number> {
     const shown = { ...config, redis: { ...config.redis, url: redactUrl(config.redis.url) } };
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     return 0;
+  }
+  if (command === 'explain') {
+    const [source] = rest;
+    if (!source) {
+      process.stderr.write(`mis-cache-sync: explain needs a file or - (stdin)\n${USAGE}\n`);
+      return 2;
+    }
+    try {
+      const rules = loadRules(config.rules.dir || DEFAULT_CONSUMERS_DIR);
+      process.stdout.write(explainEvents(readEventInput(source), rules, config));
+      return 0;
+    } catch (err) {
+      process.stderr.write(`mis-cache-sync: explain: ${errorMessage(err)}\n`);
+      return 2;
+    }
   }
   if (command !== 'run') {
     process.stderr.write(`mis-cache-sync: unknown command "${command}"\n${USAGE}\n`);

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Cron } from 'croner';
 import { parse as parseYaml } from 'yaml';
 import { configError } from '../errors';
 import { isValidTimeZone } from '../rules/dates';
@@ -146,6 +147,16 @@ function checkCrossSettings(config: Config): void {
   }
   if (config.mysql.url && !/^mysql:\/\//.test(config.mysql.url)) {
     throw configError('MYSQL_URL (mysql.url)', 'must start with mysql://');
+  }
+  if (config.schedule.dailyStatsCron) {
+    try {
+      new Cron(config.schedule.dailyStatsCron, { paused: true, timezone: config.time.zone }).stop();
+    } catch (err) {
+      throw configError(
+        'MCS_DAILY_STATS_CRON (schedule.dailyStatsCron)',
+        `is not a valid cron expression: ${(err as Error).message}`,
+      );
+    }
   }
   if (!config.schedule.dailyStatsPattern.includes('{date}')) {
     throw configError(

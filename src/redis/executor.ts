@@ -13,6 +13,7 @@ import { SyncError, errorMessage } from '../errors';
 import type { RowLoader } from '../mysql/loader';
 import type { KeyOp, RefreshOp } from '../rules/ops';
 import type { Logger } from '../telemetry/logger';
+import { deleteMatching, unlinkAll } from './keyspace';
 import type { RedisPort } from './port';
 import {
   RELEASE_LOCK,
@@ -57,10 +58,10 @@ export class KeyExecutor {
     const result: ApplyResult = { deleted: 0, scans: 0, refreshed: 0, refreshFallbacks: 0 };
     for (const [port, group] of this.group(ops)) {
       try {
-        result.deleted += await this.unlinkAll(port, [...group.keys]);
+        result.deleted += await unlinkAll(port, [...group.keys], this.options);
         for (const pattern of group.patterns) {
           result.scans += 1;
-          result.deleted += await this.deleteMatching(port, pattern);
+          result.deleted += await deleteMatching(port, pattern, this.options);
         }
         for (const op of group.refreshes) await this.refresh(port, op, result);
       } catch (err) {
@@ -87,27 +88,6 @@ export class KeyExecutor {
       else (op.action === 'pattern-delete' ? g.patterns : g.keys).add(op.key);
     }
     return out;
-  }
-
-  private async unlinkAll(port: RedisPort, keys: string[]): Promise<number> {
-    let removed = 0;
-    for (let i = 0; i < keys.length; i += this.options.unlinkBatch) {
-      removed += await port.unlink(keys.slice(i, i + this.options.unlinkBatch));
-    }
-    return removed;
-  }
-
-  private async deleteMatching(port: RedisPort, pattern: string): Promise<number> {
-    let removed = 0;
-    for (const node of port.scanNodes()) {
-      let cursor = '0';
-      do {
-        const [next, found] = await node.scan(cursor, pattern, this.options.scanCount);
-        cursor = next;
-        if (found.length > 0) removed += await this.unlinkAll(port, found);
-      } while (cursor !== '0');
-    }
-    return removed;
   }
 
   private async refresh(port: RedisPort, op: RefreshOp, result: ApplyResult): Promise<void> {

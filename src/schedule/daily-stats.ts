@@ -1,0 +1,136 @@
+/**
+ * Time-based invalidation: at each slot of a cron schedule (00:00 business time by default),
+ * yesterday's daily statistics (`stats:daily_*:{yyyymmdd}`) are deleted. Several instances run
+ * a slot once: a lock guards the run and a marker records the last slot done. At start, slots
+ * missed while no instance ran (at most a week back) are caught up.
+ */
+import { randomUUID } from 'node:crypto';
+import { Cron } from 'croner';
+import { errorMessage } from '../errors';
+import { deleteMatching } from '../redis/keyspace';
+import type { RedisPort } from '../redis/port';
+import { RELEASE_LOCK } from '../redis/scripts';
+import { dayOfInstant, previousDay, yyyymmdd } from '../rules/dates';
+import type { Logger } from '../telemetry/logger';
+
+export const DAILY_STATS_LOCK = 'lock:batch_process:daily_stats';
+export const DAILY_STATS_MARKER = 'mcs:schedule:daily_stats:last';
+const CATCH_UP_LIMIT_MS = 7 * 86_400_000;
+const RETRY_MS = 60_000;
+
+/** SET marker to ARGV[1] only if it moves forward. KEYS[1] marker; ARGV[1] ISO slot; ARGV[2] TTL. */
+const RAISE_MARKER = `
+local current = redis.call('GET', KEYS[1])
+if current and current >= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+return 1`;
+
+export interface DailyStatsOptions {
+  readonly cron: string;
+  readonly zone: string;
+  /** SCAN glob with `{date}` for yesterday's YYYYMMDD. */
+  readonly pattern: string;
+  readonly lockTtl: number;
+  readonly scanCount: number;
+  readonly unlinkBatch: number;
+  /** Lock and marker keys; the defaults are shared by every instance of a deployment. */
+  readonly lockKey?: string;
+  readonly markerKey?: string;
+}
+
+export interface SlotResult {
+  readonly slot: string;
+  readonly date: string;
+  /** Keys removed, or null when another instance ran (or had run) the slot. */
+  readonly deleted: number | null;
+}
+
+export class DailyStatsJob {
+  private cron: Cron | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly lockKey: string;
+  private readonly markerKey: string;
+
+  constructor(
+    private readonly port: RedisPort,
+    private readonly options: DailyStatsOptions,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.lockKey = options.lockKey ?? DAILY_STATS_LOCK;
+    this.markerKey = options.markerKey ?? DAILY_STATS_MARKER;
+  }
+
+  /** Catches up missed slots, then runs on schedule. */
+  async start(): Promise<void> {
+    await this.runDue();
+    this.cron = new Cron(
+      this.options.cron,
+      { timezone: this.options.zone },
+      () => void this.runDue(),
+    );
+  }
+
+  stop(): void {
+    this.cron?.stop();
+    if (this.retry) clearTimeout(this.retry);
+  }
+
+  /** Runs every slot due since the last one done (or the latest one, on first start). */
+  async runDue(): Promise<SlotResult[]> {
+    const results: SlotResult[] = [];
+    try {
+      for (const slot of await this.dueSlots()) results.push(await this.runSlot(slot));
+    } catch (err) {
+      this.logger.warn(
+        { error: errorMessage(err), retryInMs: RETRY_MS },
+        'daily statistics drop failed; will retry',
+      );
+      if (this.retry) clearTimeout(this.retry);
+      this.retry = setTimeout(() => void this.runDue(), RETRY_MS);
+      this.retry.unref();
+    }
+    return results;
+  }
+
+  async dueSlots(): Promise<Date[]> {
+    const now = this.now();
+    const marker = await this.port.get(this.markerKey);
+    const floor = new Date(now.getTime() - CATCH_UP_LIMIT_MS);
+    const from = marker && new Date(marker) > floor ? new Date(marker) : floor;
+    const pattern = new Cron(this.options.cron, { timezone: this.options.zone, paused: true });
+    const slots: Date[] = [];
+    for (let next = pattern.nextRun(from); next && next <= now; next = pattern.nextRun(next))
+      slots.push(next);
+    pattern.stop();
+    // Without a marker only the latest slot matters: older days were never cached as "today".
+    return marker ? slots : slots.slice(-1);
+  }
+
+  async runSlot(slot: Date): Promise<SlotResult> {
+    const date = yyyymmdd(previousDay(dayOfInstant(slot.getTime(), this.options.zone)));
+    const iso = slot.toISOString();
+    const token = randomUUID();
+    if (!(await this.port.setNx(this.lockKey, token, this.options.lockTtl))) {
+      this.logger.info({ slot: iso }, 'daily statistics drop: another instance holds the lock');
+      return { slot: iso, date, deleted: null };
+    }
+    try {
+      const marker = await this.port.get(this.markerKey);
+      if (marker && marker >= iso) return { slot: iso, date, deleted: null };
+      const deleted = await deleteMatching(
+        this.port,
+        this.options.pattern.replace('{date}', date),
+        this.options,
+      );
+      await this.port.eval(RAISE_MARKER, [this.markerKey], [iso, CATCH_UP_LIMIT_MS / 1000]);
+      this.logger.info(
+        { slot: iso, date, deleted },
+        'dropped daily statistics of the previous day',
+      );
+      return { slot: iso, date, deleted };
+    } finally {
+      await this.port.eval(RELEASE_LOCK, [this.lockKey], [token]);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/** The daily drop of yesterday's statistics against the real Redis, with a controlled clock. */
+import type Redis from 'ioredis';
+import { loadConfig } from '../../../src/config/config';
+import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
+import { DailyStatsJob } from '../../../src/schedule/daily-stats';
+import { silentLogger } from '../../../src/telemetry/logger';
+import { redisDb, uniq } from '../../support/stack';
+
+describe('DailyStatsJob', () => {
+  const config = loadConfig();
+  let clients: RedisClients;
+  let db1: Redis;
+  let ns: string;
+
+  beforeAll(async () => {
+    clients = createRedisClients(config.redis, silentLogger());
+    await clients.ready();
+    db1 = redisDb(1);
+  });
+  beforeEach(() => {
+    ns = `t-sched-${uniq()}`;
+  });
+  afterEach(async () => {
+    const keys = await db1.keys(`${ns}*`); // test cleanup only
+    if (keys.length) await db1.del(...keys);
+  });
+  afterAll(async () => {
+    await clients.close();
+    await db1.quit();
+  });
+
+  const job = (now: string) =>
+    new DailyStatsJob(
+      clients.ports.stats,
+      {
+        cron: '0 0 * * *',
+        zone: 'Asia/Seoul',
+        pattern: `${ns}:stats:daily_*:{date}`,
+        lockTtl: 300,
+        scanCount: 100,
+        unlinkBatch: 100,
+        lockKey: `${ns}:lock`,
+        markerKey: `${ns}:marker`,
+      },
+      silentLogger(),
+      () => new Date(now),
+    );
+
+  async function seed(): Promise<void> {
+    for (const k of [
+      'daily_sales:20240131',
+      'daily_orders:20240131',
+      'daily_sales:20240201',
+      'monthly_revenue:202401',
+    ]) {
+      await db1.set(`${ns}:stats:${k}`, '1', 'EX', 600);
+    }
+  }
+  const left = async () =>
+    (await db1.keys(`${ns}:stats:*`)).map((k) => k.slice(ns.length + 7)).sort();
+
+  it("at 00:00 KST on Feb 1st drops Jan 31st's daily statistics only", async () => {
+    await seed();
+    // 2024-02-01 00:00:30 KST is 2024-01-31 15:00:30 UTC
+    const [result] = await job('2024-01-31T15:00:30Z').runDue();
+    expect(result).toEqual({ slot: '2024-01-31T15:00:00.000Z', date: '20240131', deleted: 2 });
+    expect(await left()).toEqual(['daily_sales:20240201', 'monthly_revenue:202401']);
+  });
+
+  it('runs a slot once across instances, and catches up missed slots after downtime', async () => {
+    await seed();
+    expect((await job('2024-01-31T15:00:30Z').runDue())[0]?.deleted).toBe(2);
+    // a second instance at the same slot finds it done
+    expect(await job('2024-01-31T15:01:00Z').runDue()).toEqual([]);
+    // down for two days: at restart both missed slots run, oldest first
+    await db1.set(`${ns}:stats:daily_sales:20240201`, '1', 'EX', 600);
+    await db1.set(`${ns}:stats:daily_sales:20240202`, '1', 'EX', 600);
+    const results = await job('2024-02-02T16:00:00Z').runDue();
+    expect(results.map((r) => [r.date, r.deleted])).toEqual([
+      ['20240201', 1],
+      ['20240202', 1],
+    ]);
+    expect(await left()).toEqual(['monthly_revenue:202401']);
+  });
+
+  it('skips while another instance holds the lock', async () => {
+    await seed();
+    await db1.set(`${ns}:lock`, 'someone-else', 'EX', 60);
+    const [result] = await job('2024-01-31T15:00:30Z').runDue();
+    expect(result?.deleted).toBeNull();
+    expect(await left()).toHaveLength(4);
+    expect(await db1.get(`${ns}:lock`)).toBe('someone-else');
+  });
+});
