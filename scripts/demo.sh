@@ -40,7 +40,7 @@ show() { # db key...
 wait_gone() { # db key
   local start=$1 db=$2 key=$3
   for _ in $(seq 1 3000); do
-    [[ $(rcli "$db" EXISTS "$key") == 0 ]] && { echo "    $key deleted $(($(now_ms) - start)) ms after the commit"; return; }
+    [[ $(rcli "$db" EXISTS "$key") == 0 ]] && { echo "    $key deleted $(($(now_ms) - start)) ms after the UPDATE was issued (mariadb and redis-cli start-up included)"; return; }
     sleep 0.005
   done
   echo "    $key still present after 15 s: see $log"
