@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'RULE_INVALID'
   /** The Kafka record is not a Debezium change event we can read. */
   | 'ENVELOPE_MALFORMED'
+  /** The Kafka record is larger than MCS_MAX_MESSAGE_BYTES. */
+  | 'MESSAGE_TOO_LARGE'
   /** The change event names a table that has no rule. */
   | 'UNKNOWN_TABLE'
   /** A rule needs a column the row image does not have, or has with the wrong type. */

@@ -3,7 +3,7 @@
  * failures name the part that failed; a Redis that is down at start is waited for, not
  * crashed on.
  */
-import type { Admin } from 'kafkajs';
+import { Partitioners, type Admin } from 'kafkajs';
 import { redactUrl, type Config } from './config/config';
 import { SyncError, errorMessage } from './errors';
 import { ChangeIntake } from './intake/consumer';
@@ -13,6 +13,8 @@ import { createRedisClients } from './redis/clients';
 import { KeyExecutor } from './redis/executor';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry';
 import { DailyStatsJob } from './schedule/daily-stats';
+import { DeadLetterQueue } from './intake/dead-letter';
+import { SecondPass } from './redis/second-pass';
 import { Counters } from './telemetry/counters';
 import type { Logger } from './telemetry/logger';
 
@@ -39,11 +41,41 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     loader,
     logger.child({ component: 'executor' }),
   );
-  const intake = new ChangeIntake({ kafka, config, rules, executor, counters, logger });
+  const secondPass =
+    config.redis.secondPassDelayMs > 0
+      ? new SecondPass(
+          redis.ports.temp,
+          config.redis.secondPassDelayMs,
+          logger.child({ component: 'second-pass' }),
+        )
+      : undefined;
+  const producer =
+    config.kafka.poisonPolicy === 'dead-letter'
+      ? kafka.producer({
+          allowAutoTopicCreation: true,
+          createPartitioner: Partitioners.DefaultPartitioner,
+        })
+      : undefined;
+  const deadLetters = producer
+    ? new DeadLetterQueue(producer, config.kafka.deadLetterTopic)
+    : undefined;
+  const intake = new ChangeIntake({
+    kafka,
+    config,
+    rules,
+    executor,
+    counters,
+    logger,
+    secondPass,
+    deadLetters,
+  });
   try {
-    if (config.kafka.ensureTopics) await ensureTopics(kafka.admin(), intake.topics, logger);
+    const topics = [...intake.topics, ...(deadLetters ? [deadLetters.topic] : [])];
+    if (config.kafka.ensureTopics) await ensureTopics(kafka.admin(), topics, logger);
+    await producer?.connect();
     await intake.start();
   } catch (err) {
+    await producer?.disconnect().catch(() => undefined);
     await redis.close();
     await loader?.close();
     throw new SyncError(
@@ -71,6 +103,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       )
     : undefined;
   await daily?.start();
+  secondPass?.start({
+    apply: async (ops) => {
+      const result = await executor.apply(ops);
+      counters.add('secondPassOps', ops.length);
+      return result;
+    },
+  });
 
   const statsTimer =
     config.log.statsIntervalMs > 0
@@ -88,6 +127,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       if (statsTimer) clearInterval(statsTimer);
       daily?.stop();
       await intake.stop();
+      await secondPass?.stop();
+      await producer?.disconnect();
       await redis.close();
       await loader?.close();
       logger.info({ counters: counters.snapshot() }, 'stopped');

@@ -3,7 +3,7 @@
  * Command line: `mis-cache-sync run` (the service), `mis-cache-sync config [--doc]`.
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
-import { loadConfig, redactUrl, type Config } from '../config/config';
+import { loadConfig, redactConfig, type Config } from '../config/config';
 import { loadRules, DEFAULT_CONSUMERS_DIR } from '../rules/registry';
 import { explainEvents, readEventInput } from './explain';
 import { SETTINGS } from '../config/settings';
@@ -46,8 +46,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (command === 'config') {
-    const shown = { ...config, redis: { ...config.redis, url: redactUrl(config.redis.url) } };
-    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
     return 0;
   }
   if (command === 'explain') {

@@ -12,6 +12,8 @@ import { isValidTimeZone } from '../rules/dates';
 import { FAMILIES, isFamily, type Family } from './families';
 import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
 
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export type PoisonPolicy = 'dead-letter' | 'log';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -24,6 +26,16 @@ export interface Config {
     readonly fromBeginning: boolean;
     readonly ensureTopics: boolean;
     readonly sessionTimeoutMs: number;
+    readonly ssl: boolean;
+    readonly sslCaFile: string;
+    readonly sasl?: {
+      readonly mechanism: SaslMechanism;
+      readonly username: string;
+      readonly password: string;
+    };
+    readonly deadLetterTopic: string;
+    readonly poisonPolicy: PoisonPolicy;
+    readonly maxMessageBytes: number;
   };
   readonly redis: {
     readonly url: string;
@@ -33,6 +45,9 @@ export interface Config {
     readonly ttl: Readonly<Record<Family | 'lock', number>>;
     readonly scanCount: number;
     readonly unlinkBatch: number;
+    readonly tlsCaFile: string;
+    readonly tlsRejectUnauthorized: boolean;
+    readonly secondPassDelayMs: number;
   };
   readonly mysql: { readonly url: string };
   readonly time: { readonly zone: string; readonly databaseZone: string };
@@ -94,6 +109,17 @@ export function buildConfig(raw: RawValues): Config {
       fromBeginning: get('MCS_FROM_BEGINNING'),
       ensureTopics: get('MCS_ENSURE_TOPICS'),
       sessionTimeoutMs: get('MCS_SESSION_TIMEOUT_MS'),
+      ssl: get('MCS_KAFKA_SSL'),
+      sslCaFile: get('MCS_KAFKA_SSL_CA_FILE'),
+      ...sasl(get),
+      deadLetterTopic:
+        get<string>('MCS_DLQ_TOPIC') || `${get<string>('TOPIC_PREFIX')}.mis-cache-sync.dlq`,
+      poisonPolicy: oneOf(
+        get('MCS_POISON_POLICY'),
+        ['dead-letter', 'log'],
+        'MCS_POISON_POLICY (kafka.poisonPolicy)',
+      ),
+      maxMessageBytes: get('MCS_MAX_MESSAGE_BYTES'),
     },
     redis: {
       url: get('REDIS_URL'),
@@ -115,6 +141,9 @@ export function buildConfig(raw: RawValues): Config {
       },
       scanCount: get('MCS_SCAN_COUNT'),
       unlinkBatch: get('MCS_UNLINK_BATCH'),
+      tlsCaFile: get('MCS_REDIS_TLS_CA_FILE'),
+      tlsRejectUnauthorized: get('MCS_REDIS_TLS_REJECT_UNAUTHORIZED'),
+      secondPassDelayMs: get('MCS_SECOND_PASS_DELAY_MS'),
     },
     mysql: { url: get('MYSQL_URL') },
     time: { zone, databaseZone: get<string>('MCS_DB_TIME_ZONE') || zone },
@@ -134,6 +163,28 @@ export function buildConfig(raw: RawValues): Config {
   return deepFreeze(config);
 }
 
+function oneOf<T extends string>(value: string, allowed: readonly T[], label: string): T {
+  if (!allowed.includes(value as T))
+    throw configError(label, `must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function sasl(get: <T>(name: EnvName) => T): { sasl?: NonNullable<Config['kafka']['sasl']> } {
+  const mechanism = get<string>('MCS_KAFKA_SASL_MECHANISM');
+  if (!mechanism) return {};
+  const label = 'MCS_KAFKA_SASL_MECHANISM (kafka.saslMechanism)';
+  const username = get<string>('MCS_KAFKA_SASL_USERNAME');
+  if (!username)
+    throw configError('MCS_KAFKA_SASL_USERNAME (kafka.saslUsername)', `is required with ${label}`);
+  return {
+    sasl: {
+      mechanism: oneOf(mechanism, ['plain', 'scram-sha-256', 'scram-sha-512'], label),
+      username,
+      password: get('MCS_KAFKA_SASL_PASSWORD'),
+    },
+  };
+}
+
 /** Checks that involve more than one setting or a lookup beyond the text. */
 function checkCrossSettings(config: Config): void {
   for (const [env, zone] of [
@@ -141,6 +192,12 @@ function checkCrossSettings(config: Config): void {
     ['MCS_DB_TIME_ZONE (time.databaseZone)', config.time.databaseZone],
   ] as const) {
     if (!isValidTimeZone(zone)) throw configError(env, `"${zone}" is not a known IANA time zone`);
+  }
+  for (const [label, file] of [
+    ['MCS_KAFKA_SSL_CA_FILE (kafka.sslCaFile)', config.kafka.sslCaFile],
+    ['MCS_REDIS_TLS_CA_FILE (redis.tlsCaFile)', config.redis.tlsCaFile],
+  ] as const) {
+    if (file && !existsSync(file)) throw configError(label, `file ${file} does not exist`);
   }
   if (config.rules.refreshFamilies.length > 0 && !config.mysql.url) {
     throw configError('MYSQL_URL (mysql.url)', 'is required when MCS_REFRESH_FAMILIES is set');
@@ -279,6 +336,19 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** A copy of the configuration safe to print: passwords replaced. */
+export function redactConfig(config: Config): unknown {
+  return {
+    ...config,
+    kafka: {
+      ...config.kafka,
+      ...(config.kafka.sasl ? { sasl: { ...config.kafka.sasl, password: '***' } } : {}),
+    },
+    redis: { ...config.redis, url: redactUrl(config.redis.url) },
+    mysql: { url: config.mysql.url ? redactUrl(config.mysql.url) : '' },
+  };
 }
 
 /** The URL with its password replaced, for logs and error messages. */

@@ -35,6 +35,9 @@ export interface RecordPlace {
 export interface RawRecord extends RecordPlace {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
+  /** Kafka append time (ms), when known. */
+  readonly timestamp?: string;
+  readonly headers?: Readonly<Record<string, Buffer | string | undefined | (Buffer | string)[]>>;
 }
 
 export type DecodedRecord =

@@ -12,6 +12,7 @@ import { mergeOp, type KeyOp } from '../rules/ops';
 import { tableOfTopic } from './topics';
 
 export interface Rejected {
+  readonly record: RawRecord;
   readonly place: RecordPlace;
   readonly table?: string;
   readonly error: SyncError;
@@ -35,6 +36,8 @@ export interface BatchContext extends PlanOptions {
   readonly rules: RuleSet;
   readonly topicPrefix: string;
   readonly database: string;
+  /** Larger records are rejected unparsed. */
+  readonly maxMessageBytes?: number;
 }
 
 export function planBatch(records: readonly RawRecord[], ctx: BatchContext): BatchPlan {
@@ -46,6 +49,16 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
     const place = { topic: record.topic, partition: record.partition, offset: record.offset };
     let table = tableOfTopic(record.topic, ctx.topicPrefix, ctx.database);
     try {
+      const size = record.value?.length ?? 0;
+      if (ctx.maxMessageBytes !== undefined && size > ctx.maxMessageBytes) {
+        throw new SyncError(
+          'MESSAGE_TOO_LARGE',
+          `value of ${size} bytes exceeds ${ctx.maxMessageBytes}`,
+          {
+            details: { size },
+          },
+        );
+      }
       const decoded = decodeRecord(record);
       if (decoded.kind === 'tombstone') {
         tombstones += 1;
@@ -66,7 +79,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       const error = isSyncError(err)
         ? err
         : new SyncError('ENVELOPE_MALFORMED', errorMessage(err), { cause: err });
-      rejected.push({ place, ...(table === undefined ? {} : { table }), error });
+      rejected.push({ record, place, ...(table === undefined ? {} : { table }), error });
     }
   }
   return { ops: [...ops.values()], handled, tombstones, rejected };

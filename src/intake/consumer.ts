@@ -1,18 +1,22 @@
 /**
  * Kafka intake: a consumer-group member that feeds each partition batch through
- * decode → plan → Redis, and commits a batch's offsets only after Redis acknowledged every
- * operation of it. While Redis is down the batch is retried with backoff (heartbeats keep the
- * group membership), so nothing is skipped and nothing is committed early.
+ * decode → plan → Redis, and commits a batch's offsets only after every step of it was
+ * acknowledged: the Redis operations, the scheduling of their second pass, and the copies of
+ * rejected events on the dead-letter topic. While a step fails with a retryable error (Redis or
+ * Kafka down) the batch is retried with backoff (heartbeats keep the group membership), so
+ * nothing is skipped and nothing is committed early.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
 import { isSyncError } from '../errors';
 import type { KeyExecutor } from '../redis/executor';
+import type { SecondPass } from '../redis/second-pass';
 import type { RuleSet } from '../rules/registry';
 import type { Counters } from '../telemetry/counters';
 import type { Logger } from '../telemetry/logger';
 import { planBatch, type BatchContext, type BatchPlan } from './batch-plan';
+import type { DeadLetterQueue } from './dead-letter';
 import { OutageReporter } from './outage';
 import { topicFor } from './topics';
 
@@ -21,6 +25,9 @@ export interface IntakeDeps {
   readonly config: Config;
   readonly rules: RuleSet;
   readonly executor: KeyExecutor;
+  /** Where rejected events go (poison policy `dead-letter`); absent: logged only. */
+  readonly deadLetters?: DeadLetterQueue;
+  readonly secondPass?: SecondPass;
   readonly counters: Counters;
   readonly logger: Logger;
 }
@@ -46,6 +53,7 @@ export class ChangeIntake {
       snapshotInvalidates: config.rules.snapshotInvalidates,
       refreshFamilies: new Set(config.rules.refreshFamilies),
       zones: { business: config.time.zone, database: config.time.databaseZone },
+      maxMessageBytes: config.kafka.maxMessageBytes,
     };
     this.outage = new OutageReporter(this.log, config.retry.reminderMs);
   }
@@ -59,10 +67,8 @@ export class ChangeIntake {
   async start(): Promise<void> {
     const joined = new Promise<void>((resolve) => {
       const off = this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-        this.log.info(
-          { memberId: e.payload.memberId, assigned: e.payload.memberAssignment },
-          'joined consumer group',
-        );
+        const { memberId, memberAssignment } = e.payload;
+        this.log.info({ memberId, assigned: memberAssignment }, 'joined consumer group');
         off();
         resolve();
       });
@@ -80,6 +86,7 @@ export class ChangeIntake {
     await joined;
   }
 
+  /** Leaves the group after the batch in flight (its offsets committed, or left for redelivery). */
   async stop(): Promise<void> {
     await this.consumer.disconnect();
   }
@@ -93,15 +100,43 @@ export class ChangeIntake {
       offset: m.offset,
       key: m.key,
       value: m.value,
+      timestamp: m.timestamp,
+      headers: m.headers ?? {},
     }));
     const plan = planBatch(records, this.ctx);
     this.report(plan);
-    const applied = await this.applyWithRetry(plan, payload);
-    if (!applied) return; // stopping or rebalanced: leave the batch uncommitted for redelivery
+    const done = await this.withRetry(payload, () => this.applyPlan(plan, payload));
+    if (!done) return; // stopping or rebalanced: leave the batch uncommitted for redelivery
     const last = batch.messages[batch.messages.length - 1];
     if (last) payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
     await payload.heartbeat();
+  }
+
+  /** Every step that must be acknowledged before the batch counts as done; each idempotent. */
+  private async applyPlan(plan: BatchPlan, { batch }: EachBatchPayload): Promise<void> {
+    const { executor, counters, secondPass, deadLetters } = this.deps;
+    const result = await executor.apply(plan.ops);
+    await secondPass?.schedule(plan.ops);
+    if (deadLetters && plan.rejected.length > 0) {
+      await deadLetters.send(plan.rejected);
+      counters.add('deadLettered', plan.rejected.length);
+    }
+    counters.add('keysDeleted', result.deleted);
+    counters.add('patternScans', result.scans);
+    counters.add('keysRefreshed', result.refreshed);
+    counters.add('refreshFallbacks', result.refreshFallbacks);
+    if (plan.ops.length > 0) {
+      const { topic, partition } = batch;
+      const fields = {
+        topic,
+        partition,
+        offset: batch.lastOffset(),
+        ops: plan.ops.length,
+        deleted: result.deleted,
+      };
+      this.log.debug(fields, 'batch applied');
+    }
   }
 
   private report(plan: BatchPlan): void {
@@ -114,7 +149,7 @@ export class ChangeIntake {
     }
     for (const r of plan.rejected) {
       counters.add('rejected', 1, r.error.code);
-      // Poison message: logged with its place and skipped (the partition must move on).
+      // Poison message: logged with its place, dead-lettered (policy), never blocking the partition.
       this.log.warn(
         { ...r.place, table: r.table, code: r.error.code, details: r.error.details },
         `rejected change event: ${r.error.message}`,
@@ -122,43 +157,32 @@ export class ChangeIntake {
     }
   }
 
-  private async applyWithRetry(plan: BatchPlan, payload: EachBatchPayload): Promise<boolean> {
+  /**
+   * Runs the step until it succeeds; a retryable failure waits (100 ms doubling up to
+   * MCS_RETRY_MAX_DELAY_MS) and heartbeats. Resolves false when the consumer is stopping or the
+   * partition was revoked meanwhile.
+   */
+  private async withRetry(payload: EachBatchPayload, step: () => Promise<void>): Promise<boolean> {
     const { batch } = payload;
-    const { executor, counters, config } = this.deps;
     let delay = 100;
     for (;;) {
       try {
-        const result = await executor.apply(plan.ops);
+        await step();
         this.outage.succeeded();
-        counters.add('keysDeleted', result.deleted);
-        counters.add('patternScans', result.scans);
-        counters.add('keysRefreshed', result.refreshed);
-        counters.add('refreshFallbacks', result.refreshFallbacks);
-        if (plan.ops.length > 0) {
-          this.log.debug(
-            {
-              topic: batch.topic,
-              partition: batch.partition,
-              offset: batch.lastOffset(),
-              ops: plan.ops.length,
-              deleted: result.deleted,
-            },
-            'batch applied',
-          );
-        }
         return true;
       } catch (err) {
         if (!isSyncError(err) || !err.retryable) throw err;
-        counters.add('redisRetries');
+        this.deps.counters.add('retries', 1, err.code);
+        const { topic, partition } = batch;
         this.outage.failed(err.message, {
-          topic: batch.topic,
-          partition: batch.partition,
+          topic,
+          partition,
           offset: batch.firstOffset(),
           code: err.code,
         });
         if (!payload.isRunning() || payload.isStale()) return false;
         await sleep(delay);
-        delay = Math.min(delay * 2, config.retry.maxDelayMs);
+        delay = Math.min(delay * 2, this.deps.config.retry.maxDelayMs);
         await payload.heartbeat();
       }
     }

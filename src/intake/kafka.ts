@@ -1,5 +1,13 @@
 /** kafkajs client construction, with kafkajs' own logs routed into pino. */
-import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import {
+  Kafka,
+  logLevel,
+  type KafkaConfig,
+  type LogEntry,
+  type logCreator,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Config } from '../config/config';
 import type { Logger } from '../telemetry/logger';
 
@@ -10,7 +18,20 @@ export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
     logLevel: logLevel.INFO,
     logCreator: pinoLogCreator(logger.child({ component: 'kafkajs' })),
     retry: { initialRetryTime: 300, retries: 10 },
+    ...security(config),
   });
+}
+
+/** TLS and SASL settings passed through to kafkajs. */
+function security(config: Config['kafka']): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (config.ssl)
+    out.ssl = config.sslCaFile ? { ca: [readFileSync(config.sslCaFile, 'utf8')] } : true;
+  if (config.sasl) {
+    const { mechanism, username, password } = config.sasl;
+    out.sasl = { mechanism, username, password } as SASLOptions;
+  }
+  return out;
 }
 
 function pinoLogCreator(logger: Logger): logCreator {

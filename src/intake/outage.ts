@@ -1,6 +1,6 @@
 /**
- * Says once that Redis is unreachable, reminds periodically while it stays so, and says when it
- * is back, instead of one log line per failed retry.
+ * Says once that a dependency (Redis, or Kafka for the dead-letter topic) is unreachable, reminds
+ * periodically while it stays so, and says when it is back, instead of one line per retry.
  */
 import type { Logger } from '../telemetry/logger';
 
@@ -21,13 +21,13 @@ export class OutageReporter {
       this.lastReminder = now;
       this.logger.error(
         { ...fields, error: message },
-        'redis unavailable: consumption paused, retrying',
+        'dependency unavailable: consumption paused, retrying',
       );
     } else if (now - this.lastReminder >= this.reminderMs) {
       this.lastReminder = now;
       this.logger.warn(
         { ...fields, error: message, downMs: now - this.since },
-        'redis still unavailable',
+        'dependency still unavailable',
       );
     }
   }
@@ -36,7 +36,7 @@ export class OutageReporter {
     if (this.since === undefined) return;
     this.logger.info(
       { downMs: this.now() - this.since },
-      'redis reachable again: consumption resumed',
+      'dependency reachable again: consumption resumed',
     );
     this.since = undefined;
   }

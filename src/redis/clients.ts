@@ -4,6 +4,7 @@
  * offline queue): a command Redis cannot take errors out quickly, and the batch loop decides to
  * retry, so an outage stalls consumption instead of piling up commands in memory.
  */
+import { readFileSync } from 'node:fs';
 import calculateSlot from 'cluster-key-slot';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config';
@@ -29,6 +30,17 @@ const COMMON: RedisOptions = {
   connectionName: 'mis-cache-sync',
 };
 
+/** TLS options for `rediss://` URLs (CA file, verification). */
+function tlsOptions(config: Config['redis']): Pick<RedisOptions, 'tls'> {
+  if (!config.url.startsWith('rediss:')) return {};
+  return {
+    tls: {
+      rejectUnauthorized: config.tlsRejectUnauthorized,
+      ...(config.tlsCaFile ? { ca: readFileSync(config.tlsCaFile, 'utf8') } : {}),
+    },
+  };
+}
+
 export function createRedisClients(config: Config['redis'], logger: Logger): RedisClients {
   const onError = (where: string) => (err: Error) =>
     logger.debug({ where, err: err.message }, 'redis connection error');
@@ -39,7 +51,7 @@ export function createRedisClients(config: Config['redis'], logger: Logger): Red
         ...COMMON,
         ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
         ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-        ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+        ...tlsOptions(config),
       },
       lazyConnect: true,
       enableOfflineQueue: true,
@@ -57,7 +69,7 @@ export function createRedisClients(config: Config['redis'], logger: Logger): Red
     const db = config.db[family];
     let client = byDb.get(db);
     if (!client) {
-      client = new Redis(config.url, { ...COMMON, db });
+      client = new Redis(config.url, { ...COMMON, ...tlsOptions(config), db });
       client.on('error', onError(`db ${db}`));
       byDb.set(db, client);
     }

@@ -12,7 +12,9 @@ export type CounterName =
   | 'refreshFallbacks'
   | 'patternScans'
   | 'batches'
-  | 'redisRetries';
+  | 'retries'
+  | 'deadLettered'
+  | 'secondPassOps';
 
 export class Counters {
   private readonly values = new Map<string, number>();

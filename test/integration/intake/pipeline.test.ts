@@ -5,6 +5,7 @@
  */
 import type Redis from 'ioredis';
 import type { ConnectionPool } from '@databases/mysql';
+import { Partitioners } from 'kafkajs';
 import type { RunningService } from '../../../src/service';
 import {
   kafka,
@@ -179,18 +180,54 @@ describe('pipeline: MariaDB → Debezium → Kafka → service → Redis', () =>
     await db.query(sql`DELETE FROM user_auth WHERE user_id = ${to}`);
   });
 
-  it('a malformed message is skipped with its place and the next change is still applied', async () => {
-    const topic = `${stackEnv('TOPIC_PREFIX')}.mis.user_auth`;
-    const producer = kafka().producer();
+  it('a malformed message is dead-lettered with its place and the next change is still applied', async () => {
+    const prefix = stackEnv('TOPIC_PREFIX');
+    const topic = `${prefix}.mis.user_auth`;
+    const k = kafka();
+    const producer = k.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const before = service.counters.get('rejected', 'ENVELOPE_MALFORMED');
-    await producer.send({ topic, messages: [{ key: '{"auth_id":1}', value: '{not json' }] });
+    const marker = `poison-${uniqId()}`;
+    const [sent] = await producer.send({ topic, messages: [{ key: marker, value: '{not json' }] });
     await producer.disconnect();
     await waitFor(
       () => service.counters.get('rejected', 'ENVELOPE_MALFORMED') === before + 1,
       DELETE_BOUND_MS,
       'the rejection',
     );
+
+    // The dead-letter topic has the original record with the error and its place in headers.
+    const headers = await new Promise<Record<string, string>>((resolve, reject) => {
+      const consumer = k.consumer({ groupId: `mcs-test-dlq-${uniqId()}` });
+      const timer = setTimeout(
+        () => reject(new Error('no dead letter within the bound')),
+        DELETE_BOUND_MS,
+      );
+      void (async () => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: `${prefix}.mis-cache-sync.dlq`, fromBeginning: true });
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            if (message.key?.toString() !== marker) return;
+            clearTimeout(timer);
+            const h = Object.fromEntries(
+              Object.entries(message.headers ?? {}).map(([name, v]) => [name, String(v)]),
+            );
+            expect(message.value?.toString()).toBe('{not json');
+            resolve(h);
+            void consumer.disconnect();
+          },
+        });
+      })().catch(reject);
+    });
+    expect(headers).toMatchObject({
+      'mcs.error.code': 'ENVELOPE_MALFORMED',
+      'mcs.original.topic': topic,
+      'mcs.original.partition': String(sent?.partition),
+      'mcs.original.offset': sent?.baseOffset,
+      'mcs.original.table': 'user_auth',
+    });
+    expect(headers['mcs.error.message']).toMatch(/value is not JSON/);
 
     const user = uniqId();
     await cache.set(`permissions:user:${user}`, '{}', 'EX', 3600);

@@ -24,10 +24,10 @@ describe('OutageReporter', () => {
     r.succeeded();
     r.succeeded();
     expect(lines.map((l) => l.msg)).toEqual([
-      'redis unavailable: consumption paused, retrying',
-      'redis still unavailable',
-      'redis still unavailable',
-      'redis reachable again: consumption resumed',
+      'dependency unavailable: consumption paused, retrying',
+      'dependency still unavailable',
+      'dependency still unavailable',
+      'dependency reachable again: consumption resumed',
     ]);
     expect(lines[0]).toMatchObject({
       topic: 't',
