@@ -1,6 +1,7 @@
 /**
- * Two projects: `unit` (pure logic, no services, seconds) and `integration` (the real local
- * stack: MariaDB, Kafka, Debezium/Connect, Redis, started once by the global setup).
+ * Three projects: `unit` (pure logic, no services, seconds), `integration` (the real local
+ * stack: MariaDB, Kafka, Debezium/Connect, Redis, started once by the global setup) and `faults`
+ * (fault injection on that stack: kills, outages, races, fuzzing; `npm run test:faults`).
  */
 const ts = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
@@ -22,6 +23,15 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
+    {
+      displayName: 'faults',
+      testEnvironment: 'node',
+      transform: ts,
+      testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+      globalTeardown: '<rootDir>/test/support/global-teardown.js',
+      setupFilesAfterEnv: ['<rootDir>/test/support/faults-timeout.ts'],
     },
   ],
 };

@@ -22,6 +22,9 @@
 #            console-producer | consumer-groups | get-offsets | api-versions | <main class>.
 #   mysql    mariadb client on the stack socket as app/app (database mis).
 #   redis-cli  redis-cli on the stack port.
+#   part stop|start <redis|kafka|connect|mariadb>
+#            fault injection: stop or (re)start one part, keeping every other part and its data
+#            (a restarted broker keeps its topics, a restarted Connect resumes from its offsets).
 #
 # Env overrides: STACK_DIR, STACK_MYSQL_PORT (13306), STACK_REDIS_PORT (16379), STACK_KAFKA_PORT (19092),
 #   STACK_KAFKA_CONTROLLER_PORT (19093), STACK_CONNECT_PORT (18083), STACK_RESEED=1 (reload
@@ -391,6 +394,12 @@ start_kafka() {
   kafka_tool kafka.tools.StorageTool format -t "$cid" -c "$KDIR/server.properties" >>"$(logfile kafka)" 2>&1 \
     || fail_part kafka "StorageTool format failed"
   log "kafka: starting broker on 127.0.0.1:${PORT[KAFKA_PORT]} (controller ${PORT[KAFKA_CONTROLLER_PORT]}, cluster $cid)"
+  launch_kafka
+}
+
+# Starts the broker JVM on the existing log dir (used by `up` after formatting, and by
+# `part start kafka`, which keeps the topics: a broker restart, not a new cluster).
+launch_kafka() {
   (cd "$KDIR" && exec setsid nohup "$JAVA" $KAFKA_HEAP $JVM_COMMON -cp "$LIB/broker/*" \
     -Dlog4j2.configurationFile="$CONF_SRC/kafka/log4j2.properties" -Dstack.dir="$STACK_DIR" \
     kafka.Kafka "$KDIR/server.properties" >>"$(logfile kafka)" 2>&1 </dev/null) &
@@ -435,6 +444,12 @@ start_connect() {
     KAFKA_PORT="${PORT[KAFKA_PORT]}" MYSQL_PORT="${PORT[MYSQL_PORT]}"
   rotate_log connect
   log "connect: starting Kafka Connect standalone + Debezium on 127.0.0.1:${PORT[CONNECT_PORT]}"
+  launch_connect
+}
+
+# Starts the Connect worker with the existing config and offsets file (a restart resumes from
+# the stored binlog position; used by `up` and by `part start connect`).
+launch_connect() {
   (cd "$CDIR" && exec setsid nohup "$JAVA" $CONNECT_HEAP $JVM_COMMON -cp "$LIB/connect/*" \
     -Dlog4j2.configurationFile="$CONF_SRC/connect/log4j2.properties" -Dstack.dir="$STACK_DIR" \
     -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager \
@@ -563,6 +578,20 @@ cmd_up() {
   log "${G}stack ready in $((SECONDS - t0))s${N}: MariaDB ${PORT[MYSQL_PORT]}, Redis ${PORT[REDIS_PORT]}, Kafka ${PORT[KAFKA_PORT]}, Connect ${PORT[CONNECT_PORT]}; env: $ENV_FILE"
 }
 
+# Fault injection for tests: stop or start one part without touching the others' state.
+cmd_part() { # stop|start part
+  local action="${1:-}" part="${2:-}"
+  load_ports
+  case "$action:$part" in
+    stop:redis | stop:kafka | stop:connect | stop:mariadb) stop_part "$part" 45 ;;
+    start:redis) running redis || start_redis ;;
+    start:mariadb) running mariadb || { start_mariadb; }; ;;
+    start:kafka) running kafka || { [ -f "$KDIR/server.properties" ] || die "kafka was never started: use up"; launch_kafka; wait_kafka; log "kafka: broker restarted on its existing log dir"; } ;;
+    start:connect) running connect || { [ -f "$CDIR/worker.properties" ] || die "connect was never started: use up"; rotate_log connect; launch_connect; wait_connect; } ;;
+    *) die "usage: stack.sh part stop|start redis|kafka|connect|mariadb" ;;
+  esac
+}
+
 cmd_kafka() {
   find_java; load_ports
   [ $# -gt 0 ] || die "usage: stack.sh kafka topics|console-consumer|console-producer|consumer-groups|get-offsets|api-versions|<class> [args]"
@@ -590,6 +619,7 @@ main() {
     env) cat "$ENV_FILE" ;;
     logs) tail -n "${LINES_TO_SHOW:-100}" -f "$(logfile "${1:-connect}")" ;;
     kafka) cmd_kafka "$@" ;;
+    part) cmd_part "$@" ;;
     mysql) exec mariadb --protocol=socket --socket="$MDIR/mariadbd.sock" -uapp -papp mis "$@" ;;
     redis-cli) load_ports; exec redis-cli -h 127.0.0.1 -p "${PORT[REDIS_PORT]}" "$@" ;;
     *) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;

@@ -11,7 +11,9 @@ module.exports = async function globalSetup() {
     cwd: root,
     stdio: 'inherit',
   });
-  for (const line of readFileSync(path.join(root, '.stack', 'env'), 'utf8').split('\n')) {
+  // STACK_DIR (honoured by stack.sh too) lets a run use a stack of its own.
+  const stackDir = process.env.STACK_DIR || path.join(root, '.stack');
+  for (const line of readFileSync(path.join(stackDir, 'env'), 'utf8').split('\n')) {
     const m = /^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
     if (m) process.env[m[1]] = m[2].trim().replace(/^(['"])(.*)\1$/, '$2');
   }

@@ -1,0 +1,2 @@
+// Fault-injection tests restart services and wait out outages.
+jest.setTimeout(600_000);

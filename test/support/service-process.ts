@@ -1,0 +1,47 @@
+/**
+ * The service as a real child process (`node dist/src/cli/main.js run`), for tests that kill,
+ * signal or restart it. Build once with `buildService()`.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { waitFor } from './stack';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+export function buildService(): void {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export interface ServiceProcess {
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the service and resolves once it consumes (its log says so). */
+export async function startServiceProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
+  const child = spawn('node', [CLI, 'run'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', MCS_STATS_INTERVAL_MS: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const proc = { child, output: () => out, exited };
+  let gone = false;
+  void exited.then(() => (gone = true));
+  await waitFor(() => {
+    if (gone) throw new Error(`service exited during start:\n${out.slice(-3000)}`);
+    return out.includes('"consuming change events"');
+  }, timeoutMs, 'the service to start');
+  return proc;
+}
+
+export async function killHard(proc: ServiceProcess): Promise<void> {
+  proc.child.kill('SIGKILL');
+  await proc.exited;
+}
