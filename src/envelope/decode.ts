@@ -25,7 +25,7 @@ export function decodeRecord(record: RawRecord): DecodedRecord {
   try {
     json = parseJson(record.value.toString('utf8'));
   } catch (err) {
-    throw malformed(`value is not JSON (${(err as Error).message})`);
+    throw malformed(`value is not JSON (${clip((err as Error).message, 120)})`);
   }
   if (json === null) return { kind: 'tombstone' };
   return { kind: 'change', event: decodeEnvelope(json) };
@@ -41,7 +41,7 @@ export function decodeEnvelope(json: unknown): ChangeEvent {
 
   const op = payload.op;
   if (typeof op !== 'string' || !OPS.has(op)) {
-    throw malformed(`op is ${JSON.stringify(op)}, expected one of c, u, d, r, t`);
+    throw malformed(`op is ${clip(JSON.stringify(op))}, expected one of c, u, d, r, t`);
   }
   const before = image(payload, 'before', schema);
   const after = image(payload, 'after', schema);
@@ -96,6 +96,12 @@ function sourceInfo(s: Record<string, unknown>): SourceInfo {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Keeps error messages short whatever the input held. */
+function clip(text: string | undefined, max = 60): string {
+  if (text === undefined) return 'undefined';
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function malformed(message: string): SyncError {
