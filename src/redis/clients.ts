@@ -130,13 +130,49 @@ function clusterPort(cluster: Cluster): RedisPort {
       return counts.reduce((a, b) => a + b, 0);
     },
     scanNodes: () =>
-      cluster.nodes('master').map((node) => ({
-        scan: (cursor: string, pattern: string, count: number) =>
-          node.scan(cursor, 'MATCH', pattern, 'COUNT', count),
+      slotMasters(cluster).map((key) => ({
+        scan: async (cursor: string, pattern: string, count: number) =>
+          (await masterConnection(cluster, key)).scan(cursor, 'MATCH', pattern, 'COUNT', count),
       })),
     setNx: async (key, value, ttl) => (await cluster.set(key, value, 'EX', ttl, 'NX')) === 'OK',
     get: (key) => cluster.get(key),
     eval: (script, keys, args) => cluster.eval(script, keys.length, ...keys, ...args),
     ping: () => cluster.ping(),
   };
+}
+
+/**
+ * The masters to SCAN, from the slot table rather than the connection pool: ioredis drops a
+ * node from its pool when that connection ends (an idle `timeout` on the server, a network
+ * blip) and only re-adds it on the next slot refresh, so `cluster.nodes('master')` can silently
+ * miss a master and a pattern delete would leave its keys behind. Throws (the batch is retried)
+ * when the table is empty (not connected) or a slot has no master.
+ */
+function slotMasters(cluster: Cluster): string[] {
+  const masters = new Set<string>();
+  for (let slot = 0; slot < 16384; slot++) {
+    const master = cluster.slots[slot]?.[0];
+    if (master === undefined) {
+      if (cluster.status === 'wait') cluster.connect().catch(() => undefined);
+      else cluster.refreshSlotsCache();
+      throw new Error(`redis cluster: slot ${slot} has no known master (topology not loaded)`);
+    }
+    masters.add(master);
+  }
+  return [...masters];
+}
+
+/** The pooled connection to a master ("host:port"), reloading the topology when it was dropped. */
+async function masterConnection(cluster: Cluster, key: string): Promise<Redis> {
+  const find = () =>
+    cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
+  let node = find();
+  if (!node) {
+    await new Promise<void>((resolve, reject) =>
+      cluster.refreshSlotsCache((err) => (err ? reject(err) : resolve())),
+    );
+    node = find();
+  }
+  if (!node) throw new Error(`redis cluster: master ${key} is not connected`);
+  return node;
 }

@@ -93,6 +93,12 @@ export class KeyExecutor {
   private async refresh(port: RedisPort, op: RefreshOp, result: ApplyResult): Promise<void> {
     const { ttl } = this.options;
     const verKey = versionKey(op.key);
+    if (verKey === undefined) {
+      // No version key can share this key's slot: deleting is the safe choice.
+      result.refreshFallbacks += 1;
+      result.deleted += await port.unlink([op.key]);
+      return;
+    }
     const verTtl = Math.max(ttl[op.family], ttl.lock);
     const fallback = async (why: string) => {
       result.refreshFallbacks += 1;

@@ -38,9 +38,17 @@ export const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-/** The version key of a cache key (same hash slot as the key when the key has no `{`). */
-export function versionKey(key: string): string {
-  return `mcs:version:{${key}}`;
+/**
+ * The version key of a cache key, in the key's hash slot so a script can touch both in a
+ * cluster: a key with a hash tag (`a{tag}b`) keeps its tag; a key without braces is wrapped
+ * into one. Undefined for the rare key whose braces form no tag (`a{}b`, `a{b`): no key can be
+ * guaranteed to share its slot, so such a key is never refreshed, only deleted.
+ */
+export function versionKey(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open < 0) return `mcs:version:{${key}}`;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? `mcs:version:${key}` : undefined;
 }
 
 export function refreshLockKey(key: string): string {

@@ -8,6 +8,12 @@ import { createRowLoader, type RowLoader } from '../../../src/mysql/loader';
 import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
 import { KeyExecutor } from '../../../src/redis/executor';
 import { refreshLockKey, versionKey } from '../../../src/redis/scripts';
+
+const vkey = (key: string): string => {
+  const v = versionKey(key);
+  if (v === undefined) throw new Error(`no version key for ${key}`);
+  return v;
+};
 import type { KeyOp, RefreshOp } from '../../../src/rules/ops';
 import { escapeGlob } from '../../../src/rules/template';
 import { silentLogger } from '../../../src/telemetry/logger';
@@ -153,7 +159,7 @@ describe('KeyExecutor on Redis', () => {
       expect(result.refreshed).toBe(0);
       // the older change deletes rather than writing its older view
       expect(await db1.exists(key)).toBe(0);
-      expect(await db1.get(versionKey(key))).toBe('b:0005');
+      expect(await db1.get(vkey(key))).toBe('b:0005');
     });
 
     it('with the lock held elsewhere it deletes and raises the version so the holder cannot write', async () => {
@@ -163,7 +169,7 @@ describe('KeyExecutor on Redis', () => {
       const result = await executor().apply([refresh(key, 'b:0009')]);
       expect(result).toMatchObject({ refreshed: 0, refreshFallbacks: 1 });
       expect(await db1.exists(key)).toBe(0);
-      expect(await db1.get(versionKey(key))).toBe('b:0009');
+      expect(await db1.get(vkey(key))).toBe('b:0009');
       expect(await db1.get(refreshLockKey(key))).toBe('other-instance'); // not ours to release
       await db1.del(refreshLockKey(key));
       expect((await executor().apply([refresh(key, 'b:0008')])).refreshed).toBe(0);
