@@ -41,14 +41,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     loader,
     logger.child({ component: 'executor' }),
   );
-  const secondPass =
-    config.redis.secondPassDelayMs > 0
-      ? new SecondPass(
-          redis.ports.temp,
-          config.redis.secondPassDelayMs,
-          logger.child({ component: 'second-pass' }),
-        )
-      : undefined;
+  // Always drains passes left from earlier runs; schedules new ones only with a delay set.
+  const secondPass = new SecondPass(
+    redis.ports.temp,
+    config.redis.secondPassDelayMs,
+    logger.child({ component: 'second-pass' }),
+  );
   const producer =
     config.kafka.poisonPolicy === 'dead-letter'
       ? kafka.producer({
@@ -103,7 +101,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       )
     : undefined;
   await daily?.start();
-  secondPass?.start({
+  secondPass.start({
     apply: async (ops) => {
       const result = await executor.apply(ops);
       counters.add('secondPassOps', ops.length);
@@ -127,7 +125,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       if (statsTimer) clearInterval(statsTimer);
       daily?.stop();
       await intake.stop();
-      await secondPass?.stop();
+      await secondPass.stop();
       await producer?.disconnect();
       await redis.close();
       await loader?.close();

@@ -26,6 +26,7 @@ export interface Config {
     readonly fromBeginning: boolean;
     readonly ensureTopics: boolean;
     readonly sessionTimeoutMs: number;
+    readonly partitionsConcurrency: number;
     readonly ssl: boolean;
     readonly sslCaFile: string;
     readonly sasl?: {
@@ -109,6 +110,7 @@ export function buildConfig(raw: RawValues): Config {
       fromBeginning: get('MCS_FROM_BEGINNING'),
       ensureTopics: get('MCS_ENSURE_TOPICS'),
       sessionTimeoutMs: get('MCS_SESSION_TIMEOUT_MS'),
+      partitionsConcurrency: get('MCS_PARTITIONS_CONCURRENCY'),
       ssl: get('MCS_KAFKA_SSL'),
       sslCaFile: get('MCS_KAFKA_SSL_CA_FILE'),
       ...sasl(get),

@@ -77,6 +77,15 @@ export const SETTINGS = [
     doc: 'Consumer group session timeout.',
   },
   {
+    env: 'MCS_PARTITIONS_CONCURRENCY',
+    yaml: 'kafka.partitionsConcurrency',
+    type: 'int',
+    default: '4',
+    min: 1,
+    max: 64,
+    doc: 'Partitions processed at the same time (each in order, each committed on its own): a slow batch of one table does not hold up the others.',
+  },
+  {
     env: 'MCS_KAFKA_SSL',
     yaml: 'kafka.ssl',
     type: 'bool',

@@ -10,13 +10,29 @@ import { decodeRow, type ConnectSchema } from './values';
 
 const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r', 't']);
 
-/** BIGINT values beyond 2^53 (16+ digits) would lose digits in JSON.parse: keep them exact. */
-const LONG_INTEGER = /[-:[,\s]\d{16,}/;
 const bigJson = JSONbig({ useNativeBigInt: true });
 
-/** JSON.parse, or a BigInt-preserving parse when the text holds integers of 16+ digits. */
+/**
+ * JSON.parse, then, only when a row image holds an integer beyond 2^53 (a BIGINT whose digits
+ * JSON.parse rounded), a BigInt-preserving parse of the same text. Envelope fields such as
+ * `ts_us`/`ts_ns` are large too but never used as key values, so they do not trigger it.
+ */
 export function parseJson(text: string): unknown {
-  return LONG_INTEGER.test(text) ? bigJson.parse(text) : JSON.parse(text);
+  const json: unknown = JSON.parse(text);
+  return imagesHaveUnsafeInteger(json) ? bigJson.parse(text) : json;
+}
+
+function imagesHaveUnsafeInteger(json: unknown): boolean {
+  if (!isObject(json)) return false;
+  const payload = isObject(json.payload) ? json.payload : json;
+  for (const name of ['before', 'after']) {
+    const image = payload[name];
+    if (!isObject(image)) continue;
+    for (const v of Object.values(image)) {
+      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return true;
+    }
+  }
+  return false;
 }
 
 export function decodeRecord(record: RawRecord): DecodedRecord {

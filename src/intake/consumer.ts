@@ -81,6 +81,7 @@ export class ChangeIntake {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.deps.config.kafka.partitionsConcurrency,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     await joined;

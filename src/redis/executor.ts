@@ -59,9 +59,9 @@ export class KeyExecutor {
     for (const [port, group] of this.group(ops)) {
       try {
         result.deleted += await unlinkAll(port, [...group.keys], this.options);
-        for (const pattern of group.patterns) {
-          result.scans += 1;
-          result.deleted += await deleteMatching(port, pattern, this.options);
+        if (group.patterns.size > 0) {
+          result.scans += group.patterns.size;
+          result.deleted += await deleteMatching(port, [...group.patterns], this.options);
         }
         for (const op of group.refreshes) await this.refresh(port, op, result);
       } catch (err) {

@@ -19,20 +19,79 @@ export async function unlinkAll(
   return removed;
 }
 
-/** SCAN every node of the keyspace for the glob (never KEYS) and UNLINK what matches. */
+/**
+ * Deletes every key matching any of the globs, walking the keyspace with SCAN on every node
+ * (never KEYS). SCAN visits the whole keyspace whatever its MATCH, so several patterns share one
+ * walk: MATCH narrows to their common literal prefix and the keys are tested against each glob
+ * here.
+ */
 export async function deleteMatching(
   port: RedisPort,
-  pattern: string,
+  patterns: readonly string[],
   chunking: Chunking,
 ): Promise<number> {
+  if (patterns.length === 0) return 0;
+  const only = patterns.length === 1 ? patterns[0] : undefined;
+  const match = only ?? `${escapeLiteral(commonPrefix(patterns.map(literalPrefix)))}*`;
+  const tests = only === undefined ? patterns.map(globToRegExp) : [];
   let removed = 0;
   for (const node of port.scanNodes()) {
     let cursor = '0';
     do {
-      const [next, found] = await node.scan(cursor, pattern, chunking.scanCount);
+      const [next, found] = await node.scan(cursor, match, chunking.scanCount);
       cursor = next;
-      if (found.length > 0) removed += await unlinkAll(port, found, chunking);
+      const doomed = only === undefined ? found.filter((k) => tests.some((t) => t.test(k))) : found;
+      if (doomed.length > 0) removed += await unlinkAll(port, doomed, chunking);
     } while (cursor !== '0');
   }
   return removed;
+}
+
+/** The text a glob starts with before its first wildcard, escapes resolved. */
+export function literalPrefix(glob: string): string {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '\\' && i + 1 < glob.length) out += glob[++i];
+    else if (c === '*' || c === '?' || c === '[') return out;
+    else out += c;
+  }
+  return out;
+}
+
+function commonPrefix(texts: readonly string[]): string {
+  let prefix = texts[0] ?? '';
+  for (const t of texts) while (!t.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return prefix;
+}
+
+function escapeLiteral(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** Redis glob (`*`, `?`, `[abc]`, `[^a]`, `[a-z]`, `\x`) → an anchored RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '\\' && i + 1 < glob.length) re += escapeRegExp(glob[++i] as string);
+    else if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '[') {
+      const close = glob.indexOf(']', i + 2);
+      if (close < 0) re += '\\[';
+      else {
+        let body = glob.slice(i + 1, close);
+        const negate = body.startsWith('^');
+        if (negate) body = body.slice(1);
+        re += `[${negate ? '^' : ''}${body.replace(/[\\\]]/g, (x) => `\\${x}`)}]`;
+        i = close;
+      }
+    } else re += escapeRegExp(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function escapeRegExp(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/-]/g, (x) => `\\${x}`);
 }

@@ -62,7 +62,7 @@ export class SecondPass {
 
   /** Records the operations for a second application after the delay. */
   async schedule(ops: readonly KeyOp[]): Promise<void> {
-    if (ops.length === 0) return;
+    if (ops.length === 0 || this.delayMs === 0) return;
     // The reason is for explain only; leaving it out makes equal operations one member.
     const members = ops.map(({ reason: _reason, ...op }) => JSON.stringify(op));
     for (let i = 0; i < members.length; i += CLAIM_BATCH) {
@@ -75,7 +75,10 @@ export class SecondPass {
   }
 
   /** Starts draining due passes every `intervalMs`. */
-  start(applier: Applier, intervalMs = Math.max(50, Math.min(this.delayMs / 4, 1000))): void {
+  start(
+    applier: Applier,
+    intervalMs = Math.max(50, Math.min(this.delayMs / 4 || 1000, 1000)),
+  ): void {
     const tick = () => {
       this.draining = this.drain(applier)
         .then(() => undefined)

@@ -120,7 +120,7 @@ export class DailyStatsJob {
       if (marker && marker >= iso) return { slot: iso, date, deleted: null };
       const deleted = await deleteMatching(
         this.port,
-        this.options.pattern.replace('{date}', date),
+        [this.options.pattern.replace('{date}', date)],
         this.options,
       );
       await this.port.eval(RAISE_MARKER, [this.markerKey], [iso, CATCH_UP_LIMIT_MS / 1000]);

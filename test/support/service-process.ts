@@ -10,7 +10,7 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 export function buildService(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 export interface ServiceProcess {
@@ -21,7 +21,10 @@ export interface ServiceProcess {
 }
 
 /** Starts the service and resolves once it consumes (its log says so). */
-export async function startServiceProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
   const child = spawn('node', [CLI, 'run'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', MCS_STATS_INTERVAL_MS: '0', ...env },
@@ -34,10 +37,14 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
   const proc = { child, output: () => out, exited };
   let gone = false;
   void exited.then(() => (gone = true));
-  await waitFor(() => {
-    if (gone) throw new Error(`service exited during start:\n${out.slice(-3000)}`);
-    return out.includes('"consuming change events"');
-  }, timeoutMs, 'the service to start');
+  await waitFor(
+    () => {
+      if (gone) throw new Error(`service exited during start:\n${out.slice(-3000)}`);
+      return out.includes('"consuming change events"');
+    },
+    timeoutMs,
+    'the service to start',
+  );
   return proc;
 }
 

@@ -7,7 +7,7 @@ const root = path.resolve(__dirname, '..', '..', '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 });
 
 describe('mis-cache-sync CLI', () => {
@@ -49,6 +49,10 @@ describe('mis-cache-sync CLI', () => {
     expect(await exited).toBe(0);
     expect(Date.now() - stopAt).toBeLessThan(15_000);
     expect(out).toContain('"stopped"');
+    // the build carries every rule file, YAML ones included
+    expect(out).toMatch(
+      /"tables":\["brands","departments","menus","products","serials","trade_orders","user_auth","users"\]/,
+    );
     expect(out).not.toMatch(/"level":(50|60)/); // no error or fatal lines
   });
 });

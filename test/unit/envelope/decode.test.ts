@@ -134,3 +134,18 @@ describe('BIGINT beyond 2^53', () => {
     expect(decoded.event.tsMs).toBe(1_700_000_000_100);
   });
 });
+
+describe('parse speed path', () => {
+  it('large envelope numbers (ts_us, ts_ns) do not make safe image values BigInt', () => {
+    const p = {
+      ...payload({ op: 'u', before: { id: 1 }, after: { id: 2 }, table: 'users' }),
+      ts_us: 1_700_000_000_100_000,
+      ts_ns: '1700000000100000000',
+    };
+    const text = JSON.stringify(p).replace('"1700000000100000000"', '1700000000100000000');
+    const decoded = decodeRecord(record(text));
+    if (decoded.kind !== 'change') throw new Error('expected a change');
+    expect(decoded.event.after?.id).toBe(2);
+    expect(typeof decoded.event.tsMs).toBe('number');
+  });
+});
