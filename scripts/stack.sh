@@ -581,6 +581,7 @@ cmd_up() {
 # Fault injection for tests: stop or start one part without touching the others' state.
 cmd_part() { # stop|start part
   local action="${1:-}" part="${2:-}"
+  find_java
   load_ports
   case "$action:$part" in
     stop:redis | stop:kafka | stop:connect | stop:mariadb) stop_part "$part" 45 ;;
