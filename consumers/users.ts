@@ -4,6 +4,8 @@ import { defineTable } from '../src/rules/types';
  * users → the user's session and permissions. Any change drops the session at once, so a user
  * disabled with use_yn = 'N' is logged out on the next request (a security property).
  */
+const activeUser = { sql: "SELECT 1 FROM users WHERE user_id = {user_id} AND use_yn = 'Y'" };
+
 export default defineTable({
   table: 'users',
   targets: [
@@ -11,12 +13,14 @@ export default defineTable({
       key: 'session:user:{user_id}',
       family: 'session',
       action: 'delete',
+      existsOnlyIf: activeUser,
       why: 'session holds username, dept, use_yn',
     },
     {
       key: 'permissions:user:{user_id}',
       family: 'permissions',
       action: 'delete',
+      existsOnlyIf: activeUser,
       why: 'permissions of a disabled user',
     },
   ],

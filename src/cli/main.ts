@@ -5,7 +5,15 @@
  */
 import { loadConfig, redactConfig, type Config } from '../config/config';
 import { loadRules, DEFAULT_CONSUMERS_DIR } from '../rules/registry';
+import pino from 'pino';
 import { explainEvents, readEventInput } from './explain';
+import { rebuildCommand, replayCommand, verifyCommand } from './operations';
+
+const OPERATIONS: Record<string, typeof replayCommand | undefined> = {
+  replay: replayCommand,
+  rebuild: rebuildCommand,
+  verify: verifyCommand,
+};
 import { SETTINGS } from '../config/settings';
 import { errorMessage, isSyncError } from '../errors';
 import { startService } from '../service';
@@ -16,6 +24,13 @@ const USAGE = `usage: mis-cache-sync <command>
 commands:
   run            consume change events and invalidate Redis keys (default)
   explain <file|->  show, offline, which keys a change event would touch and why
+  replay --from earliest|<ISO> [--tables a,b] [--dry-run] [--reset-group]
+                 re-apply the rules to the retained change topics (one-off group), or list
+                 the keys it would touch (--dry-run), or move the service group back (--reset-group)
+  rebuild [--families master]
+                 warm families that have loaders straight from MySQL
+  verify [--sample 200] [--families session,permissions,master] [--max-stale 0]
+                 check sampled cached keys against MySQL; exit 1 above the stale share
   config         print the effective configuration (secrets redacted)
   config --doc   print every setting with its default and meaning
   help           this text`;
@@ -62,6 +77,20 @@ async function main(argv: string[]): Promise<number> {
     } catch (err) {
       process.stderr.write(`mis-cache-sync: explain: ${errorMessage(err)}\n`);
       return 2;
+    }
+  }
+  const operation = OPERATIONS[command];
+  if (operation) {
+    const logger = createLogger(
+      config.log.level === 'info' ? 'warn' : config.log.level,
+      pino.destination(2),
+    );
+    try {
+      const rules = loadRules(config.rules.dir || DEFAULT_CONSUMERS_DIR);
+      return await operation(rest, config, rules, logger, (text) => process.stdout.write(text));
+    } catch (err) {
+      process.stderr.write(`mis-cache-sync: ${command}: ${errorMessage(err)}\n`);
+      return isSyncError(err) && err.code === 'CONFIG_INVALID' ? 2 : 1;
     }
   }
   if (command !== 'run') {

@@ -7,7 +7,6 @@
  * Any Redis failure surfaces as a retryable REDIS_UNAVAILABLE; every step is idempotent, so a
  * retried or redelivered batch does no harm.
  */
-import { randomUUID } from 'node:crypto';
 import type { Family } from '../config/families';
 import { SyncError, errorMessage } from '../errors';
 import type { RowLoader } from '../mysql/loader';
@@ -15,13 +14,7 @@ import type { KeyOp, RefreshOp } from '../rules/ops';
 import type { Logger } from '../telemetry/logger';
 import { deleteMatching, unlinkAll } from './keyspace';
 import type { RedisPort } from './port';
-import {
-  RELEASE_LOCK,
-  VERSIONED_DELETE,
-  VERSIONED_SET,
-  refreshLockKey,
-  versionKey,
-} from './scripts';
+import { refreshKey } from './refresh';
 
 export interface ExecutorOptions {
   readonly scanCount: number;
@@ -91,49 +84,10 @@ export class KeyExecutor {
   }
 
   private async refresh(port: RedisPort, op: RefreshOp, result: ApplyResult): Promise<void> {
-    const { ttl } = this.options;
-    const verKey = versionKey(op.key);
-    if (verKey === undefined) {
-      // No version key can share this key's slot: deleting is the safe choice.
-      result.refreshFallbacks += 1;
-      result.deleted += await port.unlink([op.key]);
-      return;
-    }
-    const verTtl = Math.max(ttl[op.family], ttl.lock);
-    const fallback = async (why: string) => {
-      result.refreshFallbacks += 1;
-      result.deleted += Number(
-        await port.eval(VERSIONED_DELETE, [op.key, verKey], [op.version, verTtl]),
-      );
-      this.logger.debug({ key: op.key, why }, 'refresh fell back to delete');
-    };
-    const lock = refreshLockKey(op.key);
-    const token = randomUUID();
-    if (!this.loader || !(await port.setNx(lock, token, ttl.lock))) {
-      await fallback(this.loader ? 'another instance holds the refresh lock' : 'no loader');
-      return;
-    }
-    try {
-      let rows: Record<string, unknown>[];
-      try {
-        rows = await this.loader.query(op.sql, op.params);
-      } catch (err) {
-        this.logger.warn(
-          { key: op.key, error: errorMessage(err) },
-          'refresh query failed: key deleted instead',
-        );
-        await fallback('query failed');
-        return;
-      }
-      const written = await port.eval(
-        VERSIONED_SET,
-        [op.key, verKey],
-        [JSON.stringify(rows), ttl[op.family], op.version, verTtl],
-      );
-      if (Number(written) === 1) result.refreshed += 1;
-      else await fallback('a newer change was already applied');
-    } finally {
-      await port.eval(RELEASE_LOCK, [lock], [token]);
-    }
+    const ctx = { port, loader: this.loader, ttl: this.options.ttl, logger: this.logger };
+    const { outcome, deleted } = await refreshKey(ctx, op, 'delete');
+    if (outcome === 'written') result.refreshed += 1;
+    else result.refreshFallbacks += 1;
+    result.deleted += deleted;
   }
 }

@@ -18,6 +18,7 @@ export interface CompiledLoader {
 export interface CompiledTarget extends KeyTarget {
   readonly template: Template;
   readonly compiledLoader?: CompiledLoader;
+  readonly compiledExistsOnlyIf?: CompiledLoader;
 }
 
 export interface CompiledRule extends TableRule {
@@ -29,7 +30,7 @@ const ACTIONS: readonly Action[] = ['delete', 'pattern-delete', 'refresh'];
 const OPS: readonly Op[] = ['c', 'u', 'd', 'r', 't'];
 const COLUMN_TYPES: readonly ColumnType[] = ['date', 'datetime', 'datetime-micro'];
 const TABLE_NAME = /^[A-Za-z0-9_$]+$/;
-const TARGET_KEYS = new Set(['key', 'family', 'action', 'loader', 'when', 'why']);
+const TARGET_KEYS = new Set(['key', 'family', 'action', 'loader', 'existsOnlyIf', 'when', 'why']);
 
 type Fail = (field: string, message: string) => SyncError;
 
@@ -71,7 +72,7 @@ function compileTarget(t: unknown, at: string, fail: Fail): CompiledTarget {
   const unknownKey = Object.keys(t).find((k) => !TARGET_KEYS.has(k));
   if (unknownKey)
     throw fail(`${at}.${unknownKey}`, `is not a target setting (${[...TARGET_KEYS].join(', ')})`);
-  const { key, family, action, why, when, loader } = t;
+  const { key, family, action, why, when, loader, existsOnlyIf } = t;
   if (typeof key !== 'string' || key.length === 0)
     throw fail(`${at}.key`, 'must be a non-empty string');
   if (!isFamily(family)) throw fail(`${at}.family`, `must be one of ${FAMILIES.join(', ')}`);
@@ -98,6 +99,10 @@ function compileTarget(t: unknown, at: string, fail: Fail): CompiledTarget {
   } else if (loader !== undefined) {
     throw fail(`${at}.loader`, 'only a "refresh" target has a loader');
   }
+  if (existsOnlyIf !== undefined) {
+    target.existsOnlyIf = existsOnlyIf;
+    target.compiledExistsOnlyIf = compileLoader(existsOnlyIf, template, `${at}.existsOnlyIf`, fail);
+  }
   return Object.freeze(target) as unknown as CompiledTarget;
 }
 
@@ -123,7 +128,7 @@ function compileCondition(when: unknown, at: string, fail: Fail): KeyTarget['whe
 
 function compileLoader(loader: unknown, key: Template, at: string, fail: Fail): CompiledLoader {
   if (!isObject(loader) || typeof loader.sql !== 'string' || !/^\s*select\b/i.test(loader.sql)) {
-    throw fail(`${at}.sql`, 'a refresh needs loader.sql, a SELECT statement');
+    throw fail(`${at}.sql`, 'must be { sql: "SELECT …" }');
   }
   const params: string[] = [];
   const text = loader.sql.replace(/\{([^{}]*)\}/g, (_m, name: string) => {

@@ -39,6 +39,11 @@ export interface KeyTarget {
    */
   readonly action: Action;
   readonly loader?: Loader;
+  /**
+   * For `mis-cache-sync verify` of keys without a loader: the key may be cached only while this
+   * SELECT returns a row (e.g. a session only for an active user).
+   */
+  readonly existsOnlyIf?: Loader;
   readonly when?: Condition;
   /** Why this key depends on the table (shown by logs and `explain`). */
   readonly why?: string;

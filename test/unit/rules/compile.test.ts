@@ -53,6 +53,11 @@ describe('compileRule', () => {
     ],
     ['a loader on a delete', target({ loader: { sql: 'SELECT 1' } }), 'targets[0].loader'],
     [
+      'an existsOnlyIf that is not a SELECT',
+      target({ existsOnlyIf: { sql: 'UPDATE x' } }),
+      'targets[0].existsOnlyIf.sql',
+    ],
+    [
       'a loader placeholder not in the key',
       target({ key: 'k:{a}', action: 'refresh', loader: { sql: 'SELECT * FROM t WHERE b = {b}' } }),
       'targets[0].loader.sql',

@@ -1,0 +1,165 @@
+/**
+ * The operator commands: replay, rebuild, verify. Each opens only the connections it needs,
+ * prints a human summary, and returns the process exit code.
+ */
+import type { Config } from '../config/config';
+import { FAMILIES, isFamily, type Family } from '../config/families';
+import { SyncError } from '../errors';
+import { createKafka } from '../intake/kafka';
+import { createRowLoader } from '../mysql/loader';
+import { createRedisClients } from '../redis/clients';
+import { KeyExecutor } from '../redis/executor';
+import { progressSink } from '../ops/progress';
+import { rebuild } from '../ops/rebuild';
+import { replay } from '../ops/replay';
+import { verify } from '../ops/verify';
+import type { RuleSet } from '../rules/registry';
+import type { Logger } from '../telemetry/logger';
+import { listOption, parseArgs } from './args';
+
+type Out = (text: string) => void;
+
+function families(list: string[], fallback: readonly Family[]): Family[] {
+  const bad = list.find((f) => !isFamily(f));
+  if (bad !== undefined)
+    throw new SyncError(
+      'CONFIG_INVALID',
+      `--families: "${bad}" is not one of ${FAMILIES.join(', ')}`,
+    );
+  return list.length > 0 ? (list as Family[]) : [...fallback];
+}
+
+function requireMysql(config: Config): string {
+  if (!config.mysql.url)
+    throw new SyncError('CONFIG_INVALID', 'MYSQL_URL (mysql.url): is required by this command');
+  return config.mysql.url;
+}
+
+export async function replayCommand(
+  argv: string[],
+  config: Config,
+  rules: RuleSet,
+  logger: Logger,
+  out: Out,
+): Promise<number> {
+  const args = parseArgs(argv, {
+    from: 'value',
+    tables: 'value',
+    'dry-run': 'flag',
+    'reset-group': 'flag',
+  });
+  const fromText = args.options.get('from');
+  if (typeof fromText !== 'string')
+    throw new SyncError('CONFIG_INVALID', '--from earliest|<ISO timestamp> is required');
+  const from = fromText === 'earliest' ? 'earliest' : new Date(fromText);
+  if (from !== 'earliest' && Number.isNaN(from.getTime())) {
+    throw new SyncError(
+      'CONFIG_INVALID',
+      `--from: "${fromText}" is neither "earliest" nor an ISO timestamp`,
+    );
+  }
+  const dryRun = args.options.has('dry-run');
+  const resetGroup = args.options.has('reset-group');
+  if (dryRun && resetGroup)
+    throw new SyncError('CONFIG_INVALID', '--dry-run and --reset-group exclude each other');
+  const kafka = createKafka(config.kafka, logger);
+  const redis = dryRun || resetGroup ? undefined : createRedisClients(config.redis, logger);
+  const loader =
+    redis && config.rules.refreshFamilies.length > 0
+      ? createRowLoader(requireMysql(config))
+      : undefined;
+  try {
+    await redis?.ready();
+    const executor = redis ? new KeyExecutor(redis.ports, config.redis, loader, logger) : undefined;
+    const report = await replay(
+      { kafka, config, rules, logger, progress: progressSink(), ...(executor ? { executor } : {}) },
+      { from, tables: listOption(args, 'tables'), dryRun, resetGroup },
+    );
+    if (report.mode === 'group reset') {
+      out(
+        `group ${config.kafka.groupId}: offsets of ${report.partitions} partition(s) moved to ${fromText}; ${report.events} event(s) will be re-applied when the service starts\n`,
+      );
+      return 0;
+    }
+    out(
+      `replayed ${report.events} event(s) from ${report.partitions} partition(s) in ${(report.elapsedMs / 1000).toFixed(1)} s: ` +
+        `${report.operations} distinct operation(s), ${report.deleted} key(s) deleted, ${report.refreshed} refreshed, ${report.rejected} rejected${dryRun ? ' (dry run: nothing touched)' : ''}\n`,
+    );
+    for (const op of report.planned && dryRun ? report.planned : []) {
+      out(`  DB ${config.redis.db[op.family]}  ${op.action.padEnd(14)} ${op.key}\n`);
+    }
+    return 0;
+  } finally {
+    await redis?.close();
+    await loader?.close();
+  }
+}
+
+export async function rebuildCommand(
+  argv: string[],
+  config: Config,
+  rules: RuleSet,
+  logger: Logger,
+  out: Out,
+): Promise<number> {
+  const args = parseArgs(argv, { families: 'value' });
+  const wanted = families(listOption(args, 'families'), ['master']);
+  const redis = createRedisClients(config.redis, logger);
+  const loader = createRowLoader(requireMysql(config));
+  try {
+    await redis.ready();
+    const report = await rebuild({ config, rules, ports: redis.ports, loader, logger }, wanted);
+    for (const [family, r] of Object.entries(report.families)) {
+      out(
+        `${family}: ${r.written} key(s) written, ${r.skipped} skipped (newer value or lock held elsewhere), ${r.failed} failed\n`,
+      );
+    }
+    for (const family of report.withoutLoader)
+      out(`${family}: no loader (delete-only family): nothing to rebuild\n`);
+    return Object.values(report.families).some((r) => r.failed > 0) ? 1 : 0;
+  } finally {
+    await redis.close();
+    await loader.close();
+  }
+}
+
+export async function verifyCommand(
+  argv: string[],
+  config: Config,
+  rules: RuleSet,
+  logger: Logger,
+  out: Out,
+): Promise<number> {
+  const args = parseArgs(argv, { sample: 'value', families: 'value', 'max-stale': 'value' });
+  const sample = Number(args.options.get('sample') ?? 200);
+  const maxStale = Number(args.options.get('max-stale') ?? 0);
+  if (!Number.isInteger(sample) || sample < 1)
+    throw new SyncError('CONFIG_INVALID', '--sample must be a whole number >= 1');
+  if (!(maxStale >= 0 && maxStale <= 1))
+    throw new SyncError('CONFIG_INVALID', '--max-stale must be a share between 0 and 1');
+  const wanted = families(listOption(args, 'families'), ['session', 'permissions', 'master']);
+  const redis = createRedisClients(config.redis, logger);
+  const loader = createRowLoader(requireMysql(config));
+  try {
+    await redis.ready();
+    const r = await verify(
+      { config, rules, ports: redis.ports, loader },
+      { sample, families: wanted },
+    );
+    const judged = r.consistent + r.stale;
+    const share = judged > 0 ? r.stale / judged : 0;
+    out(
+      `verify (${wanted.join(', ')}; up to ${sample} key(s) each): checked ${r.checked}, consistent ${r.consistent}, stale ${r.stale}, ` +
+        `missing-loader ${r.missingLoader}, unreadable ${r.unreadable}, unknown ${r.unknown}, changed-while-checked ${r.changed}\n`,
+    );
+    for (const s of r.staleKeys) out(`  STALE DB ${s.db}  ${s.key}  (${s.why})\n`);
+    const ok = share <= maxStale;
+    out(
+      `stale share ${(share * 100).toFixed(1)}% (threshold ${(maxStale * 100).toFixed(1)}%): ${ok ? 'OK' : 'FAILED'}\n`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await redis.close();
+    await loader.close();
+  }
+}

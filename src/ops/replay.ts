@@ -1,0 +1,284 @@
+/**
+ * Replay: re-applies the rules to the retained change topics, from the earliest retained event or
+ * from a point in time, to restore invalidations after an outage (e.g. Redis flushed or restored
+ * from an old snapshot). Two ways:
+ * - default: a one-off consumer group reads each partition from the start point up to the end
+ *   it had when the replay began, applies (or, with dry-run, only lists) the operations, then
+ *   deletes its group;
+ * - `resetGroup`: moves the service's own group back to the start point through the admin API
+ *   (refused while the group has live members), for the service to re-apply when it starts.
+ */
+import type { Kafka } from 'kafkajs';
+import type { Config } from '../config/config';
+import type { RawRecord } from '../envelope/types';
+import { SyncError, errorMessage, isSyncError } from '../errors';
+import { planBatch, type BatchContext } from '../intake/batch-plan';
+import { topicFor } from '../intake/topics';
+import type { KeyExecutor } from '../redis/executor';
+import { mergeOp, type KeyOp } from '../rules/ops';
+import type { RuleSet } from '../rules/registry';
+import type { Logger } from '../telemetry/logger';
+import type { ProgressSink } from './progress';
+
+export interface ReplayOptions {
+  /** 'earliest' or an instant. */
+  readonly from: 'earliest' | Date;
+  /** Tables to replay; all ruled tables when empty. */
+  readonly tables: readonly string[];
+  readonly dryRun: boolean;
+  readonly resetGroup: boolean;
+}
+
+export interface ReplayReport {
+  readonly mode: 'one-off group' | 'group reset';
+  readonly partitions: number;
+  readonly events: number;
+  readonly rejected: number;
+  /** Distinct operations planned. */
+  readonly operations: number;
+  readonly deleted: number;
+  readonly refreshed: number;
+  readonly elapsedMs: number;
+  /** Dry run: the operations that would be applied. */
+  readonly planned?: readonly KeyOp[];
+}
+
+interface Range {
+  readonly topic: string;
+  readonly partition: number;
+  readonly start: bigint;
+  /** Exclusive end: the high watermark when the replay began. */
+  readonly end: bigint;
+}
+
+export interface ReplayDeps {
+  readonly kafka: Kafka;
+  readonly config: Config;
+  readonly rules: RuleSet;
+  /** Needed unless dry-run or group reset. */
+  readonly executor?: KeyExecutor;
+  readonly logger: Logger;
+  readonly progress: ProgressSink;
+}
+
+export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayReport> {
+  const { kafka, config, rules } = deps;
+  const unknown = options.tables.filter((t) => !rules.get(t));
+  if (unknown.length > 0)
+    throw new SyncError(
+      'CONFIG_INVALID',
+      `--tables: no rule for ${unknown.join(', ')} (known: ${rules.tables.join(', ')})`,
+    );
+  const tables = options.tables.length > 0 ? options.tables : rules.tables;
+  const topics = tables.map((t) => topicFor(config.kafka.topicPrefix, config.kafka.database, t));
+  const started = Date.now();
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ranges = await startRanges(admin, topics, options.from);
+    if (options.resetGroup) {
+      await resetGroup(admin, config.kafka.groupId, ranges);
+      return {
+        mode: 'group reset',
+        partitions: ranges.length,
+        events: Number(ranges.reduce((n, r) => n + (r.end - r.start), 0n)),
+        rejected: 0,
+        operations: 0,
+        deleted: 0,
+        refreshed: 0,
+        elapsedMs: Date.now() - started,
+      };
+    }
+    const groupId = `${config.kafka.groupId}-replay-${Date.now().toString(36)}`;
+    try {
+      return await consumeRanges(deps, options, groupId, ranges, started);
+    } finally {
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+type Admin = ReturnType<Kafka['admin']>;
+
+async function startRanges(
+  admin: Admin,
+  topics: readonly string[],
+  from: ReplayOptions['from'],
+): Promise<Range[]> {
+  const ranges: Range[] = [];
+  for (const topic of topics) {
+    let ends;
+    try {
+      ends = await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      throw new SyncError('KAFKA_UNAVAILABLE', `topic ${topic}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+    const byTime =
+      from === 'earliest'
+        ? undefined
+        : await admin.fetchTopicOffsetsByTimestamp(topic, from.getTime());
+    for (const e of ends) {
+      const end = BigInt(e.high);
+      const atTime = byTime?.find((p) => p.partition === e.partition)?.offset;
+      // -1: no event at or after the instant in this partition.
+      const start =
+        atTime === undefined ? BigInt(e.low) : BigInt(atTime) < 0n ? end : BigInt(atTime);
+      ranges.push({ topic, partition: e.partition, start, end });
+    }
+  }
+  return ranges;
+}
+
+async function resetGroup(admin: Admin, groupId: string, ranges: readonly Range[]): Promise<void> {
+  const { groups } = await admin.describeGroups([groupId]);
+  const live = groups[0]?.members.length ?? 0;
+  if (live > 0) {
+    throw new SyncError(
+      'CONFIG_INVALID',
+      `consumer group ${groupId} has ${live} live member(s): stop every mis-cache-sync instance of this group before resetting its offsets (or replay without --reset-group, which uses a one-off group)`,
+    );
+  }
+  const byTopic = new Map<string, { partition: number; offset: string }[]>();
+  for (const r of ranges) {
+    const list = byTopic.get(r.topic) ?? [];
+    list.push({ partition: r.partition, offset: r.start.toString() });
+    byTopic.set(r.topic, list);
+  }
+  for (const [topic, partitions] of byTopic) await admin.setOffsets({ groupId, topic, partitions });
+}
+
+async function consumeRanges(
+  deps: ReplayDeps,
+  options: ReplayOptions,
+  groupId: string,
+  ranges: readonly Range[],
+  started: number,
+): Promise<ReplayReport> {
+  const { kafka, config, rules, executor, progress } = deps;
+  if (!options.dryRun && !executor) throw new Error('replay needs an executor unless dry-run');
+  const total = Number(ranges.reduce((n, r) => n + (r.end - r.start), 0n));
+  const pending = new Map(
+    ranges.filter((r) => r.end > r.start).map((r) => [`${r.topic}:${r.partition}`, r]),
+  );
+  const ctx: BatchContext = {
+    rules,
+    topicPrefix: config.kafka.topicPrefix,
+    database: config.kafka.database,
+    snapshotInvalidates: config.rules.snapshotInvalidates,
+    refreshFamilies: new Set(config.rules.refreshFamilies),
+    zones: { business: config.time.zone, database: config.time.databaseZone },
+    maxMessageBytes: config.kafka.maxMessageBytes,
+  };
+  const planned = new Map<string, KeyOp>();
+  let events = 0;
+  let rejected = 0;
+  let deleted = 0;
+  let refreshed = 0;
+  const detail = () => `${ranges.length - pending.size}/${ranges.length} partitions done`;
+  if (pending.size === 0) {
+    progress.finish(0, 0, detail());
+    return {
+      mode: 'one-off group',
+      partitions: ranges.length,
+      events,
+      rejected,
+      operations: 0,
+      deleted,
+      refreshed,
+      elapsedMs: Date.now() - started,
+      ...(options.dryRun ? { planned: [] } : {}),
+    };
+  }
+
+  const consumer = kafka.consumer({ groupId, sessionTimeout: config.kafka.sessionTimeoutMs });
+  let finish: () => void = () => undefined;
+  let fail: (err: unknown) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({
+      topics: [...new Set(ranges.map((r) => r.topic))],
+      fromBeginning: true,
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        const range = pending.get(`${batch.topic}:${batch.partition}`);
+        if (!range) return;
+        const records: RawRecord[] = batch.messages
+          .filter((m) => BigInt(m.offset) >= range.start && BigInt(m.offset) < range.end)
+          .map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+          }));
+        const plan = planBatch(records, ctx);
+        events += records.length;
+        rejected += plan.rejected.length;
+        for (const r of plan.rejected)
+          deps.logger.warn(
+            { ...r.place, code: r.error.code },
+            `replay: rejected event: ${r.error.message}`,
+          );
+        if (options.dryRun) for (const op of plan.ops) mergeOp(planned, op);
+        else if (plan.ops.length > 0 && executor) {
+          for (const op of plan.ops) mergeOp(planned, op);
+          const result = await applyWithRetry(executor, plan.ops, heartbeat);
+          deleted += result.deleted;
+          refreshed += result.refreshed;
+        }
+        const last = batch.messages[batch.messages.length - 1];
+        if (last) resolveOffset(last.offset);
+        if (last && BigInt(last.offset) >= range.end - 1n)
+          pending.delete(`${batch.topic}:${batch.partition}`);
+        progress.update(events, total, detail());
+        if (pending.size === 0) finish();
+      },
+    });
+    // Start each partition at its start point rather than reading what precedes it.
+    for (const r of pending.values())
+      consumer.seek({ topic: r.topic, partition: r.partition, offset: r.start.toString() });
+    await done;
+  } finally {
+    await consumer.disconnect();
+  }
+  progress.finish(events, total, detail());
+  return {
+    mode: 'one-off group',
+    partitions: ranges.length,
+    events,
+    rejected,
+    operations: planned.size,
+    deleted,
+    refreshed,
+    elapsedMs: Date.now() - started,
+    ...(options.dryRun ? { planned: [...planned.values()] } : {}),
+  };
+}
+
+async function applyWithRetry(
+  executor: KeyExecutor,
+  ops: readonly KeyOp[],
+  heartbeat: () => Promise<void>,
+) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await executor.apply(ops);
+    } catch (err) {
+      if (!isSyncError(err) || !err.retryable || attempt >= 8) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));
+      await heartbeat();
+    }
+  }
+}
