@@ -1,4 +1,5 @@
 import { defineTable } from '../src/rules/types';
+import { brandScopedStats } from './shared/brand-stats';
 
 /** brands → the brand list (rebuilt when master refresh is on) and every brand-scoped statistic. */
 export default defineTable({
@@ -13,17 +14,6 @@ export default defineTable({
       },
       why: 'list of active brands',
     },
-    {
-      key: 'stats:*:brand:{brand_id}',
-      family: 'stats',
-      action: 'pattern-delete',
-      why: 'brand-scoped statistics',
-    },
-    {
-      key: 'stats:*:brand:{brand_id}:*',
-      family: 'stats',
-      action: 'pattern-delete',
-      why: 'brand-scoped statistics with sub keys',
-    },
+    ...brandScopedStats('brand_id'),
   ],
 });

@@ -1,4 +1,5 @@
 import { defineTable } from '../src/rules/types';
+import { brandScopedStats } from './shared/brand-stats';
 
 /** trade_orders → the day's and month's sales statistics and the order brand's statistics. */
 export default defineTable({
@@ -17,17 +18,6 @@ export default defineTable({
       action: 'delete',
       why: 'revenue of the order month',
     },
-    {
-      key: 'stats:*:brand:{brand_id}',
-      family: 'stats',
-      action: 'pattern-delete',
-      why: 'brand-scoped statistics',
-    },
-    {
-      key: 'stats:*:brand:{brand_id}:*',
-      family: 'stats',
-      action: 'pattern-delete',
-      why: 'brand-scoped statistics with sub keys',
-    },
+    ...brandScopedStats('brand_id'),
   ],
 });
