@@ -6,8 +6,8 @@ import type { Config } from '../config/config';
 import { FAMILIES, isFamily, type Family } from '../config/families';
 import { SyncError } from '../errors';
 import { createKafka } from '../intake/kafka';
-import { createRowLoader } from '../mysql/loader';
-import { createRedisClients } from '../redis/clients';
+import { createRowLoader, type RowLoader } from '../mysql/loader';
+import { createRedisClients, type RedisClients } from '../redis/clients';
 import { KeyExecutor } from '../redis/executor';
 import { progressSink } from '../ops/progress';
 import { rebuild } from '../ops/rebuild';
@@ -27,6 +27,23 @@ function families(list: string[], fallback: readonly Family[]): Family[] {
       `--families: "${bad}" is not one of ${FAMILIES.join(', ')}`,
     );
   return list.length > 0 ? (list as Family[]) : [...fallback];
+}
+
+/** Opens Redis (every family's port) and MySQL for a command, and closes both after it. */
+async function withRedisAndMysql<T>(
+  config: Config,
+  logger: Logger,
+  fn: (ports: RedisClients['ports'], loader: RowLoader) => Promise<T>,
+): Promise<T> {
+  const redis = createRedisClients(config.redis, logger);
+  const loader = createRowLoader(requireMysql(config));
+  try {
+    await redis.ready();
+    return await fn(redis.ports, loader);
+  } finally {
+    await redis.close();
+    await loader.close();
+  }
 }
 
 function requireMysql(config: Config): string {
@@ -104,23 +121,17 @@ export async function rebuildCommand(
 ): Promise<number> {
   const args = parseArgs(argv, { families: 'value' });
   const wanted = families(listOption(args, 'families'), ['master']);
-  const redis = createRedisClients(config.redis, logger);
-  const loader = createRowLoader(requireMysql(config));
-  try {
-    await redis.ready();
-    const report = await rebuild({ config, rules, ports: redis.ports, loader, logger }, wanted);
-    for (const [family, r] of Object.entries(report.families)) {
-      out(
-        `${family}: ${r.written} key(s) written, ${r.skipped} skipped (newer value or lock held elsewhere), ${r.failed} failed\n`,
-      );
-    }
-    for (const family of report.withoutLoader)
-      out(`${family}: no loader (delete-only family): nothing to rebuild\n`);
-    return Object.values(report.families).some((r) => r.failed > 0) ? 1 : 0;
-  } finally {
-    await redis.close();
-    await loader.close();
+  const report = await withRedisAndMysql(config, logger, (ports, loader) =>
+    rebuild({ config, rules, ports, loader, logger }, wanted),
+  );
+  for (const [family, r] of Object.entries(report.families)) {
+    out(
+      `${family}: ${r.written} key(s) written, ${r.skipped} skipped (newer value or lock held elsewhere), ${r.failed} failed\n`,
+    );
   }
+  for (const family of report.withoutLoader)
+    out(`${family}: no loader (delete-only family): nothing to rebuild\n`);
+  return Object.values(report.families).some((r) => r.failed > 0) ? 1 : 0;
 }
 
 export async function verifyCommand(
@@ -138,28 +149,19 @@ export async function verifyCommand(
   if (!(maxStale >= 0 && maxStale <= 1))
     throw new SyncError('CONFIG_INVALID', '--max-stale must be a share between 0 and 1');
   const wanted = families(listOption(args, 'families'), ['session', 'permissions', 'master']);
-  const redis = createRedisClients(config.redis, logger);
-  const loader = createRowLoader(requireMysql(config));
-  try {
-    await redis.ready();
-    const r = await verify(
-      { config, rules, ports: redis.ports, loader },
-      { sample, families: wanted },
-    );
-    const judged = r.consistent + r.stale;
-    const share = judged > 0 ? r.stale / judged : 0;
-    out(
-      `verify (${wanted.join(', ')}; up to ${sample} key(s) each): checked ${r.checked}, consistent ${r.consistent}, stale ${r.stale}, ` +
-        `missing-loader ${r.missingLoader}, unreadable ${r.unreadable}, unknown ${r.unknown}, changed-while-checked ${r.changed}\n`,
-    );
-    for (const s of r.staleKeys) out(`  STALE DB ${s.db}  ${s.key}  (${s.why})\n`);
-    const ok = share <= maxStale;
-    out(
-      `stale share ${(share * 100).toFixed(1)}% (threshold ${(maxStale * 100).toFixed(1)}%): ${ok ? 'OK' : 'FAILED'}\n`,
-    );
-    return ok ? 0 : 1;
-  } finally {
-    await redis.close();
-    await loader.close();
-  }
+  const r = await withRedisAndMysql(config, logger, (ports, loader) =>
+    verify({ config, rules, ports, loader }, { sample, families: wanted }),
+  );
+  const judged = r.consistent + r.stale;
+  const share = judged > 0 ? r.stale / judged : 0;
+  out(
+    `verify (${wanted.join(', ')}; up to ${sample} key(s) each): checked ${r.checked}, consistent ${r.consistent}, stale ${r.stale}, ` +
+      `missing-loader ${r.missingLoader}, unreadable ${r.unreadable}, unknown ${r.unknown}, changed-while-checked ${r.changed}\n`,
+  );
+  for (const k of r.staleKeys) out(`  STALE DB ${k.db}  ${k.key}  (${k.why})\n`);
+  const ok = share <= maxStale;
+  out(
+    `stale share ${(share * 100).toFixed(1)}% (threshold ${(maxStale * 100).toFixed(1)}%): ${ok ? 'OK' : 'FAILED'}\n`,
+  );
+  return ok ? 0 : 1;
 }
