@@ -6,4 +6,5 @@ const path = require('node:path');
 const src = path.join(__dirname, '..', 'consumers');
 const out = path.join(__dirname, '..', 'dist', 'consumers');
 mkdirSync(out, { recursive: true });
-for (const f of readdirSync(src)) if (/\.ya?ml$/.test(f)) copyFileSync(path.join(src, f), path.join(out, f));
+for (const f of readdirSync(src))
+  if (/\.ya?ml$/.test(f)) copyFileSync(path.join(src, f), path.join(out, f));

@@ -15,22 +15,69 @@ import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry
 import { DailyStatsJob } from './schedule/daily-stats';
 import { DeadLetterQueue } from './intake/dead-letter';
 import { SecondPass } from './redis/second-pass';
+import { pingAll, sampleInfo } from './redis/health';
+import { runStartupChecks } from './redis/startup-checks';
 import { Counters } from './telemetry/counters';
+import { aggregateReadiness, startHttpEndpoint } from './telemetry/http';
 import type { Logger } from './telemetry/logger';
+import { Metrics } from './telemetry/metrics';
 
 export interface RunningService {
   readonly rules: RuleSet;
   readonly counters: Counters;
+  readonly metrics: Metrics;
+  /** Port of the metrics and health endpoint; undefined when it is off or could not bind. */
+  readonly httpPort: number | undefined;
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+export interface StartOptions {
+  /** Gives up a start that is still waiting for Redis (rejects after closing what it opened). */
+  readonly signal?: AbortSignal;
+  /** Told the endpoint's port as soon as it listens, before Redis and Kafka are waited for. */
+  readonly onHttpListening?: (port: number) => void;
+}
+
+/** How long a readiness PING or a scrape's INFO may take. */
+const REDIS_PROBE_TIMEOUT_MS = 1000;
+
+export async function startService(
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningService> {
   const rules = loadRules(config.rules.dir || DEFAULT_CONSUMERS_DIR);
   logger.info({ tables: rules.tables, dir: rules.dir }, 'table rules loaded');
 
   const counters = new Counters();
+  const metrics = new Metrics();
   const redis = createRedisClients(config.redis, logger.child({ component: 'redis' }));
-  await waitForRedis(redis.ready, config, logger);
+  let consuming: ChangeIntake | undefined = undefined; // set once Kafka is reached
+  metrics.setRedisInfoSource(() => sampleInfo(redis.raw, REDIS_PROBE_TIMEOUT_MS));
+  metrics.setGroupJoined(() => consuming?.state === 'joined');
+  // Up before Redis is waited for: /healthz answers and /readyz says what is missing.
+  const http = config.http.enabled
+    ? await startHttpEndpoint({
+        host: config.http.host,
+        port: config.http.port,
+        metrics,
+        readiness: async () =>
+          aggregateReadiness(
+            consuming?.state ?? 'starting',
+            await pingAll(redis.raw, REDIS_PROBE_TIMEOUT_MS),
+          ),
+        logger: logger.child({ component: 'http' }),
+      })
+    : undefined;
+  if (http) options.onHttpListening?.(http.port);
+  try {
+    await waitForRedis(redis.ready, config, logger, options.signal);
+    await runStartupChecks(redis.raw, config.redis, logger.child({ component: 'redis' }));
+  } catch (err) {
+    await http?.close();
+    for (const c of redis.raw) c.disconnect();
+    throw err;
+  }
 
   const kafka = createKafka(config.kafka, logger);
   const loader =
@@ -63,10 +110,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     rules,
     executor,
     counters,
+    metrics,
     logger,
     secondPass,
     deadLetters,
   });
+  consuming = intake;
   try {
     const topics = [...intake.topics, ...(deadLetters ? [deadLetters.topic] : [])];
     if (config.kafka.ensureTopics) await ensureTopics(kafka.admin(), topics, logger);
@@ -76,6 +125,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await producer?.disconnect().catch(() => undefined);
     await redis.close();
     await loader?.close();
+    await http?.close();
     throw new SyncError(
       'KAFKA_UNAVAILABLE',
       `kafka (${config.kafka.brokers.join(',')}): ${errorMessage(err)}`,
@@ -121,6 +171,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   return {
     rules,
     counters,
+    metrics,
+    httpPort: http?.port,
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
       daily?.stop();
@@ -129,6 +181,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       await producer?.disconnect();
       await redis.close();
       await loader?.close();
+      await http?.close();
       logger.info({ counters: counters.snapshot() }, 'stopped');
     },
   };
@@ -138,14 +191,22 @@ async function waitForRedis(
   ready: () => Promise<void>,
   config: Config,
   logger: Logger,
+  signal?: AbortSignal,
 ): Promise<void> {
   let delay = 200;
   let lastLog = 0;
+  const abortError = () => new Error('start given up while waiting for Redis');
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(abortError());
+    else signal?.addEventListener('abort', () => reject(abortError()), { once: true });
+  });
+  aborted.catch(() => undefined);
   for (;;) {
     try {
-      await ready();
+      await Promise.race([ready(), aborted]);
       return;
     } catch (err) {
+      if (signal?.aborted) throw abortError();
       const now = Date.now();
       if (now - lastLog >= config.retry.reminderMs) {
         lastLog = now;
@@ -154,10 +215,24 @@ async function waitForRedis(
           'redis unavailable at start, waiting',
         );
       }
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay, signal);
+      if (signal?.aborted) throw abortError();
       delay = Math.min(delay * 2, config.retry.maxDelayMs);
     }
   }
+}
+
+/** Resolves after `ms`, or at once when the signal aborts (no timer left behind). */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** Debezium creates a table's topic only with its first event; subscribe needs it to exist. */

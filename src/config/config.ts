@@ -60,6 +60,7 @@ export interface Config {
     readonly refreshFamilies: readonly Family[];
   };
   readonly log: { readonly level: LogLevel; readonly statsIntervalMs: number };
+  readonly http: { readonly enabled: boolean; readonly host: string; readonly port: number };
 }
 
 type EnvName = (typeof SETTINGS)[number]['env'];
@@ -160,6 +161,11 @@ export function buildConfig(raw: RawValues): Config {
       refreshFamilies: refreshFamilies as Family[],
     },
     log: { level: get('LOG_LEVEL'), statsIntervalMs: get('MCS_STATS_INTERVAL_MS') },
+    http: {
+      enabled: get('MCS_HTTP_ENABLED'),
+      host: get('MCS_HTTP_HOST'),
+      port: get('MCS_HTTP_PORT'),
+    },
   };
   checkCrossSettings(config);
   return deepFreeze(config);

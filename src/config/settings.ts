@@ -378,6 +378,29 @@ export const SETTINGS = [
     min: 0,
     doc: 'How often counters (events, keys deleted, rejected messages) are logged; 0 turns it off.',
   },
+  {
+    env: 'MCS_HTTP_ENABLED',
+    yaml: 'http.enabled',
+    type: 'bool',
+    default: 'true',
+    doc: 'Serve `/metrics` (Prometheus), `/healthz` (alive) and `/readyz` (consumer group joined and every Redis connection answering) over HTTP.',
+  },
+  {
+    env: 'MCS_HTTP_HOST',
+    yaml: 'http.host',
+    type: 'string',
+    default: '127.0.0.1',
+    doc: 'Address the HTTP endpoint listens on; `0.0.0.0` to let Prometheus or a kubelet reach it from outside the host.',
+  },
+  {
+    env: 'MCS_HTTP_PORT',
+    yaml: 'http.port',
+    type: 'int',
+    default: '9477',
+    min: 0,
+    max: 65535,
+    doc: 'Port of the HTTP endpoint; 0 picks a free one (tests). A port already in use is logged and the service runs without the endpoint.',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /** Where the service looks for the local stack's environment (lowest precedence). */

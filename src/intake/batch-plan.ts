@@ -23,6 +23,10 @@ export interface HandledEvent {
   readonly table: string;
   readonly op: Op;
   readonly keys: number;
+  /** Commit time in the database (`source.ts_ms`), when the event carries it. */
+  readonly sourceTsMs?: number;
+  /** Kafka append time of the record (ms), when known. */
+  readonly kafkaTsMs?: number;
 }
 
 export interface BatchPlan {
@@ -74,7 +78,16 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       }
       const eventOps = planEvent(decoded.event, rule, ctx);
       for (const op of eventOps) mergeOp(ops, op);
-      handled.push({ place, table: rule.table, op: decoded.event.op, keys: eventOps.length });
+      const sourceTsMs = decoded.event.source.tsMs;
+      const kafkaTsMs = record.timestamp ? Number(record.timestamp) : NaN; // -1: none
+      handled.push({
+        place,
+        table: rule.table,
+        op: decoded.event.op,
+        keys: eventOps.length,
+        ...(sourceTsMs === undefined ? {} : { sourceTsMs }),
+        ...(kafkaTsMs > 0 ? { kafkaTsMs } : {}),
+      });
     } catch (err) {
       const error = isSyncError(err)
         ? err

@@ -10,11 +10,13 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
 import { isSyncError } from '../errors';
-import type { KeyExecutor } from '../redis/executor';
+import type { FamilyTally, KeyExecutor } from '../redis/executor';
 import type { SecondPass } from '../redis/second-pass';
 import type { RuleSet } from '../rules/registry';
 import type { Counters } from '../telemetry/counters';
+import type { ConsumerState } from '../telemetry/http';
 import type { Logger } from '../telemetry/logger';
+import type { Metrics } from '../telemetry/metrics';
 import { planBatch, type BatchContext, type BatchPlan } from './batch-plan';
 import type { DeadLetterQueue } from './dead-letter';
 import { OutageReporter } from './outage';
@@ -29,6 +31,8 @@ export interface IntakeDeps {
   readonly deadLetters?: DeadLetterQueue;
   readonly secondPass?: SecondPass;
   readonly counters: Counters;
+  /** Prometheus metrics, recorded alongside the counters. */
+  readonly metrics?: Metrics;
   readonly logger: Logger;
 }
 
@@ -37,6 +41,7 @@ export class ChangeIntake {
   private readonly ctx: BatchContext;
   private readonly outage: OutageReporter;
   private readonly log: Logger;
+  private consumerState: ConsumerState = 'starting';
 
   constructor(private readonly deps: IntakeDeps) {
     const { config } = deps;
@@ -56,6 +61,18 @@ export class ChangeIntake {
       maxMessageBytes: config.kafka.maxMessageBytes,
     };
     this.outage = new OutageReporter(this.log, config.retry.reminderMs);
+    const { events } = this.consumer;
+    this.consumer.on(events.GROUP_JOIN, () => {
+      this.consumerState = 'joined';
+      deps.metrics?.resetLag(); // the assignment may have changed
+    });
+    this.consumer.on(events.CRASH, () => (this.consumerState = 'crashed'));
+    this.consumer.on(events.STOP, () => (this.consumerState = 'stopped'));
+  }
+
+  /** For readiness: `joined` while the consumer is a member of its group. */
+  get state(): ConsumerState {
+    return this.consumerState;
   }
 
   get topics(): string[] {
@@ -111,18 +128,30 @@ export class ChangeIntake {
     const last = batch.messages[batch.messages.length - 1];
     if (last) payload.resolveOffset(last.offset);
     await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+    if (last) {
+      this.deps.metrics?.consumerLag(
+        batch.topic,
+        batch.partition,
+        batch.highWatermark,
+        last.offset,
+      );
+    }
     await payload.heartbeat();
   }
 
   /** Every step that must be acknowledged before the batch counts as done; each idempotent. */
   private async applyPlan(plan: BatchPlan, { batch }: EachBatchPayload): Promise<void> {
-    const { executor, counters, secondPass, deadLetters } = this.deps;
-    const result = await executor.apply(plan.ops);
+    const { executor, counters, secondPass, deadLetters, metrics } = this.deps;
+    const tally: FamilyTally | undefined = metrics ? new Map() : undefined;
+    const result = await executor.apply(plan.ops, tally);
     await secondPass?.schedule(plan.ops);
+    const ackMs = Date.now();
     if (deadLetters && plan.rejected.length > 0) {
       await deadLetters.send(plan.rejected);
       counters.add('deadLettered', plan.rejected.length);
+      metrics?.deadLetteredEvents(plan.rejected.length);
     }
+    if (metrics && tally) metrics.recordApplied(tally, plan.handled, ackMs);
     counters.add('keysDeleted', result.deleted);
     counters.add('patternScans', result.scans);
     counters.add('keysRefreshed', result.refreshed);
@@ -144,6 +173,11 @@ export class ChangeIntake {
     const { counters } = this.deps;
     counters.add('batches');
     counters.add('tombstones', plan.tombstones);
+    this.deps.metrics?.recordPlan(
+      plan.handled,
+      plan.tombstones,
+      plan.rejected.map((r) => r.error.code),
+    );
     for (const h of plan.handled) {
       counters.add('events', 1, `${h.table}:${h.op}`);
       if (h.op === 'r' && h.keys === 0) counters.add('skippedSnapshot');
@@ -174,6 +208,7 @@ export class ChangeIntake {
       } catch (err) {
         if (!isSyncError(err) || !err.retryable) throw err;
         this.deps.counters.add('retries', 1, err.code);
+        this.deps.metrics?.retry(err.code);
         const { topic, partition } = batch;
         this.outage.failed(err.message, {
           topic,

@@ -33,9 +33,22 @@ export interface ApplyResult {
   refreshFallbacks: number;
 }
 
+/** What one family's operations did, for per-family metrics (see `apply`'s `tally`). */
+export interface FamilyCounts {
+  /** Keys removed by plain deletes and by refreshes that fell back to deleting. */
+  deleted: number;
+  /** Keys removed by pattern deletes. */
+  patternDeleted: number;
+  refreshed: number;
+  refreshFallbacks: number;
+}
+
+export type FamilyTally = Map<Family, FamilyCounts>;
+
 interface Group {
-  keys: Set<string>;
-  patterns: Set<string>;
+  /** key (or glob) → its family; families sharing a DB share a group. */
+  keys: Map<string, Family>;
+  patterns: Map<string, Family>;
   refreshes: RefreshOp[];
 }
 
@@ -47,16 +60,27 @@ export class KeyExecutor {
     private readonly logger: Logger,
   ) {}
 
-  async apply(ops: readonly KeyOp[]): Promise<ApplyResult> {
+  /**
+   * With `tally`, the counts are also added up per family there; families sharing a DB then
+   * get an UNLINK (and a SCAN walk) each instead of sharing one, so Redis can say whose keys
+   * it removed.
+   */
+  async apply(ops: readonly KeyOp[], tally?: FamilyTally): Promise<ApplyResult> {
     const result: ApplyResult = { deleted: 0, scans: 0, refreshed: 0, refreshFallbacks: 0 };
     for (const [port, group] of this.group(ops)) {
       try {
-        result.deleted += await unlinkAll(port, [...group.keys], this.options);
-        if (group.patterns.size > 0) {
-          result.scans += group.patterns.size;
-          result.deleted += await deleteMatching(port, [...group.patterns], this.options);
+        for (const [family, keys] of split(group.keys, tally)) {
+          const n = await unlinkAll(port, keys, this.options);
+          result.deleted += n;
+          if (family && tally) counts(tally, family).deleted += n;
         }
-        for (const op of group.refreshes) await this.refresh(port, op, result);
+        result.scans += group.patterns.size;
+        for (const [family, patterns] of split(group.patterns, tally)) {
+          const n = await deleteMatching(port, patterns, this.options);
+          result.deleted += n;
+          if (family && tally) counts(tally, family).patternDeleted += n;
+        }
+        for (const op of group.refreshes) await this.refresh(port, op, result, tally);
       } catch (err) {
         if (err instanceof SyncError) throw err;
         throw new SyncError('REDIS_UNAVAILABLE', `redis: ${errorMessage(err)}`, {
@@ -74,20 +98,59 @@ export class KeyExecutor {
       const port = this.ports[op.family];
       let g = out.get(port);
       if (!g) {
-        g = { keys: new Set(), patterns: new Set(), refreshes: [] };
+        g = { keys: new Map(), patterns: new Map(), refreshes: [] };
         out.set(port, g);
       }
       if (op.action === 'refresh') g.refreshes.push(op);
-      else (op.action === 'pattern-delete' ? g.patterns : g.keys).add(op.key);
+      else (op.action === 'pattern-delete' ? g.patterns : g.keys).set(op.key, op.family);
     }
     return out;
   }
 
-  private async refresh(port: RedisPort, op: RefreshOp, result: ApplyResult): Promise<void> {
+  private async refresh(
+    port: RedisPort,
+    op: RefreshOp,
+    result: ApplyResult,
+    tally: FamilyTally | undefined,
+  ): Promise<void> {
     const ctx = { port, loader: this.loader, ttl: this.options.ttl, logger: this.logger };
     const { outcome, deleted } = await refreshKey(ctx, op, 'delete');
     if (outcome === 'written') result.refreshed += 1;
     else result.refreshFallbacks += 1;
     result.deleted += deleted;
+    if (tally) {
+      const c = counts(tally, op.family);
+      if (outcome === 'written') c.refreshed += 1;
+      else c.refreshFallbacks += 1;
+      c.deleted += deleted;
+    }
   }
+}
+
+/**
+ * The keys of a group, in one list (no tally: one UNLINK or SCAN walk for the whole DB) or one
+ * list per family; empty lists are left out.
+ */
+function split(
+  keys: ReadonlyMap<string, Family>,
+  tally: FamilyTally | undefined,
+): [Family | undefined, string[]][] {
+  if (keys.size === 0) return [];
+  if (!tally) return [[undefined, [...keys.keys()]]];
+  const out = new Map<Family, string[]>();
+  for (const [key, family] of keys) {
+    const list = out.get(family);
+    if (list) list.push(key);
+    else out.set(family, [key]);
+  }
+  return [...out];
+}
+
+function counts(tally: FamilyTally, family: Family): FamilyCounts {
+  let c = tally.get(family);
+  if (!c) {
+    c = { deleted: 0, patternDeleted: 0, refreshed: 0, refreshFallbacks: 0 };
+    tally.set(family, c);
+  }
+  return c;
 }

@@ -23,6 +23,7 @@ export const SERVICE_ACL = [
   '-@all',
   '+ping',
   '+info',
+  '+config|get',
   '+select',
   '+client|setname',
   '+get',

@@ -27,7 +27,13 @@ export async function startServiceProcess(
 ): Promise<ServiceProcess> {
   const child = spawn('node', [CLI, 'run'], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', MCS_STATS_INTERVAL_MS: '0', ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      MCS_STATS_INTERVAL_MS: '0',
+      MCS_HTTP_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -53,6 +53,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
       MCS_GROUP_ID: `mcs-test-${uniq()}`,
       LOG_LEVEL: 'warn',
       MCS_STATS_INTERVAL_MS: '0',
+      MCS_HTTP_PORT: '0', // several services run at once in tests: no fixed port
       ...overrides,
     },
   });

@@ -34,7 +34,12 @@ describe('mis-cache-sync CLI', () => {
   it('runs, and on SIGTERM finishes, commits and exits 0 within the bound', async () => {
     const child = spawn('node', [cli, 'run'], {
       cwd: root,
-      env: { ...process.env, MCS_GROUP_ID: `mcs-test-cli-${uniq()}`, LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        MCS_GROUP_ID: `mcs-test-cli-${uniq()}`,
+        LOG_LEVEL: 'info',
+        MCS_HTTP_PORT: '0',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -1,0 +1,145 @@
+/**
+ * The operations endpoint (node:http, no framework), started before anything waits for Redis
+ * or Kafka:
+ *
+ * - `GET /metrics`: Prometheus text (metrics.ts).
+ * - `GET /healthz`: 200 while the process runs (a liveness probe).
+ * - `GET /readyz`: 200 when the consumer is a member of its group (joined, not crashed, not
+ *   stopped) and every Redis connection answers PING in time; else 503. The JSON body says which
+ *   part is not ready.
+ *
+ * A port that cannot be bound is logged and the service runs without the endpoint: the cache
+ * keeps being invalidated, and a readiness probe of the orchestrator reports the problem.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errorMessage } from '../errors';
+import type { ConnectionHealth } from '../redis/health';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+
+/** Where the Kafka consumer is in its life. */
+export type ConsumerState = 'starting' | 'joined' | 'crashed' | 'stopped';
+
+export interface ReadinessReport {
+  readonly ready: boolean;
+  readonly kafka: { readonly ok: boolean; readonly state: ConsumerState };
+  readonly redis: { readonly ok: boolean; readonly connections: readonly ConnectionHealth[] };
+}
+
+/** Ready = group joined and every Redis connection healthy (at least one connection). */
+export function aggregateReadiness(
+  consumer: ConsumerState,
+  redis: readonly ConnectionHealth[],
+): ReadinessReport {
+  const kafkaOk = consumer === 'joined';
+  const redisOk = redis.length > 0 && redis.every((c) => c.ok);
+  return {
+    ready: kafkaOk && redisOk,
+    kafka: { ok: kafkaOk, state: consumer },
+    redis: { ok: redisOk, connections: redis },
+  };
+}
+
+export interface HttpOptions {
+  readonly host: string;
+  /** 0: any free port. */
+  readonly port: number;
+  readonly metrics: Metrics;
+  readonly readiness: () => Promise<ReadinessReport>;
+  readonly logger: Logger;
+}
+
+export interface HttpEndpoint {
+  /** The port bound (the one picked when 0 was asked for). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Listens; resolves undefined (after a warning) when the address cannot be bound. */
+export async function startHttpEndpoint(options: HttpOptions): Promise<HttpEndpoint | undefined> {
+  const { logger } = options;
+  const server = createServer((req, res) => {
+    route(req, res, options).catch((err: unknown) => {
+      logger.warn({ path: req.url, error: errorMessage(err) }, 'http request failed');
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    logger.warn(
+      { host: options.host, port: options.port, error: errorMessage(err) },
+      'metrics and health endpoint not started (MCS_HTTP_PORT / MCS_HTTP_HOST)',
+    );
+    return undefined;
+  }
+  server.on('error', (err) => logger.warn({ error: err.message }, 'http server error'));
+  const { port } = server.address() as AddressInfo;
+  logger.info({ host: options.host, port }, 'metrics and health endpoint listening');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, options: HttpOptions) {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+    return;
+  }
+  switch (path) {
+    case '/metrics': {
+      const { contentType, body } = await options.metrics.scrape();
+      send(res, 200, contentType, body);
+      return;
+    }
+    case '/healthz':
+      sendJson(res, 200, { status: 'alive' });
+      return;
+    case '/readyz': {
+      let report: ReadinessReport;
+      try {
+        report = await options.readiness();
+      } catch (err) {
+        sendJson(res, 503, { status: 'not ready', error: errorMessage(err) });
+        return;
+      }
+      sendJson(res, report.ready ? 200 : 503, {
+        status: report.ready ? 'ready' : 'not ready',
+        kafka: report.kafka,
+        redis: report.redis,
+      });
+      return;
+    }
+    default:
+      send(res, 404, 'text/plain; charset=utf-8', 'not found: /metrics, /healthz, /readyz\n');
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
