@@ -3,6 +3,8 @@
  * password it is given ever shows in its logs, errors or printed configuration.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ConnectionPool } from '@databases/mysql';
 import Redis from 'ioredis';
 import { buildService, ROOT, startServiceProcess } from '../support/service-process';
@@ -62,6 +64,12 @@ describe('security', () => {
     u.password = password;
     return u.toString();
   };
+
+  it("the README's ACL is the one tested here", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('ACL SETUSER mis-cache-sync '));
+    expect(line?.split(' ').slice(5)).toEqual(SERVICE_ACL.slice(1)); // after `on >password`
+  });
 
   it('the service works under the least-privilege ACL, which refuses anything else', async () => {
     const proc = await startServiceProcess({
