@@ -3,6 +3,7 @@
  * records that cannot be handled (poison messages). Pure logic between decoding and Redis: a
  * transaction touching 1,000 rows of one user becomes one UNLINK of that user's keys.
  */
+import type { Config } from '../config/config';
 import { decodeRecord } from '../envelope/decode';
 import type { Op, RawRecord, RecordPlace } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../errors';
@@ -42,6 +43,19 @@ export interface BatchContext extends PlanOptions {
   readonly database: string;
   /** Larger records are rejected unparsed. */
   readonly maxMessageBytes?: number;
+}
+
+/** The planning context the configuration and rules call for (the service and replay alike). */
+export function batchContext(config: Config, rules: RuleSet): BatchContext {
+  return {
+    rules,
+    topicPrefix: config.kafka.topicPrefix,
+    database: config.kafka.database,
+    snapshotInvalidates: config.rules.snapshotInvalidates,
+    refreshFamilies: new Set(config.rules.refreshFamilies),
+    zones: { business: config.time.zone, database: config.time.databaseZone },
+    maxMessageBytes: config.kafka.maxMessageBytes,
+  };
 }
 
 export function planBatch(records: readonly RawRecord[], ctx: BatchContext): BatchPlan {

@@ -17,7 +17,7 @@ import type { Counters } from '../telemetry/counters';
 import type { ConsumerState } from '../telemetry/http';
 import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
-import { planBatch, type BatchContext, type BatchPlan } from './batch-plan';
+import { batchContext, planBatch, type BatchContext, type BatchPlan } from './batch-plan';
 import type { DeadLetterQueue } from './dead-letter';
 import { OutageReporter } from './outage';
 import { topicFor } from './topics';
@@ -51,15 +51,7 @@ export class ChangeIntake {
       sessionTimeout: config.kafka.sessionTimeoutMs,
       heartbeatInterval: Math.floor(config.kafka.sessionTimeoutMs / 10),
     });
-    this.ctx = {
-      rules: deps.rules,
-      topicPrefix: config.kafka.topicPrefix,
-      database: config.kafka.database,
-      snapshotInvalidates: config.rules.snapshotInvalidates,
-      refreshFamilies: new Set(config.rules.refreshFamilies),
-      zones: { business: config.time.zone, database: config.time.databaseZone },
-      maxMessageBytes: config.kafka.maxMessageBytes,
-    };
+    this.ctx = batchContext(config, deps.rules);
     this.outage = new OutageReporter(this.log, config.retry.reminderMs);
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, () => {

@@ -12,7 +12,7 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../errors';
-import { planBatch, type BatchContext } from '../intake/batch-plan';
+import { batchContext, planBatch } from '../intake/batch-plan';
 import { topicFor } from '../intake/topics';
 import type { KeyExecutor } from '../redis/executor';
 import { mergeOp, type KeyOp } from '../rules/ops';
@@ -164,15 +164,7 @@ async function consumeRanges(
   const pending = new Map(
     ranges.filter((r) => r.end > r.start).map((r) => [`${r.topic}:${r.partition}`, r]),
   );
-  const ctx: BatchContext = {
-    rules,
-    topicPrefix: config.kafka.topicPrefix,
-    database: config.kafka.database,
-    snapshotInvalidates: config.rules.snapshotInvalidates,
-    refreshFamilies: new Set(config.rules.refreshFamilies),
-    zones: { business: config.time.zone, database: config.time.databaseZone },
-    maxMessageBytes: config.kafka.maxMessageBytes,
-  };
+  const ctx = batchContext(config, rules);
   const planned = new Map<string, KeyOp>();
   let events = 0;
   let rejected = 0;
