@@ -16,18 +16,9 @@ import {
   startServiceProcess,
   type ServiceProcess,
 } from '../support/service-process';
+import { loadRules } from '../../src/rules/registry';
 import { mysqlPool, redisDb, sql, uniq, uniqId, waitCaughtUp, waitFor } from '../support/stack';
 
-const TABLES = [
-  'brands',
-  'departments',
-  'menus',
-  'products',
-  'serials',
-  'trade_orders',
-  'user_auth',
-  'users',
-];
 const SETTLE_MS = 180_000;
 
 function stack(...args: string[]): void {
@@ -39,7 +30,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('delivery under faults', () => {
   let db: ConnectionPool;
   let cache: Redis;
-  const topics = TABLES.map((t) => `${process.env.TOPIC_PREFIX ?? 'mis'}.mis.${t}`);
+  const topics = loadRules().tables.map((t) => `${process.env.TOPIC_PREFIX ?? 'mis'}.mis.${t}`);
 
   beforeAll(async () => {
     buildService();
