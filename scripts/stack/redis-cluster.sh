@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# A throwaway 3-master Redis Cluster (no replicas) for the cluster-mode integration tests, without
-# Docker: three daemonized redis-server processes on 127.0.0.1, joined with
-# `redis-cli --cluster create`. Nothing touches the machine's shared Redis.
+# A throwaway 3-master Redis Cluster for the cluster-mode tests, without Docker: daemonized
+# redis-server processes on 127.0.0.1, joined with `redis-cli --cluster create`; with
+# REDIS_CLUSTER_REPLICAS=1 each master gets a replica (6 nodes) for the failover tests.
+# Nothing touches the machine's shared Redis.
 #
-# Usage: scripts/stack/redis-cluster.sh up|down|status
+# Usage: scripts/stack/redis-cluster.sh up|down|status|kill-node <port>
 #
 #   up      start a fresh cluster (data, nodes.conf, pid and log files under
 #           <repo>/.stack/redis-cluster/<port>/, recreated on every start) and wait until every
@@ -11,9 +12,13 @@
 #   down    stop the nodes whose pid files are ours (TERM, wait, KILL after a timeout); keeps
 #           the logs.
 #   status  one line per node; exit 1 if the cluster is not ok.
+#   kill-node <port>  SIGKILL that node (a crash: its replica is promoted after the node timeout).
 #
-# Env overrides: REDIS_CLUSTER_BASE_PORT (17001; nodes use BASE, BASE+1, BASE+2, and the cluster
-#   bus BASE+10000..BASE+10002), REDIS_CLUSTER_TIMEOUT (seconds to wait for readiness, 60).
+# Env overrides: REDIS_CLUSTER_BASE_PORT (17001; nodes use BASE, BASE+1, … and the cluster
+#   bus BASE+10000, …), REDIS_CLUSTER_REPLICAS (0 or 1: replicas per master, 0),
+#   REDIS_CLUSTER_NODE_TIMEOUT (cluster-node-timeout in ms, 5000), REDIS_CLUSTER_TIMEOUT
+#   (seconds to wait for readiness, 60). A cluster with replicas lives in its own folder, so
+#   both kinds can run at once on different base ports.
 # Client URL: redis://127.0.0.1:<BASE> (any node works as the seed).
 set -Eeuo pipefail
 
@@ -21,11 +26,15 @@ export PATH="$PATH:/usr/sbin:/sbin"
 export LC_ALL=C.UTF-8
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-DIR="$REPO/.stack/redis-cluster"
-LOCK="$REPO/.stack/redis-cluster.lock"
+REPLICAS="${REDIS_CLUSTER_REPLICAS:-0}"
+case "$REPLICAS" in 0) SUFFIX= ;; 1) SUFFIX=-r1 ;; *) echo "[redis-cluster] ERROR: REDIS_CLUSTER_REPLICAS must be 0 or 1, got '$REPLICAS'" >&2; exit 2 ;; esac
+DIR="$REPO/.stack/redis-cluster$SUFFIX"
+LOCK="$REPO/.stack/redis-cluster$SUFFIX.lock"
 BASE="${REDIS_CLUSTER_BASE_PORT:-17001}"
 TIMEOUT="${REDIS_CLUSTER_TIMEOUT:-60}"
-NODES=3
+NODE_TIMEOUT="${REDIS_CLUSTER_NODE_TIMEOUT:-5000}"
+MASTERS=3
+NODES=$((MASTERS * (1 + REPLICAS)))
 
 case "$BASE" in '' | *[!0-9]*) echo "[redis-cluster] ERROR: REDIS_CLUSTER_BASE_PORT must be a number, got '$BASE'" >&2; exit 2 ;; esac
 if [ "$BASE" -lt 1024 ] || [ $((BASE + NODES - 1 + 10000)) -gt 65535 ]; then
@@ -33,6 +42,7 @@ if [ "$BASE" -lt 1024 ] || [ $((BASE + NODES - 1 + 10000)) -gt 65535 ]; then
   exit 2
 fi
 case "$TIMEOUT" in '' | *[!0-9]*) echo "[redis-cluster] ERROR: REDIS_CLUSTER_TIMEOUT must be a number of seconds, got '$TIMEOUT'" >&2; exit 2 ;; esac
+case "$NODE_TIMEOUT" in '' | *[!0-9]*) echo "[redis-cluster] ERROR: REDIS_CLUSTER_NODE_TIMEOUT must be a number of ms, got '$NODE_TIMEOUT'" >&2; exit 2 ;; esac
 PORTS=()
 for ((i = 0; i < NODES; i++)); do PORTS+=($((BASE + i))); done
 
@@ -73,7 +83,7 @@ node_ok() { # port -> 0 when the node is ours, sees all masters and every slot, 
   info="$(cli "$port" CLUSTER INFO 2>/dev/null | tr -d '\r')" || return 1
   grep -qx 'cluster_state:ok' <<<"$info" &&
     grep -qx 'cluster_slots_ok:16384' <<<"$info" &&
-    grep -qx "cluster_size:$NODES" <<<"$info" &&
+    grep -qx "cluster_size:$MASTERS" <<<"$info" &&
     grep -qx "cluster_known_nodes:$NODES" <<<"$info"
 }
 
@@ -120,7 +130,7 @@ logfile $(logfile "$port")
 dir $d
 cluster-enabled yes
 cluster-config-file $d/nodes.conf
-cluster-node-timeout 5000
+cluster-node-timeout $NODE_TIMEOUT
 cluster-require-full-coverage yes
 maxmemory 128mb
 maxmemory-policy allkeys-lru
@@ -162,7 +172,7 @@ cmd_up() {
   local addrs=()
   for p in "${PORTS[@]}"; do addrs+=("127.0.0.1:$p"); done
   log "creating the cluster over ${addrs[*]}"
-  if ! redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes >"$DIR/create.log" 2>&1; then
+  if ! redis-cli --cluster create "${addrs[@]}" --cluster-replicas "$REPLICAS" --cluster-yes >"$DIR/create.log" 2>&1; then
     cat "$DIR/create.log" >&2
     stop_all
     die "redis-cli --cluster create failed; see $DIR/create.log and $(all_logs)"
@@ -177,7 +187,7 @@ cmd_up() {
     sleep 0.1
   done
   local ms=$((($(date +%s%N) - t0) / 1000000))
-  log "cluster ok in $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s: 3 masters on 127.0.0.1:${PORTS[0]}-${PORTS[$((NODES - 1))]} (REDIS_URL=redis://127.0.0.1:${PORTS[0]})"
+  log "cluster ok in $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s: $MASTERS masters, $((NODES - MASTERS)) replicas on 127.0.0.1:${PORTS[0]}-${PORTS[$((NODES - 1))]} (REDIS_URL=redis://127.0.0.1:${PORTS[0]})"
 }
 
 cmd_down() {
@@ -209,5 +219,12 @@ case "${1:-}" in
   up) with_lock cmd_up ;;
   down) with_lock cmd_down ;;
   status) cmd_status ;;
-  *) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "${1:-}" ] || exit 2 ;;
+  kill-node)
+    [ -n "${2:-}" ] || die "kill-node needs a port"
+    pid="$(pid_of "$(pidfile "$2")")"
+    is_ours "$pid" || die "node $2 is not running (or not ours)"
+    log "SIGKILL node $2 (pid $pid)"
+    kill -KILL "$pid"
+    ;;
+  *) sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "${1:-}" ] || exit 2 ;;
 esac

@@ -10,6 +10,12 @@ import { parse as parseYaml } from 'yaml';
 import { configError } from '../errors';
 import { isValidTimeZone } from '../rules/dates';
 import { FAMILIES, isFamily, type Family } from './families';
+import {
+  isSentinelUrl,
+  parseSentinelUrl,
+  redactSentinelUrl,
+  type SentinelTarget,
+} from './sentinel';
 import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -49,6 +55,11 @@ export interface Config {
     readonly tlsCaFile: string;
     readonly tlsRejectUnauthorized: boolean;
     readonly secondPassDelayMs: number;
+    /** Sentinel mode: where to ask for the master (from MCS_REDIS_SENTINELS or the URL form). */
+    readonly sentinel?: SentinelTarget & { readonly password: string };
+    /** Replicas that must acknowledge a batch's writes before it is committed (0: no WAIT). */
+    readonly waitReplicas: number;
+    readonly waitTimeoutMs: number;
   };
   readonly mysql: { readonly url: string };
   readonly time: { readonly zone: string; readonly databaseZone: string };
@@ -147,6 +158,9 @@ export function buildConfig(raw: RawValues): Config {
       tlsCaFile: get('MCS_REDIS_TLS_CA_FILE'),
       tlsRejectUnauthorized: get('MCS_REDIS_TLS_REJECT_UNAUTHORIZED'),
       secondPassDelayMs: get('MCS_SECOND_PASS_DELAY_MS'),
+      ...sentinel(get),
+      waitReplicas: get('MCS_REDIS_WAIT_REPLICAS'),
+      waitTimeoutMs: get('MCS_REDIS_WAIT_TIMEOUT_MS'),
     },
     mysql: { url: get('MYSQL_URL') },
     time: { zone, databaseZone: get<string>('MCS_DB_TIME_ZONE') || zone },
@@ -191,6 +205,26 @@ function sasl(get: <T>(name: EnvName) => T): { sasl?: NonNullable<Config['kafka'
       password: get('MCS_KAFKA_SASL_PASSWORD'),
     },
   };
+}
+
+function sentinel(get: <T>(name: EnvName) => T): {
+  sentinel?: NonNullable<Config['redis']['sentinel']>;
+} {
+  const url = get<string>('REDIS_URL');
+  const password = get<string>('MCS_REDIS_SENTINEL_PASSWORD');
+  const hosts = get<string[]>('MCS_REDIS_SENTINELS');
+  const label = 'MCS_REDIS_SENTINELS (redis.sentinels)';
+  if (isSentinelUrl(url)) {
+    if (hosts.length > 0)
+      throw configError(label, 'cannot be combined with a redis+sentinel:// REDIS_URL');
+    const { hosts: fromUrl, name } = parseSentinelUrl(url);
+    return { sentinel: { hosts: fromUrl, name, password } };
+  }
+  if (hosts.length === 0) return {};
+  for (const h of hosts) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(h)) throw configError(label, `entry "${h}" is not host:port`);
+  }
+  return { sentinel: { hosts, name: get('MCS_REDIS_SENTINEL_MASTER'), password } };
 }
 
 /** Checks that involve more than one setting or a lookup beyond the text. */
@@ -283,6 +317,14 @@ function parseSetting(spec: SettingSpec, value: string | undefined): unknown {
       return items;
     }
     case 'url': {
+      if (isSentinelUrl(text)) {
+        try {
+          parseSentinelUrl(text);
+        } catch (err) {
+          throw configError(label, (err as Error).message);
+        }
+        return text;
+      }
       let url: URL;
       try {
         url = new URL(text);
@@ -361,6 +403,7 @@ export function redactConfig(config: Config): unknown {
 
 /** The URL with its password replaced, for logs and error messages. */
 export function redactUrl(url: string): string {
+  if (isSentinelUrl(url)) return redactSentinelUrl(url);
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

@@ -137,6 +137,7 @@ export class ChangeIntake {
     const tally: FamilyTally | undefined = metrics ? new Map() : undefined;
     const result = await executor.apply(plan.ops, tally);
     await secondPass?.schedule(plan.ops);
+    await executor.replicated();
     const ackMs = Date.now();
     if (deadLetters && plan.rejected.length > 0) {
       await deadLetters.send(plan.rejected);

@@ -266,7 +266,9 @@ async function applyWithRetry(
 ) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await executor.apply(ops);
+      const result = await executor.apply(ops);
+      await executor.replicated();
+      return result;
     } catch (err) {
       if (!isSyncError(err) || !err.retryable || attempt >= 8) throw err;
       await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5000)));

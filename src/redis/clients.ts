@@ -10,7 +10,8 @@ import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config';
 import { FAMILIES, type Family } from '../config/families';
 import type { Logger } from '../telemetry/logger';
-import type { RedisPort, ScanPort } from './port';
+import { isSentinelUrl, parseSentinelUrl } from '../config/sentinel';
+import type { RedisPort, ReplicaAck, ScanPort } from './port';
 
 export interface RedisClients {
   readonly ports: Readonly<Record<Family, RedisPort>>;
@@ -30,9 +31,9 @@ const COMMON: RedisOptions = {
   connectionName: 'mis-cache-sync',
 };
 
-/** TLS options for `rediss://` URLs (CA file, verification). */
+/** TLS options for `rediss://` (and `rediss+sentinel://`) URLs (CA file, verification). */
 function tlsOptions(config: Config['redis']): Pick<RedisOptions, 'tls'> {
-  if (!config.url.startsWith('rediss:')) return {};
+  if (!/^rediss[:+]/.test(config.url)) return {};
   return {
     tls: {
       rejectUnauthorized: config.tlsRejectUnauthorized,
@@ -69,13 +70,42 @@ export function createRedisClients(config: Config['redis'], logger: Logger): Red
     const db = config.db[family];
     let client = byDb.get(db);
     if (!client) {
-      client = new Redis(config.url, { ...COMMON, ...tlsOptions(config), db });
+      client = config.sentinel
+        ? new Redis({ ...COMMON, ...sentinelOptions(config, config.sentinel), db })
+        : new Redis(config.url, { ...COMMON, ...tlsOptions(config), db });
       client.on('error', onError(`db ${db}`));
       byDb.set(db, client);
     }
     ports[family] = standalonePort(client);
   }
   return handles(ports, [...byDb.values()]);
+}
+
+/**
+ * Sentinel mode: ioredis asks the sentinels for the current master, reconnects through them
+ * after a failover, and (failoverDetector) subscribes to +switch-master so it moves at once
+ * instead of waiting for the old master's connection to fail.
+ */
+function sentinelOptions(
+  config: Config['redis'],
+  sentinel: NonNullable<Config['redis']['sentinel']>,
+): RedisOptions {
+  const creds = isSentinelUrl(config.url) ? parseSentinelUrl(config.url) : new URL(config.url);
+  const tls = tlsOptions(config);
+  return {
+    sentinels: sentinel.hosts.map((h) => {
+      const i = h.lastIndexOf(':');
+      return { host: h.slice(0, i), port: Number(h.slice(i + 1)) };
+    }),
+    name: sentinel.name,
+    role: 'master',
+    failoverDetector: true,
+    ...(creds.username ? { username: decodeURIComponent(creds.username) } : {}),
+    ...(creds.password ? { password: decodeURIComponent(creds.password) } : {}),
+    ...(sentinel.password ? { sentinelPassword: sentinel.password } : {}),
+    ...(tls.tls ? { ...tls, enableTLSForSentinelMode: true } : {}),
+    sentinelRetryStrategy: (times) => Math.min(100 * 2 ** times, 5000),
+  };
 }
 
 function handles(ports: Record<Family, RedisPort>, raw: (Redis | Cluster)[]): RedisClients {
@@ -108,6 +138,9 @@ function standalonePort(client: Redis): RedisPort {
     get: (key) => client.get(key),
     eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
     ping: () => client.ping(),
+    waitReplicas: async (replicas, timeoutMs) => [
+      await ackOf(client, `${client.options.host}:${client.options.port}`, replicas, timeoutMs),
+    ],
   };
   portCache.set(client, port);
   return port;
@@ -138,7 +171,27 @@ function clusterPort(cluster: Cluster): RedisPort {
     get: (key) => cluster.get(key),
     eval: (script, keys, args) => cluster.eval(script, keys.length, ...keys, ...args),
     ping: () => cluster.ping(),
+    waitReplicas: (replicas, timeoutMs) =>
+      Promise.all(
+        slotMasters(cluster).map(async (key) =>
+          ackOf(await masterConnection(cluster, key), key, replicas, timeoutMs),
+        ),
+      ),
   };
+}
+
+/** WAIT on one connection; INFO replication only when fewer replicas than asked acknowledged. */
+async function ackOf(
+  client: Redis,
+  node: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<ReplicaAck> {
+  const acked = await client.wait(replicas, timeoutMs);
+  if (acked >= replicas) return { node, acked, connected: acked };
+  const info = await client.info('replication');
+  const connected = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+  return { node, acked, connected };
 }
 
 /**

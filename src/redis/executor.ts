@@ -20,6 +20,9 @@ export interface ExecutorOptions {
   readonly scanCount: number;
   readonly unlinkBatch: number;
   readonly ttl: Readonly<Record<Family | 'lock', number>>;
+  /** MCS_REDIS_WAIT_REPLICAS: replicas that must hold a batch's writes before its commit. */
+  readonly waitReplicas?: number;
+  readonly waitTimeoutMs?: number;
 }
 
 export interface ApplyResult {
@@ -90,6 +93,45 @@ export class KeyExecutor {
       }
     }
     return result;
+  }
+
+  /**
+   * Replication barrier before a commit (MCS_REDIS_WAIT_REPLICAS > 0): WAIT on every connection
+   * (every master in a cluster) until the asked replicas — or all connected ones, when fewer are
+   * connected, e.g. just after a failover — acknowledged every write so far. A master that dies
+   * after acknowledging a delete it had not replicated would otherwise take the delete with it.
+   * A connected replica that lags past the timeout makes the batch retry (REDIS_UNAVAILABLE).
+   */
+  async replicated(): Promise<void> {
+    const replicas = this.options.waitReplicas ?? 0;
+    if (replicas <= 0) return;
+    const timeout = this.options.waitTimeoutMs ?? 1000;
+    let acks;
+    try {
+      const ports = new Set(Object.values(this.ports));
+      acks = (await Promise.all([...ports].map((p) => p.waitReplicas(replicas, timeout)))).flat();
+    } catch (err) {
+      throw new SyncError('REDIS_UNAVAILABLE', `redis: WAIT: ${errorMessage(err)}`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    const lagging = acks.filter((a) => a.acked < Math.min(replicas, a.connected));
+    if (lagging.length > 0) {
+      const where = lagging.map((a) => `${a.node} ${a.acked}/${a.connected}`).join(', ');
+      throw new SyncError(
+        'REDIS_UNAVAILABLE',
+        `redis: replicas did not acknowledge the batch within ${timeout} ms (${where})`,
+        { retryable: true },
+      );
+    }
+    const short = acks.filter((a) => a.connected < replicas);
+    if (short.length > 0) {
+      this.logger.debug(
+        { nodes: short.map((a) => a.node), connected: short.map((a) => a.connected), replicas },
+        'fewer replicas connected than MCS_REDIS_WAIT_REPLICAS: waited for those connected',
+      );
+    }
   }
 
   private group(ops: readonly KeyOp[]): Map<RedisPort, Group> {

@@ -23,4 +23,18 @@ export interface RedisPort {
     args: readonly (string | number)[],
   ): Promise<unknown>;
   ping(): Promise<string>;
+  /**
+   * WAIT replicas timeout on every node of this keyspace: how many replicas acknowledged the
+   * writes sent so far on this connection, and (only when fewer than asked) how many are
+   * connected at all (INFO replication).
+   */
+  waitReplicas(replicas: number, timeoutMs: number): Promise<readonly ReplicaAck[]>;
+}
+
+export interface ReplicaAck {
+  /** host:port of the master asked. */
+  readonly node: string;
+  readonly acked: number;
+  /** Replicas connected to that master; equals `acked` when every asked replica acknowledged. */
+  readonly connected: number;
 }
