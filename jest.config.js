@@ -1,7 +1,8 @@
 /**
- * Three projects: `unit` (pure logic, no services, seconds), `integration` (the real local
+ * Four projects: `unit` (pure logic, no services, seconds), `integration` (the real local
  * stack: MariaDB, Kafka, Debezium/Connect, Redis, started once by the global setup) and `faults`
- * (fault injection on that stack: kills, outages, races, fuzzing; `npm run test:faults`).
+ * (fault injection on that stack: kills, outages, races, fuzzing; `npm run test:faults`), and
+ * `brokers` (faults on the three-broker stack; `npm run test:brokers`).
  */
 const ts = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 
@@ -29,6 +30,16 @@ module.exports = {
       testEnvironment: 'node',
       transform: ts,
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+      globalTeardown: '<rootDir>/test/support/global-teardown.js',
+      setupFilesAfterEnv: ['<rootDir>/test/support/faults-timeout.ts'],
+    },
+    {
+      // `npm run test:brokers`: faults that need the three-broker stack (STACK_KAFKA_BROKERS=3).
+      displayName: 'brokers',
+      testEnvironment: 'node',
+      transform: ts,
+      testMatch: ['<rootDir>/test/brokers/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/test/support/faults-timeout.ts'],

@@ -31,7 +31,9 @@
 #   schemas/mis.sql), STACK_JAVA (java binary; default $JAVA_HOME/bin/java or java on PATH),
 #   STACK_KAFKA_HEAP, STACK_CONNECT_HEAP, STACK_*_TIMEOUT (seconds, see below),
 #   STACK_KEEP_ON_FAILURE=1 (do not stop the parts this `up` started when it fails),
-#   STACK_MVN_ARGS (extra mvn arguments, e.g. -o or -Dmaven.repo.local=...).
+#   STACK_MVN_ARGS (extra mvn arguments, e.g. -o or -Dmaven.repo.local=...),
+#   STACK_KAFKA_BROKERS (1; 3 = three KRaft nodes, RF 3, min ISR 2, see scripts/stack/kafka-brokers.sh),
+#   STACK_USER_AUTH_PARTITIONS (partitions of mis.mis.user_auth with three brokers, 6).
 set -Eeuo pipefail
 
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -623,8 +625,11 @@ main() {
     part) cmd_part "$@" ;;
     mysql) exec mariadb --protocol=socket --socket="$MDIR/mariadbd.sock" -uapp -papp mis "$@" ;;
     redis-cli) load_ports; exec redis-cli -h 127.0.0.1 -p "${PORT[REDIS_PORT]}" "$@" ;;
-    *) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
+    *) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
   esac
 }
+
+# STACK_KAFKA_BROKERS=3: a three-node Kafka; scripts/stack/kafka-brokers.sh wraps the functions above.
+[ "${STACK_KAFKA_BROKERS:-1}" = 1 ] || . "$REPO/scripts/stack/kafka-brokers.sh"
 
 main "$@"

@@ -1,6 +1,8 @@
-// Creates Kafka topics that do not exist yet (1 partition, replication factor 1).
+// Creates Kafka topics that do not exist yet: 1 partition (or N for an argument `topic:N`),
+// replication factor -Dtopics.replication.factor (1), min.insync.replicas
+// -Dtopics.min.insync.replicas (broker default when unset).
 // Run with the JDK's single-file source launcher and the broker classpath:
-//   java -cp '.stack/lib/broker/*' scripts/stack/CreateTopics.java 127.0.0.1:19092 topic1 topic2 ...
+//   java -cp '.stack/lib/broker/*' scripts/stack/CreateTopics.java 127.0.0.1:19092 topic1 topic2:6 ...
 // Used by scripts/stack.sh so that every mis.mis.<table> topic exists before a consumer subscribes
 // (kafkajs fails subscribe() on a topic that does not exist, and Debezium only creates a topic
 // when the first record for it is produced, i.e. never for an empty table).
@@ -19,8 +21,15 @@ public class CreateTopics {
         try (Admin admin = Admin.create(p)) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> todo = new ArrayList<>();
+            short rf = Short.parseShort(System.getProperty("topics.replication.factor", "1"));
+            String minIsr = System.getProperty("topics.min.insync.replicas");
             for (int i = 1; i < args.length; i++) {
-                if (!existing.contains(args[i])) todo.add(new NewTopic(args[i], 1, (short) 1));
+                String[] spec = args[i].split(":");
+                if (existing.contains(spec[0])) continue;
+                int partitions = spec.length > 1 ? Integer.parseInt(spec[1]) : 1;
+                NewTopic topic = new NewTopic(spec[0], partitions, rf);
+                if (minIsr != null) topic.configs(Map.of("min.insync.replicas", minIsr));
+                todo.add(topic);
             }
             if (todo.isEmpty()) return;
             for (Map.Entry<String, org.apache.kafka.common.KafkaFuture<Void>> e : admin.createTopics(todo).values().entrySet()) {
