@@ -113,6 +113,7 @@ avro_worker_properties() { # file
 avro_classpath() { echo "$LIB/connect/*:$AVRO_LIB_CONVERTER/*"; }
 
 avro_env_lines() {
+  PORT[REGISTRY_PORT]="${PORT[REGISTRY_PORT]:-$(registry_port)}"
   echo "export STACK_FORMAT=avro"
   echo "export SCHEMA_REGISTRY_URL=http://127.0.0.1:${PORT[REGISTRY_PORT]}/apis/ccompat/v7"
   echo "export STACK_REGISTRY_PORT=${PORT[REGISTRY_PORT]}"
