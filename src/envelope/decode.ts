@@ -104,6 +104,7 @@ function sourceInfo(s: Record<string, unknown>): SourceInfo {
     snapshot,
     file: str('file'),
     pos: num('pos'),
+    row: num('row'),
     gtid: str('gtid'),
   };
   for (const k of Object.keys(info)) if (info[k] === undefined) delete info[k];
