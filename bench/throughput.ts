@@ -5,6 +5,7 @@
  *   npm run bench -- --events 200000 [--mode all|service|plan] [--users 50000] [--brands 20]
  *                    [--orders-share 0.045] [--brands-share 0.005] [--plan-batch 500]
  *                    [--redis-db-base 10] [--timeout-s 900] [--seed 42] [--no-write]
+ *                    [--format json|avro]
  *
  * Isolation: topics `bench<time>.mis.<table>` of its own, a fresh consumer group, and Redis
  * logical DBs of its own (default 10/11/12 in place of 0/1/2, same family → DB grouping), so
@@ -28,7 +29,9 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { loadConfig, type Config } from '../src/config/config';
 import { parseJson } from '../src/envelope/decode';
 import type { RawRecord } from '../src/envelope/types';
+import type { SchemaSource } from '../src/envelope/avro';
 import { planBatch, type BatchContext } from '../src/intake/batch-plan';
+import { SchemaRegistry } from '../src/registry/client';
 import { DEFAULT_CONSUMERS_DIR, loadRules } from '../src/rules/registry';
 import { startService } from '../src/service';
 import { createLogger } from '../src/telemetry/logger';
@@ -38,8 +41,10 @@ import {
   generateEvents,
   orderDays,
   type BenchTable,
+  type GeneratedEvent,
   type MixOptions,
 } from './generate';
+import { avroEncoder, type AvroEncoder } from './avro-format';
 
 const REPO = path.resolve(__dirname, '..', '..', '..'); // .stack/bench-build/bench → repo
 const DATABASE = 'mis';
@@ -51,6 +56,7 @@ const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '200000' },
     mode: { type: 'string', default: 'all' },
+    format: { type: 'string', default: 'json' },
     users: { type: 'string', default: '50000' },
     brands: { type: 'string', default: '20' },
     'orders-share': { type: 'string', default: '0.045' },
@@ -73,6 +79,14 @@ function num(name: keyof typeof args, min: number, max = Number.MAX_SAFE_INTEGER
 }
 
 const MODE = String(args.mode);
+// json: JSON converter with schemas; avro: the same events as Confluent-framed Avro (Avro stack)
+const FORMAT = String(args.format);
+if (FORMAT !== 'json' && FORMAT !== 'avro') throw new Error('--format must be json or avro');
+let encoder: AvroEncoder | undefined;
+/** The generator's events in the chosen format. */
+function* benchEvents(mix: MixOptions): Generator<GeneratedEvent> {
+  for (const e of generateEvents(mix)) yield encoder ? encoder.encode(e) : e;
+}
 if (!['all', 'service', 'plan'].includes(MODE)) throw new Error('--mode: all, service or plan');
 const MIX: MixOptions = {
   events: Math.floor(num('events', 1)),
@@ -308,7 +322,7 @@ async function produce(
     if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
   };
   try {
-    for (const e of generateEvents(MIX)) {
+    for (const e of benchEvents(MIX)) {
       const topic = topicOf(e.table);
       (pending[topic] ??= []).push({ key: e.key, value: e.value, headers: HEADERS });
       byTable[e.table] = (byTable[e.table] ?? 0) + 1;
@@ -455,9 +469,10 @@ async function serviceMode(kafka: Kafka, admin: Admin, tables: readonly string[]
   }
 }
 
-function planMode() {
+function planMode(schemas: SchemaSource | undefined) {
   const rules = loadRules();
   const ctx: BatchContext = {
+    ...(schemas ? { schemas } : {}),
     rules,
     topicPrefix: PREFIX,
     database: DATABASE,
@@ -484,6 +499,7 @@ function planMode() {
     events += plan.handled.length;
     // Where the time goes: the service's JSON parse (json-bigint when a 16+ digit integer is
     // present) versus plain JSON.parse of the same texts.
+    if (encoder) return; // Avro: no JSON to parse
     const texts = records.map((r) => (r.value as Buffer).toString('utf8'));
     const t1 = process.hrtime.bigint();
     for (const s of texts) parseJson(s);
@@ -494,7 +510,7 @@ function planMode() {
   };
   // Warm-up (JIT) on a separate, smaller stream.
   let warm: RawRecord[] = [];
-  for (const e of generateEvents({
+  for (const e of benchEvents({
     ...MIX,
     events: Math.min(20_000, MIX.events),
     seed: MIX.seed + 1,
@@ -507,7 +523,7 @@ function planMode() {
   }
   gc();
   const wall0 = Date.now();
-  for (const e of generateEvents(MIX)) {
+  for (const e of benchEvents(MIX)) {
     const offset = (offsets[e.table] = (offsets[e.table] ?? -1) + 1);
     const list = pending.get(e.table) ?? [];
     pending.set(e.table, list);
@@ -533,8 +549,12 @@ function planMode() {
     rejected,
     planSeconds: round(planS, 3),
     eventsPerSec: round(events / planS),
-    parseJsonEventsPerSec: round(events / (Number(parseNs) / 1e9)),
-    nativeJsonParseEventsPerSec: round(events / (Number(nativeNs) / 1e9)),
+    ...(encoder
+      ? {}
+      : {
+          parseJsonEventsPerSec: round(events / (Number(parseNs) / 1e9)),
+          nativeJsonParseEventsPerSec: round(events / (Number(nativeNs) / 1e9)),
+        }),
     wallSecondsInclGeneration: round((Date.now() - wall0) / 1000, 2),
   };
 }
@@ -549,9 +569,28 @@ async function main(): Promise<void> {
   log(
     `${MIX.events} events (user_auth ${round((1 - MIX.ordersShare - MIX.brandsShare) * 100, 1)}%, ` +
       `trade_orders ${round(MIX.ordersShare * 100, 1)}%, brands ${round(MIX.brandsShare * 100, 1)}%), ` +
-      `mode ${MODE}, node ${machine.node}, ${machine.cpus}× ${machine.cpuModel}`,
+      `mode ${MODE}, format ${FORMAT}, node ${machine.node}, ${machine.cpus}× ${machine.cpuModel}`,
   );
 
+  let schemas: SchemaSource | undefined;
+  if (FORMAT === 'avro') {
+    if (!config.registry.url)
+      throw new Error('--format avro needs SCHEMA_REGISTRY_URL (STACK_FORMAT=avro)');
+    encoder = await avroEncoder(REPO, config.registry.url, topicOf);
+    const registry = new SchemaRegistry(config.registry);
+    // every writer schema once, so plan-only measures decoding with a warm cache like the service
+    const sample = [...benchEvents({ ...MIX, events: 2000, seed: MIX.seed + 2 })];
+    await registry.prepare(
+      sample.map((e) => ({
+        topic: topicOf(e.table),
+        partition: 0,
+        offset: '0',
+        key: e.key,
+        value: e.value,
+      })),
+    );
+    schemas = registry;
+  }
   let service: Awaited<ReturnType<typeof serviceMode>> | undefined;
   if (MODE !== 'plan') {
     const kafka = new Kafka({
@@ -568,7 +607,7 @@ async function main(): Promise<void> {
     }
   }
   gc();
-  const plan = MODE !== 'service' ? planMode() : undefined;
+  const plan = MODE !== 'service' ? planMode(schemas) : undefined;
 
   const rows: [string, string][] = [];
   if (service) {
@@ -599,11 +638,12 @@ async function main(): Promise<void> {
     );
   }
   if (plan) {
-    rows.push(
-      [`plan only: events/s (batches of ${plan.batchSize})`, String(plan.eventsPerSec)],
-      ['plan only: parseJson alone, events/s', String(plan.parseJsonEventsPerSec)],
-      ['plan only: JSON.parse alone, events/s', String(plan.nativeJsonParseEventsPerSec)],
-    );
+    rows.push([`plan only: events/s (batches of ${plan.batchSize})`, String(plan.eventsPerSec)]);
+    if (plan.parseJsonEventsPerSec !== undefined)
+      rows.push(
+        ['plan only: parseJson alone, events/s', String(plan.parseJsonEventsPerSec)],
+        ['plan only: JSON.parse alone, events/s', String(plan.nativeJsonParseEventsPerSec)],
+      );
   }
   const width = Math.max(...rows.map(([k]) => k.length));
   console.log('');
@@ -618,6 +658,7 @@ async function main(): Promise<void> {
     const result = {
       date: new Date().toISOString(),
       prefix: PREFIX,
+      format: FORMAT,
       mix: MIX,
       redisDbs: DB,
       machine,

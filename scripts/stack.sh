@@ -34,6 +34,8 @@
 #   STACK_MVN_ARGS (extra mvn arguments, e.g. -o or -Dmaven.repo.local=...),
 #   STACK_KAFKA_BROKERS (1; 3 = three KRaft nodes, RF 3, min ISR 2, see scripts/stack/kafka-brokers.sh),
 #   STACK_USER_AUTH_PARTITIONS (partitions of mis.mis.user_auth with three brokers, 6).
+#   STACK_FORMAT=avro: Connect writes Avro (Apicurio converter, Confluent framing) through an
+#   Apicurio Registry on STACK_REGISTRY_PORT (18081); see scripts/stack/avro.sh. Default: json.
 set -Eeuo pipefail
 
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -51,6 +53,8 @@ CDIR="$STACK_DIR/connect"
 PORTS_FILE="$STACK_DIR/ports"
 ENV_FILE="$STACK_DIR/env"
 CONNECTOR=mis-connector
+# shellcheck source=scripts/stack/avro.sh
+. "$REPO/scripts/stack/avro.sh"
 
 MYSQL_TIMEOUT="${STACK_MYSQL_TIMEOUT:-60}"
 REDIS_TIMEOUT="${STACK_REDIS_TIMEOUT:-20}"
@@ -140,6 +144,7 @@ pidfile() {
     redis)   echo "$RDIR/redis.pid" ;;
     kafka)   echo "$KDIR/kafka.pid" ;;
     connect) echo "$CDIR/connect.pid" ;;
+    registry) registry_pidfile ;;
   esac
 }
 logfile() { echo "$LOGS/$1.log"; }
@@ -210,7 +215,8 @@ load_ports() { # for status/down: the ports of the last `up`, else defaults/env
 
 save_ports() {
   local k
-  { for k in MYSQL_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT CONNECT_PORT; do echo "$k=${PORT[$k]}"; done; } >"$PORTS_FILE"
+  { for k in MYSQL_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT CONNECT_PORT REGISTRY_PORT; do
+      [ -z "${PORT[$k]:-}" ] || echo "$k=${PORT[$k]}"; done; } >"$PORTS_FILE"
 }
 
 write_env() {
@@ -236,6 +242,7 @@ export STACK_CONNECT_PORT=${PORT[CONNECT_PORT]}
 export STACK_MYSQL_CLIENT="mariadb --protocol=socket --socket=$sock -uapp -papp mis"
 export STACK_MYSQL_ROOT_CLIENT="mariadb --defaults-file=$MDIR/my.cnf -uroot"
 EOF
+  [ "$(running_format)" != avro ] || avro_env_lines >>"$ENV_FILE"
 }
 
 render() { # template output : replaces @KEY@ with values of the rest args KEY=VALUE
@@ -444,6 +451,7 @@ start_connect() {
     KAFKA_PORT="${PORT[KAFKA_PORT]}" CONNECT_PORT="${PORT[CONNECT_PORT]}" CONNECT_OFFSETS="$CDIR/offsets.dat"
   render "$CONF_SRC/connect/mis-connector.properties.in" "$CDIR/mis-connector.properties" \
     KAFKA_PORT="${PORT[KAFKA_PORT]}" MYSQL_PORT="${PORT[MYSQL_PORT]}"
+  [ "$(running_format)" != avro ] || avro_worker_properties "$CDIR/worker.properties"
   rotate_log connect
   log "connect: starting Kafka Connect standalone + Debezium on 127.0.0.1:${PORT[CONNECT_PORT]}"
   launch_connect
@@ -452,7 +460,9 @@ start_connect() {
 # Starts the Connect worker with the existing config and offsets file (a restart resumes from
 # the stored binlog position; used by `up` and by `part start connect`).
 launch_connect() {
-  (cd "$CDIR" && exec setsid nohup "$JAVA" $CONNECT_HEAP $JVM_COMMON -cp "$LIB/connect/*" \
+  local cp="$LIB/connect/*"
+  [ "$(running_format)" != avro ] || cp="$(avro_classpath)"
+  (cd "$CDIR" && exec setsid nohup "$JAVA" $CONNECT_HEAP $JVM_COMMON -cp "$cp" \
     -Dlog4j2.configurationFile="$CONF_SRC/connect/log4j2.properties" -Dstack.dir="$STACK_DIR" \
     -Djava.util.logging.manager=org.apache.logging.log4j.jul.LogManager \
     org.apache.kafka.connect.cli.ConnectStandalone "$CDIR/worker.properties" "$CDIR/mis-connector.properties" \
@@ -530,6 +540,7 @@ cmd_status() {
       else printf '%-8s %sdown%s  127.0.0.1:%s\n' "$part" "$R" "$N" "$port"; fi
     fi
   done
+  if [ "$(running_format)" = avro ]; then avro_status_line || bad=1; fi
   return "$bad"
 }
 
@@ -539,7 +550,9 @@ cmd_down() {
   stop_part kafka 45
   stop_part redis 20
   stop_part mariadb 60
+  stop_part registry 30
   rm -rf "$KDIR" "$CDIR"
+  rm -f "$FORMAT_FILE"
   log "stack is down (MariaDB and Redis data kept in $STACK_DIR; Kafka and Connect state removed)"
 }
 
@@ -548,7 +561,9 @@ cmd_up() {
   check_prereqs
   mkdir -p "$STACK_DIR" "$LOGS" "$LIB"
   load_ports
-  if healthy mariadb && healthy redis && healthy kafka && healthy connect; then
+  local format; format="$(stack_format)"
+  if healthy mariadb && healthy redis && healthy kafka && healthy connect \
+    && [ "$(running_format)" = "$format" ] && { [ "$format" = json ] || registry_ok; }; then
     write_env
     log "stack is already up and healthy (nothing restarted; 'scripts/stack.sh restart' for a fresh one)"
     cmd_status || true
@@ -562,10 +577,14 @@ cmd_up() {
   stop_part kafka 45
   [ "$reuse_redis" = 1 ] || stop_part redis 20
   [ "$reuse_mysql" = 1 ] || stop_part mariadb 60
+  stop_part registry 30
+  echo "$format" >"$FORMAT_FILE"
   PORT=()
   resolve_ports
+  [ "$format" = json ] || avro_choose_port
   save_ports
   ensure_libs
+  [ "$format" = json ] || { avro_ensure_libs; avro_start_registry; }
   start_kafka   # the broker JVM boots while MariaDB and Redis start
   if [ "$reuse_mysql" = 1 ]; then log "mariadb: already running on ${PORT[MYSQL_PORT]}"; provision_mariadb
   else start_mariadb; fi
@@ -573,6 +592,7 @@ cmd_up() {
   else start_redis; fi
   wait_kafka
   log "kafka: broker ready (topics mis.mis.<table> created for every table of schemas/mis.sql)"
+  [ "$format" = json ] || avro_wait_registry
   start_connect
   wait_connect
   wait_snapshot
@@ -625,7 +645,7 @@ main() {
     part) cmd_part "$@" ;;
     mysql) exec mariadb --protocol=socket --socket="$MDIR/mariadbd.sock" -uapp -papp mis "$@" ;;
     redis-cli) load_ports; exec redis-cli -h 127.0.0.1 -p "${PORT[REDIS_PORT]}" "$@" ;;
-    *) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
+    *) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
   esac
 }
 

@@ -20,7 +20,9 @@ export type ErrorCode =
   /** Redis did not acknowledge a command. */
   | 'REDIS_UNAVAILABLE'
   /** Kafka could not be reached or refused a request. */
-  | 'KAFKA_UNAVAILABLE';
+  | 'KAFKA_UNAVAILABLE'
+  /** The schema registry could not be reached, or does not (yet) have a schema id (retryable). */
+  | 'REGISTRY_UNAVAILABLE';
 
 export interface SyncErrorOptions {
   retryable?: boolean;

@@ -123,13 +123,13 @@ wait_kafka() {
   done
 }
 
-# Connect and the schema history talk to every node, not just node 1.
-wrap start_connect
-start_connect() {
-  orig_start_connect
+# Connect and the schema history talk to every node, not just node 1 (set before each launch).
+wrap launch_connect
+launch_connect() {
   sed -i "s#^bootstrap.servers=.*#bootstrap.servers=$(kafka_bootstrap)#" "$CDIR/worker.properties"
   sed -i "s#^schema.history.internal.kafka.bootstrap.servers=.*#schema.history.internal.kafka.bootstrap.servers=$(kafka_bootstrap)#" \
     "$CDIR/mis-connector.properties"
+  orig_launch_connect
 }
 
 wrap write_env

@@ -6,7 +6,8 @@
 import { loadConfig, redactConfig, type Config } from '../config/config';
 import { loadRules, DEFAULT_CONSUMERS_DIR } from '../rules/registry';
 import pino from 'pino';
-import { explainEvents, readEventInput } from './explain';
+import { parseArgs } from './args';
+import { explainSource } from './explain';
 import { rebuildCommand, replayCommand, verifyCommand } from './operations';
 
 const OPERATIONS: Record<string, typeof replayCommand | undefined> = {
@@ -23,7 +24,9 @@ const USAGE = `usage: mis-cache-sync <command>
 
 commands:
   run            consume change events and invalidate Redis keys (default)
-  explain <file|->  show, offline, which keys a change event would touch and why
+  explain <file|-> [--registry URL]
+                 show, offline, which keys change events would touch and why (JSON, or Avro
+                 with the schema registry); exit 1 when an input is rejected
   replay --from earliest|<ISO> [--tables a,b] [--dry-run] [--reset-group]
                  re-apply the rules to the retained change topics (one-off group), or list
                  the keys it would touch (--dry-run), or move the service group back (--reset-group)
@@ -65,15 +68,29 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'explain') {
-    const [source] = rest;
+    let args;
+    try {
+      args = parseArgs(rest, { registry: 'value' });
+    } catch (err) {
+      process.stderr.write(`mis-cache-sync: explain: ${errorMessage(err)}\n`);
+      return 2;
+    }
+    const [source] = args.positional;
+    const registry = args.options.get('registry');
     if (!source) {
       process.stderr.write(`mis-cache-sync: explain needs a file or - (stdin)\n${USAGE}\n`);
       return 2;
     }
     try {
       const rules = loadRules(config.rules.dir || DEFAULT_CONSUMERS_DIR);
-      process.stdout.write(explainEvents(readEventInput(source), rules, config));
-      return 0;
+      const result = await explainSource(
+        source,
+        rules,
+        config,
+        typeof registry === 'string' ? registry : undefined,
+      );
+      process.stdout.write(result.text);
+      return result.rejected > 0 ? 1 : 0;
     } catch (err) {
       process.stderr.write(`mis-cache-sync: explain: ${errorMessage(err)}\n`);
       return 2;

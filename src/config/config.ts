@@ -62,6 +62,15 @@ export interface Config {
     readonly waitTimeoutMs: number;
   };
   readonly mysql: { readonly url: string };
+  /** Schema registry for Avro records (url empty: none). */
+  readonly registry: {
+    readonly url: string;
+    readonly apicurioUrl: string;
+    readonly username: string;
+    readonly password: string;
+    readonly caFile: string;
+    readonly timeoutMs: number;
+  };
   readonly time: { readonly zone: string; readonly databaseZone: string };
   readonly schedule: { readonly dailyStatsCron: string; readonly dailyStatsPattern: string };
   readonly retry: { readonly maxDelayMs: number; readonly reminderMs: number };
@@ -163,6 +172,14 @@ export function buildConfig(raw: RawValues): Config {
       waitTimeoutMs: get('MCS_REDIS_WAIT_TIMEOUT_MS'),
     },
     mysql: { url: get('MYSQL_URL') },
+    registry: {
+      url: get('SCHEMA_REGISTRY_URL'),
+      apicurioUrl: get('MCS_REGISTRY_APICURIO_URL'),
+      username: get('MCS_REGISTRY_USERNAME'),
+      password: get('MCS_REGISTRY_PASSWORD'),
+      caFile: get('MCS_REGISTRY_CA_FILE'),
+      timeoutMs: get('MCS_REGISTRY_TIMEOUT_MS'),
+    },
     time: { zone, databaseZone: get<string>('MCS_DB_TIME_ZONE') || zone },
     schedule: {
       dailyStatsCron: get('MCS_DAILY_STATS_CRON'),
@@ -238,11 +255,15 @@ function checkCrossSettings(config: Config): void {
   for (const [label, file] of [
     ['MCS_KAFKA_SSL_CA_FILE (kafka.sslCaFile)', config.kafka.sslCaFile],
     ['MCS_REDIS_TLS_CA_FILE (redis.tlsCaFile)', config.redis.tlsCaFile],
+    ['MCS_REGISTRY_CA_FILE (registry.caFile)', config.registry.caFile],
   ] as const) {
     if (file && !existsSync(file)) throw configError(label, `file ${file} does not exist`);
   }
   if (config.rules.refreshFamilies.length > 0 && !config.mysql.url) {
     throw configError('MYSQL_URL (mysql.url)', 'is required when MCS_REFRESH_FAMILIES is set');
+  }
+  if (config.registry.url && !/^https?:\/\//.test(config.registry.url)) {
+    throw configError('SCHEMA_REGISTRY_URL (registry.url)', 'must start with http:// or https://');
   }
   if (config.mysql.url && !/^mysql:\/\//.test(config.mysql.url)) {
     throw configError('MYSQL_URL (mysql.url)', 'must start with mysql://');
@@ -398,6 +419,11 @@ export function redactConfig(config: Config): unknown {
     },
     redis: { ...config.redis, url: redactUrl(config.redis.url) },
     mysql: { url: config.mysql.url ? redactUrl(config.mysql.url) : '' },
+    registry: {
+      ...config.registry,
+      url: config.registry.url ? redactUrl(config.registry.url) : '',
+      password: config.registry.password ? '***' : '',
+    },
   };
 }
 

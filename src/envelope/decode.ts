@@ -50,7 +50,8 @@ export function decodeRecord(record: RawRecord): DecodedRecord {
 /** Decodes an already parsed envelope (with or without the schema wrapper). */
 export function decodeEnvelope(json: unknown): ChangeEvent {
   if (!isObject(json)) throw malformed('value is not a JSON object');
-  const wrapped = 'payload' in json && 'schema' in json;
+  // `{schema, payload}`, or `{payload}` alone (a schema-less wrapper); else the bare envelope
+  const wrapped = 'payload' in json && ('schema' in json || !('op' in json));
   const payload = wrapped ? json.payload : json;
   if (!isObject(payload)) throw malformed('payload is not an object');
   const schema = wrapped && isObject(json.schema) ? (json.schema as ConnectSchema) : undefined;
@@ -104,6 +105,7 @@ function sourceInfo(s: Record<string, unknown>): SourceInfo {
     snapshot,
     file: str('file'),
     pos: num('pos'),
+    row: num('row'),
     gtid: str('gtid'),
   };
   for (const k of Object.keys(info)) if (info[k] === undefined) delete info[k];

@@ -13,6 +13,8 @@ export interface SourceInfo {
   readonly snapshot?: string;
   readonly file?: string;
   readonly pos?: number;
+  /** Row within one binlog event (a multi-row statement shares file and pos). */
+  readonly row?: number;
   readonly gtid?: string;
 }
 

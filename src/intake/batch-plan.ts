@@ -4,9 +4,11 @@
  * transaction touching 1,000 rows of one user becomes one UNLINK of that user's keys.
  */
 import type { Config } from '../config/config';
-import { decodeRecord } from '../envelope/decode';
+import type { SchemaSource } from '../envelope/avro';
+import { decodeAnyRecord } from '../envelope/detect';
 import type { Op, RawRecord, RecordPlace } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../errors';
+import { SchemaRegistry } from '../registry/client';
 import { planEvent, type PlanOptions } from '../rules/plan';
 import type { RuleSet } from '../rules/registry';
 import { mergeOp, type KeyOp } from '../rules/ops';
@@ -43,6 +45,8 @@ export interface BatchContext extends PlanOptions {
   readonly database: string;
   /** Larger records are rejected unparsed. */
   readonly maxMessageBytes?: number;
+  /** Writer schemas of Avro records; call `prepare(records)` before planBatch. */
+  readonly schemas?: SchemaSource;
 }
 
 /** The planning context the configuration and rules call for (the service and replay alike). */
@@ -55,6 +59,7 @@ export function batchContext(config: Config, rules: RuleSet): BatchContext {
     refreshFamilies: new Set(config.rules.refreshFamilies),
     zones: { business: config.time.zone, database: config.time.databaseZone },
     maxMessageBytes: config.kafka.maxMessageBytes,
+    ...(config.registry.url ? { schemas: new SchemaRegistry(config.registry) } : {}),
   };
 }
 
@@ -77,7 +82,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
           },
         );
       }
-      const decoded = decodeRecord(record);
+      const decoded = decodeAnyRecord(record, ctx.schemas);
       if (decoded.kind === 'tombstone') {
         tombstones += 1;
         continue;

@@ -113,6 +113,9 @@ export class ChangeIntake {
       timestamp: m.timestamp,
       headers: m.headers ?? {},
     }));
+    // Avro: the writer schemas first; a registry outage stalls the partition like Redis's.
+    const { schemas } = this.ctx;
+    if (schemas && !(await this.withRetry(payload, () => schemas.prepare(records)))) return;
     const plan = planBatch(records, this.ctx);
     this.report(plan);
     const done = await this.withRetry(payload, () => this.applyPlan(plan, payload));

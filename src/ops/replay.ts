@@ -214,7 +214,9 @@ async function consumeRanges(
             offset: m.offset,
             key: m.key,
             value: m.value,
+            headers: m.headers ?? {},
           }));
+        await ctx.schemas?.prepare(records); // a registry outage: kafkajs retries the batch
         const plan = planBatch(records, ctx);
         events += records.length;
         rejected += plan.rejected.length;

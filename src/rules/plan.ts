@@ -116,12 +116,30 @@ function withReason(
 }
 
 /**
- * Orders changes: the binlog file and position when the connector gives them (MariaDB/MySQL),
- * else the commit time. Fixed-width so that string comparison is order comparison.
+ * Orders changes, as a fixed-width string (Lua compares versions as strings):
+ * - binlog coordinates when the connector gives them (MariaDB and MySQL connectors): the file's
+ *   numeric suffix as a number (`…000009` < `…000010`, and `…999999` < `…1000000` when the
+ *   suffix grows past its width), then the position, then the row within the event;
+ * - else the GTID's sequence number (MySQL `uuid:N`, MariaDB `domain-server-N`);
+ * - else the commit time.
+ * GTIDs are not used when coordinates exist: a MySQL GTID's number restarts with each server
+ * uuid, so it orders nothing across a failover that the coordinates would not. Prefix `p:`
+ * sorts after the older `b:<file>:<pos>` format, so version keys written before it never block
+ * a newer refresh.
  */
 export function sourceVersion(source: SourceInfo, tsMs?: number): string {
   if (source.file !== undefined && source.pos !== undefined) {
-    return `b:${source.file}:${String(source.pos).padStart(16, '0')}`;
+    const suffix = /(\d+)$/.exec(source.file)?.[1];
+    const file = suffix === undefined ? source.file : BigInt(suffix).toString().padStart(20, '0');
+    return `p:${file}:${pad(source.pos, 20)}:${pad(source.row ?? 0, 10)}`;
   }
-  return `t:${String(source.tsMs ?? tsMs ?? 0).padStart(16, '0')}`;
+  const gtidSeq = source.gtid === undefined ? undefined : /[-:](\d+)$/.exec(source.gtid)?.[1];
+  if (gtidSeq !== undefined) {
+    return `g:${BigInt(gtidSeq).toString().padStart(20, '0')}:${pad(source.row ?? 0, 10)}`;
+  }
+  return `t:${pad(source.tsMs ?? tsMs ?? 0, 16)}`;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
 }

@@ -1,0 +1,17 @@
+/**
+ * One entry for every input form the service accepts, chosen per record from its bytes:
+ * a null or empty value is a tombstone; registry-framed Avro (magic byte 0, or Apicurio's id
+ * headers) goes to the Avro decoder; anything else to the JSON decoder (`{schema, payload}`,
+ * `{payload}` or the bare envelope). Nothing to configure beyond the registry for Avro.
+ */
+import { decodeAvroRecord, type WriterSchemas } from './avro';
+import { decodeRecord } from './decode';
+import type { DecodedRecord, RawRecord } from './types';
+
+export function decodeAnyRecord(
+  record: RawRecord,
+  schemas: WriterSchemas | undefined,
+): DecodedRecord {
+  if (record.value === null || record.value.length === 0) return { kind: 'tombstone' };
+  return decodeAvroRecord(record, schemas) ?? decodeRecord(record);
+}
