@@ -101,7 +101,7 @@ describe('containers: faults lose no invalidation', () => {
         docker('start', broker);
         const admin = new Kafka({
           clientId: 'mcs-containers-fault',
-          brokers: [stack.env().KAFKA_BROKERS],
+          brokers: [`127.0.0.1:${stack.ports.kafka}`],
           logLevel: logLevel.NOTHING,
         }).admin();
         await waitFor(
