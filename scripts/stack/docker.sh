@@ -117,7 +117,7 @@ build_image() {
   [ -z "$target" ] || args+=(--target "$target")
   mkdir -p "$STACK_CACHE/build-logs"
   local blog="$STACK_CACHE/build-logs/${name%%:*}.log"
-  tar -c "$@" | DOCKER_BUILDKIT=0 docker build "${args[@]}" - >"$blog" 2>&1 \
+  tar -c "$@" | DOCKER_BUILDKIT=0 docker build --force-rm "${args[@]}" - >"$blog" 2>&1 \
     || { tail -n 30 "$blog" >&2; _dk_die "docker build of $name failed (log: $blog)"; }
   _dk_log "built $name in $((SECONDS - t0))s"
 }

@@ -17,7 +17,9 @@ if [ ! -d "$dir/data/mysql" ]; then
   echo "[entrypoint] initialising $dir/data"
   mariadb-install-db --defaults-file="$dir/my.cnf" --user=root --auth-root-authentication-method=normal \
     --skip-test-db >/dev/null
-  mariadbd --defaults-file="$dir/my.cnf" --skip-networking --socket="$dir/init.sock" &
+  # the same server options as the final one (a binlog path given on the command line included):
+  # the GTIDs of the init transactions must be in the binlog Debezium reads
+  mariadbd --defaults-file="$dir/my.cnf" "$@" --skip-networking --socket="$dir/init.sock" &
   pid=$!
   i=0
   until root -e 'SELECT 1' >/dev/null 2>&1; do
