@@ -174,11 +174,10 @@ docker_launch() {
   name="$(dk_name "$part")"
   docker rm -f "$name" >/dev/null 2>&1 || true
   mkdir -p "$STACK_DIR/docker"
-  docker run -d --name "$name" --network host --stop-timeout 40 \
-    --label "mis.stack-dir=$STACK_DIR" -e "MCS_STACK_DIR=$STACK_DIR" \
+  docker run -d --name "$name" --network host --stop-timeout 40 --label "mis.stack-dir=$STACK_DIR" \
     -v "$STACK_DIR:$STACK_DIR" -v "$CONF_SRC:$CONF_SRC:ro" -v "$REPO/schemas:$REPO/schemas:ro" -w "$wd" \
-    --entrypoint sh "$image" -c 'log="$1"; shift; exec "$@" >>"$log" 2>&1' sh "$(logfile "$part")" "$@" >/dev/null \
-    || fail_part "$part" "docker run of $image failed"
+    --entrypoint sh "$image" -c 'log="$1"; shift; exec "$@" >>"$log" 2>&1' sh "$(logfile "$part")" "$@" \
+    >"$STACK_DIR/docker/$part.cid" || fail_part "$part" "docker run of $image failed"
   pid="$(docker inspect -f '{{.State.Pid}}' "$name")"
   [ "${pid:-0}" -gt 0 ] || fail_part "$part" "container $name exited at once"
   echo "$pid" >"$(dk_pidfile "$part")"
@@ -190,12 +189,14 @@ docker_engine_hooks() {
   engine_up "$STACK_DIR/docker"
 
   pidfile() { dk_pidfile "$1"; }
-  # ours = alive and started by docker_launch for this stack dir (marker in its environment)
+  # ours = alive and inside a container docker_launch started for this stack dir (its id, from
+  # the process's cgroup, is in one of the stack dir's .cid files)
   is_ours() {
-    local pid="$1"
-    [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] || return 1
+    local pid="$1" id
+    [ -n "$pid" ] && [ -r "/proc/$pid/cgroup" ] || return 1
     [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo Z)" != Z ] || return 1
-    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "MCS_STACK_DIR=$STACK_DIR"
+    id="$(grep -oE '[0-9a-f]{64}' "/proc/$pid/cgroup" 2>/dev/null | head -n1)"
+    [ -n "$id" ] && grep -qxF "$id" "$STACK_DIR"/docker/*.cid 2>/dev/null
   }
   stop_part() {
     local part="$1" t="${2:-30}" name
@@ -205,7 +206,7 @@ docker_engine_hooks() {
       docker stop -t "$t" "$name" >/dev/null 2>&1 || true
       docker rm -f "$name" >/dev/null 2>&1 || true
     fi
-    rm -f "$(dk_pidfile "$part")"
+    rm -f "$(dk_pidfile "$part")" "$STACK_DIR/docker/$part.cid"
   }
   launch_mariadb() {
     docker_launch mariadb "mis-stack-mariadb:$IMAGE_TAG" "$MDIR" mariadbd --defaults-file="$MDIR/my.cnf"
