@@ -13,7 +13,14 @@ import { docker } from './support/containers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const PROJECT = `mcs-compose-${uniq()}`;
-const PORTS = { mysql: 40640, redis: 40641, kafka: 40642, controller: 40643, connect: 40644, http: 40645 };
+const PORTS = {
+  mysql: 40640,
+  redis: 40641,
+  kafka: 40642,
+  controller: 40643,
+  connect: 40644,
+  http: 40645,
+};
 const env = {
   ...process.env,
   COMPOSE_MYSQL_PORT: String(PORTS.mysql),
@@ -66,7 +73,9 @@ describe('docker-compose.yml on this machine', () => {
       1_000,
     );
     await waitFor(
-      async () => (await fetch(`http://127.0.0.1:${PORTS.http}/readyz`).catch(() => undefined))?.status === 200,
+      async () =>
+        (await fetch(`http://127.0.0.1:${PORTS.http}/readyz`).catch(() => undefined))?.status ===
+        200,
       120_000,
       'the service to be ready',
       500,
@@ -81,8 +90,15 @@ describe('docker-compose.yml on this machine', () => {
     cache = new Redis({ host: '127.0.0.1', port: PORTS.redis, db: 1, maxRetriesPerRequest: 2 });
     await cache.set('master:brands', '[{"id":1}]', 'EX', 600);
     await cache.set('stats:daily_sales:brand:10', 'keep', 'EX', 600);
-    await db.query(sql`UPDATE brands SET brand_name = ${`compose ${Date.now()}`} WHERE brand_id = 1`);
-    await waitFor(async () => (await cache!.exists('master:brands')) === 0, 30_000, 'master:brands to go', 50);
+    await db.query(
+      sql`UPDATE brands SET brand_name = ${`compose ${Date.now()}`} WHERE brand_id = 1`,
+    );
+    await waitFor(
+      async () => (await cache!.exists('master:brands')) === 0,
+      30_000,
+      'master:brands to go',
+      50,
+    );
     expect(await cache.get('stats:daily_sales:brand:10')).toBe('keep');
 
     // SIGTERM (docker stop): the service finishes its batch and exits 0 before the 20 s grace

@@ -31,7 +31,8 @@ describe('containers: faults lose no invalidation', () => {
 
   afterAll(async () => {
     await service?.stop();
-    if (users.length) await db?.query(
+    if (users.length)
+      await db?.query(
         sql`DELETE FROM user_auth WHERE user_id IN (${sql.join(
           users.map((u) => sql`${u}`),
           ', ',
@@ -42,7 +43,10 @@ describe('containers: faults lose no invalidation', () => {
   });
 
   /** Arms one permissions key per user, then inserts a grant per user, running `fault` between phases. */
-  async function stream(during: () => Promise<void>, after: () => Promise<void>): Promise<string[]> {
+  async function stream(
+    during: () => Promise<void>,
+    after: () => Promise<void>,
+  ): Promise<string[]> {
     const ids = Array.from({ length: 3 * PER_PHASE }, () => uniqId());
     users.push(...ids);
     const keys = ids.map((u) => `permissions:user:${u}`);
@@ -80,9 +84,11 @@ describe('containers: faults lose no invalidation', () => {
           paused = false;
         },
       );
-      await waitFor(async () => (await remaining(keys)).length === 0, SETTLE_MS, 'every key to go').catch(
-        () => undefined,
-      );
+      await waitFor(
+        async () => (await remaining(keys)).length === 0,
+        SETTLE_MS,
+        'every key to go',
+      ).catch(() => undefined);
       expect(await remaining(keys)).toEqual([]); // 0 invalidations lost
     } finally {
       if (paused) docker('unpause', redis);
@@ -120,9 +126,11 @@ describe('containers: faults lose no invalidation', () => {
         await admin.disconnect();
       },
     );
-    await waitFor(async () => (await remaining(keys)).length === 0, SETTLE_MS, 'every key to go').catch(
-      () => undefined,
-    );
+    await waitFor(
+      async () => (await remaining(keys)).length === 0,
+      SETTLE_MS,
+      'every key to go',
+    ).catch(() => undefined);
     expect(await remaining(keys)).toEqual([]); // 0 invalidations lost
   });
 });

@@ -66,7 +66,9 @@ describe('containers: MariaDB → Debezium → Kafka → service → Redis', () 
     await db.query(sql`UPDATE user_auth SET read_yn = 'N' WHERE user_id = ${user} AND menu_id = 1`);
     await waitFor(
       async () =>
-        (await cache.exists(`permissions:user:${user}`)) + (await session.exists(`session:user:${user}`)) === 0,
+        (await cache.exists(`permissions:user:${user}`)) +
+          (await session.exists(`session:user:${user}`)) ===
+        0,
       BOUND_MS,
       'revocation',
     );

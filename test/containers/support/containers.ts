@@ -48,7 +48,9 @@ export function tableTopics(prefix = 'mis', database = 'mis'): string[] {
 export class ContainerStack {
   constructor(
     readonly ports: StackPorts,
-    readonly containers: Partial<Record<'mariadb' | 'redis' | 'kafka' | 'connect', StartedTestContainer>>,
+    readonly containers: Partial<
+      Record<'mariadb' | 'redis' | 'kafka' | 'connect', StartedTestContainer>
+    >,
   ) {}
 
   /** The same variables as .stack/env, pointing at this file's containers. */
@@ -92,7 +94,11 @@ function base(image: string, part: string, env: Record<string, string>): Generic
 
 /** Creates the table topics (the service subscribes to all of them) once the broker answers. */
 async function createTopics(brokers: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'mcs-containers', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'mcs-containers',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     await admin.createTopics({
@@ -118,7 +124,9 @@ export async function startContainerStack(basePort: number): Promise<ContainerSt
         )
         .start(),
       base(IMAGES.redis, 'redis', { REDIS_PORT: String(ports.redis) })
-        .withWaitStrategy(Wait.forSuccessfulCommand(`redis-cli -p ${ports.redis} PING | grep -qx PONG`))
+        .withWaitStrategy(
+          Wait.forSuccessfulCommand(`redis-cli -p ${ports.redis} PING | grep -qx PONG`),
+        )
         .start(),
       base(IMAGES.kafka, 'kafka', {
         KAFKA_PORT: String(ports.kafka),

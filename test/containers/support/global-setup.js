@@ -15,7 +15,11 @@ module.exports = async function globalSetup() {
     console.log(`[containers] ${what} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     t = Date.now();
   };
-  execFileSync('bash', [path.join(root, 'scripts', 'stack.sh'), 'libs'], { cwd: root, env, stdio: 'inherit' });
+  execFileSync('bash', [path.join(root, 'scripts', 'stack.sh'), 'libs'], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
   lap('engine, jars and stack images');
   const out = execFileSync('bash', [path.join(root, 'scripts', 'stack', 'docker.sh'), 'images'], {
     cwd: root,
@@ -31,5 +35,7 @@ module.exports = async function globalSetup() {
   // The engine runs with --bridge=none: testcontainers must not look for the bridge gateway;
   // every container uses the host network, so the host is loopback.
   process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
-  console.log(`[containers] engine ${host[1]}, images ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `[containers] engine ${host[1]}, images ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 };

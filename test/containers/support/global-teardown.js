@@ -7,8 +7,16 @@ module.exports = async function globalTeardown() {
   if (process.env.CI !== 'true' && process.env.MCS_STACK_DOWN !== '1') return;
   const root = path.resolve(__dirname, '..', '..', '..');
   const stackDir = process.env.STACK_DIR || path.join(root, '.stack');
-  execFileSync('bash', [path.join(root, 'scripts', 'stack', 'docker.sh'), 'engine-down', path.join(stackDir, 'docker')], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    'bash',
+    [
+      path.join(root, 'scripts', 'stack', 'docker.sh'),
+      'engine-down',
+      path.join(stackDir, 'docker'),
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
 };
