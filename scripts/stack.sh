@@ -34,6 +34,7 @@
 #   STACK_KAFKA_HEAP, STACK_CONNECT_HEAP, STACK_*_TIMEOUT (seconds, see below),
 #   STACK_KEEP_ON_FAILURE=1 (do not stop the parts this `up` started when it fails),
 #   STACK_MVN_ARGS (extra mvn arguments, e.g. -o or -Dmaven.repo.local=...).
+#   STACK_ENGINE=docker (the same parts as containers: scripts/stack/docker.sh, README "Run with Docker").
 set -Eeuo pipefail
 
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -616,7 +617,7 @@ main() {
     mysql) exec mariadb --protocol=socket --socket="$MDIR/mariadbd.sock" -uapp -papp mis "$@" ;;
     redis-cli) load_ports; exec redis-cli -h 127.0.0.1 -p "${PORT[REDIS_PORT]}" "$@" ;;
     libs) check_prereqs; mkdir -p "$STACK_DIR" "$LOGS" "$LIB"; ensure_libs ;;
-    *) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
+    *) sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
   esac
 }
 
