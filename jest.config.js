@@ -44,5 +44,15 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/test/support/faults-timeout.ts'],
     },
+    {
+      // testcontainers on the locally built images (npm run test:containers; README "Run with Docker")
+      displayName: 'containers',
+      testEnvironment: 'node',
+      transform: ts,
+      testMatch: ['<rootDir>/test/containers/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/containers/support/global-setup.js',
+      globalTeardown: '<rootDir>/test/containers/support/global-teardown.js',
+      setupFilesAfterEnv: ['<rootDir>/test/containers/support/timeout.ts'],
+    },
   ],
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs from Debian's packages, only what is missing:
-# Java 17+, Maven, MariaDB server + client, Redis server + redis-cli, curl.
+# Java 17+, Maven, MariaDB server + client, Redis server + redis-cli, curl; for the container
+# engine docker.io, debootstrap and docker-compose.
 set -euo pipefail
 need=()
 command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
@@ -10,6 +11,10 @@ command -v mariadb >/dev/null || need+=(mariadb-client)
 { command -v redis-server >/dev/null || [[ -x /usr/bin/redis-server ]]; } || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v curl >/dev/null || need+=(curl)
+# containers (STACK_ENGINE=docker, npm run test:containers; scripts/stack/docker.sh)
+{ command -v dockerd >/dev/null || [[ -x /usr/sbin/dockerd ]]; } || need+=(docker.io)
+{ command -v debootstrap >/dev/null || [[ -x /usr/sbin/debootstrap ]]; } || need+=(debootstrap)
+command -v docker-compose >/dev/null || need+=(docker-compose)
 if ((${#need[@]} == 0)); then
   echo "prerequisites: all present"
   exit 0

@@ -17,6 +17,8 @@
 #   status   one line per part with port and up/down; exit 1 if any part is down.
 #   restart  down + up.
 #   env      print .stack/env.
+#   libs     resolve the Kafka/Connect jars of stack/pom.xml (STACK_ENGINE=docker: also start the
+#            engine and build the stack images; scripts/stack/docker.sh).
 #   logs     tail a part's log (mariadb|redis|kafka|connect).
 #   kafka    run a Kafka CLI tool with the stack classpath: topics | console-consumer |
 #            console-producer | consumer-groups | get-offsets | api-versions | <main class>.
@@ -36,6 +38,7 @@
 #   STACK_USER_AUTH_PARTITIONS (partitions of mis.mis.user_auth with three brokers, 6).
 #   STACK_FORMAT=avro: Connect writes Avro (Apicurio converter, Confluent framing) through an
 #   Apicurio Registry on STACK_REGISTRY_PORT (18081); see scripts/stack/avro.sh. Default: json.
+#   STACK_ENGINE=docker (the same parts as containers: scripts/stack/docker.sh, README "Run with Docker").
 set -Eeuo pipefail
 
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -332,40 +335,26 @@ start_mariadb() {
   fi
   log "mariadb: starting on 127.0.0.1:${PORT[MYSQL_PORT]}"
   rm -f "$MDIR/mariadbd.sock" "$MDIR/mariadbd.pid"
-  (cd "$MDIR" && exec setsid nohup mariadbd --defaults-file="$MDIR/my.cnf" >>"$(logfile mariadb)" 2>&1 </dev/null) &
-  local launcher=$! i
-  STARTED+=(mariadb)
+  launch_mariadb
+  local i
   for ((i = 0; i < MYSQL_TIMEOUT * 4; i++)); do
     if mysql_ok; then break; fi
-    if ! kill -0 "$launcher" 2>/dev/null; then fail_part mariadb "mariadbd exited during startup"; fi
+    if ! running mariadb; then fail_part mariadb "mariadbd exited during startup"; fi
     sleep 0.25
   done
   mysql_ok || fail_part mariadb "no answer to SELECT 1 within ${MYSQL_TIMEOUT}s"
-  [ -s "$MDIR/mariadbd.pid" ] || echo "$launcher" >"$MDIR/mariadbd.pid"
   provision_mariadb
 }
 
+launch_mariadb() { # process engine (scripts/stack/docker.sh replaces the launch_* functions)
+  (cd "$MDIR" && exec setsid nohup mariadbd --defaults-file="$MDIR/my.cnf" >>"$(logfile mariadb)" 2>&1 </dev/null) &
+  echo $! >"$MDIR/mariadbd.pid"
+  STARTED+=(mariadb)
+}
+
 provision_mariadb() {
-  mysql_root <<'SQL' || fail_part mariadb "provisioning (database/users/grants) failed"
-CREATE DATABASE IF NOT EXISTS mis CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
--- Debezium: least privilege verified on MariaDB 10.11 with Debezium 3.4 (stack/README.md):
---   SELECT on mis only (snapshot), RELOAD (FLUSH TABLES WITH READ LOCK during the snapshot;
---   without it Debezium wants LOCK TABLES), REPLICATION SLAVE (binlog dump),
---   REPLICATION CLIENT (= BINLOG MONITOR on 10.5+: SHOW MASTER STATUS / SHOW BINARY LOGS).
---   SHOW DATABASES is not needed. Recreated on every `up` so the grant set is exactly this.
-DROP USER IF EXISTS 'cdc'@'%';
-CREATE USER 'cdc'@'%' IDENTIFIED BY 'cdc';
-GRANT RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'cdc'@'%';
-GRANT SELECT ON `mis`.* TO 'cdc'@'%';
--- service and tests: everything on mis (and on mis_* scratch databases)
-CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'app';
-CREATE USER IF NOT EXISTS 'app'@'localhost' IDENTIFIED BY 'app';
-GRANT ALL PRIVILEGES ON `mis`.* TO 'app'@'%';
-GRANT ALL PRIVILEGES ON `mis`.* TO 'app'@'localhost';
-GRANT ALL PRIVILEGES ON `mis\_%`.* TO 'app'@'%';
-GRANT ALL PRIVILEGES ON `mis\_%`.* TO 'app'@'localhost';
-FLUSH PRIVILEGES;
-SQL
+  # one grant set for both engines and the container image (stack/docker/entrypoint-mariadb.sh)
+  mysql_root <"$CONF_SRC/mariadb/provision.sql" || fail_part mariadb "provisioning (database/users/grants) failed"
   local n
   n="$(mysql_root -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='mis'")"
   if [ "$n" = 0 ] || [ "${STACK_RESEED:-0}" = 1 ]; then
@@ -384,11 +373,15 @@ start_redis() {
     REDIS_PORT="${PORT[REDIS_PORT]}" REDIS_PID="$RDIR/redis.pid" REDIS_LOG="$(logfile redis)" REDIS_DIR="$RDIR"
   log "redis: starting on 127.0.0.1:${PORT[REDIS_PORT]}"
   rm -f "$RDIR/redis.pid"
-  (cd "$RDIR" && redis-server "$RDIR/redis.conf" </dev/null >>"$(logfile redis)" 2>&1) || fail_part redis "redis-server failed to start"
-  STARTED+=(redis)
+  launch_redis
   local i
   for ((i = 0; i < REDIS_TIMEOUT * 4; i++)); do redis_ok && break; sleep 0.25; done
   redis_ok || fail_part redis "no PONG within ${REDIS_TIMEOUT}s"
+}
+
+launch_redis() {
+  (cd "$RDIR" && redis-server "$RDIR/redis.conf" </dev/null >>"$(logfile redis)" 2>&1) || fail_part redis "redis-server failed to start"
+  STARTED+=(redis)
 }
 
 # ------------------------------------------------------------------ Kafka broker
@@ -645,11 +638,20 @@ main() {
     part) cmd_part "$@" ;;
     mysql) exec mariadb --protocol=socket --socket="$MDIR/mariadbd.sock" -uapp -papp mis "$@" ;;
     redis-cli) load_ports; exec redis-cli -h 127.0.0.1 -p "${PORT[REDIS_PORT]}" "$@" ;;
-    *) sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
+    libs) check_prereqs; mkdir -p "$STACK_DIR" "$LOGS" "$LIB"; ensure_libs ;;
+    *) sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
   esac
 }
 
 # STACK_KAFKA_BROKERS=3: a three-node Kafka; scripts/stack/kafka-brokers.sh wraps the functions above.
 [ "${STACK_KAFKA_BROKERS:-1}" = 1 ] || . "$REPO/scripts/stack/kafka-brokers.sh"
+
+# STACK_ENGINE=docker: the same parts as containers (scripts/stack/docker.sh replaces the launch
+# and stop functions and adds DOCKER_HOST to the env file).
+if [ "${STACK_ENGINE:-process}" = docker ] && [ "${1:-}" != env ]; then
+  # shellcheck source=scripts/stack/docker.sh
+  . "$REPO/scripts/stack/docker.sh"
+  docker_engine_hooks
+fi
 
 main "$@"
