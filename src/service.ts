@@ -11,6 +11,7 @@ import { createKafka } from './intake/kafka';
 import { createRowLoader } from './mysql/loader';
 import { createRedisClients } from './redis/clients';
 import { KeyExecutor } from './redis/executor';
+import { startPatternDeletes } from './redis/pattern-deletes';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry';
 import { DailyStatsJob } from './schedule/daily-stats';
 import { DeadLetterQueue } from './intake/dead-letter';
@@ -82,11 +83,18 @@ export async function startService(
   const kafka = createKafka(config.kafka, logger);
   const loader =
     config.rules.refreshFamilies.length > 0 ? createRowLoader(config.mysql.url) : undefined;
+  const patterns = await startPatternDeletes({
+    config: config.redis,
+    rules,
+    clients: redis,
+    logger: logger.child({ component: 'pattern-index' }),
+  });
   const executor = new KeyExecutor(
     redis.ports,
     config.redis,
     loader,
     logger.child({ component: 'executor' }),
+    patterns,
   );
   // Always drains passes left from earlier runs; schedules new ones only with a delay set.
   const secondPass = new SecondPass(
@@ -123,6 +131,7 @@ export async function startService(
     await intake.start();
   } catch (err) {
     await producer?.disconnect().catch(() => undefined);
+    await patterns.close();
     await redis.close();
     await loader?.close();
     await http?.close();
@@ -146,6 +155,7 @@ export async function startService(
           lockTtl: config.redis.ttl.lock,
           scanCount: config.redis.scanCount,
           unlinkBatch: config.redis.unlinkBatch,
+          budget: patterns.budget,
         },
         logger.child({ component: 'schedule' }),
       )
@@ -179,6 +189,7 @@ export async function startService(
       await intake.stop();
       await secondPass.stop();
       await producer?.disconnect();
+      await patterns.close();
       await redis.close();
       await loader?.close();
       await http?.close();

@@ -49,6 +49,9 @@ export interface Config {
     readonly tlsCaFile: string;
     readonly tlsRejectUnauthorized: boolean;
     readonly secondPassDelayMs: number;
+    readonly patternIndex: 'require' | 'configure' | 'off';
+    readonly walkSharePercent: number;
+    readonly patternFenceTimeoutMs: number;
   };
   readonly mysql: { readonly url: string };
   readonly time: { readonly zone: string; readonly databaseZone: string };
@@ -147,6 +150,13 @@ export function buildConfig(raw: RawValues): Config {
       tlsCaFile: get('MCS_REDIS_TLS_CA_FILE'),
       tlsRejectUnauthorized: get('MCS_REDIS_TLS_REJECT_UNAUTHORIZED'),
       secondPassDelayMs: get('MCS_SECOND_PASS_DELAY_MS'),
+      patternIndex: oneOf(
+        get('MCS_PATTERN_INDEX'),
+        ['require', 'configure', 'off'],
+        'MCS_PATTERN_INDEX (redis.patternIndex)',
+      ),
+      walkSharePercent: get('MCS_WALK_SHARE_PERCENT'),
+      patternFenceTimeoutMs: get('MCS_PATTERN_FENCE_TIMEOUT_MS'),
     },
     mysql: { url: get('MYSQL_URL') },
     time: { zone, databaseZone: get<string>('MCS_DB_TIME_ZONE') || zone },
