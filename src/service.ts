@@ -11,7 +11,7 @@ import { createKafka } from './intake/kafka';
 import { createRowLoader } from './mysql/loader';
 import { createRedisClients } from './redis/clients';
 import { KeyExecutor } from './redis/executor';
-import { startPatternDeletes } from './redis/pattern-deletes';
+import { startPatternDeletes, type PatternDeletes } from './redis/pattern-deletes';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry';
 import { DailyStatsJob } from './schedule/daily-stats';
 import { DeadLetterQueue } from './intake/dead-letter';
@@ -29,6 +29,8 @@ export interface RunningService {
   readonly metrics: Metrics;
   /** Port of the metrics and health endpoint; undefined when it is off or could not bind. */
   readonly httpPort: number | undefined;
+  /** Pattern index per DB and the walk budget (bench, tests). */
+  readonly patterns: PatternDeletes;
   stop(): Promise<void>;
 }
 
@@ -183,6 +185,7 @@ export async function startService(
     counters,
     metrics,
     httpPort: http?.port,
+    patterns,
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
       daily?.stop();

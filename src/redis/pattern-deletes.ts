@@ -147,7 +147,8 @@ export async function startPatternDeletes(opts: PatternIndexOptions): Promise<Pa
       db,
       classes: classes.filter((c) => config.db[c.family] === db),
       budget,
-      scanCount: config.scanCount,
+      // a rebuild visits the whole DB: larger steps, fewer round trips, the same paced share
+      scanCount: Math.min(config.scanCount * 10, 100_000),
       fenceTimeoutMs: config.patternFenceTimeoutMs,
       logger,
       onState: (state, reason) => opts.onState?.(db, state, reason),
