@@ -246,6 +246,7 @@ async function main(): Promise<void> {
     walkBudget: {
       steps: service.patterns.budget.steps,
       busyMs: Math.round(service.patterns.budget.busyMs),
+      redisMs: Math.round(service.patterns.budget.redisMs),
     },
   };
   console.log(JSON.stringify(result, null, 2));

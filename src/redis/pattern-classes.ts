@@ -26,6 +26,8 @@ export interface PatternClass {
   readonly template: string;
   /** Placeholders as `*`: every key the class holds matches it. */
   readonly glob: string;
+  /** Number of placeholders: a class without any gains nothing from buckets. */
+  readonly placeholders: number;
   readonly test: RegExp;
   /** Literal text before the first wildcard (a notification channel / SCAN prefix). */
   readonly prefix: string;
@@ -70,6 +72,7 @@ export function compileClasses(sources: readonly ClassSource[]): PatternClass[] 
       family,
       template,
       glob,
+      placeholders: parts.length - 1,
       test: globToRegExp(glob),
       prefix: literalPrefix(glob),
       ...(one

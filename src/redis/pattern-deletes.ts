@@ -120,7 +120,10 @@ export async function startPatternDeletes(opts: PatternIndexOptions): Promise<Pa
   const { config, logger } = opts;
   const mode = config.patternIndex;
   const budget = new WalkBudget(config.walkSharePercent / 100);
-  const classes = compileClasses(classSources(opts.rules));
+  // Only templates with a placeholder are indexed: there a delete reads one bucket (a brand's
+  // keys) instead of walking. A template without one (`permissions:user:*` of menus) matches the
+  // whole family; indexing it would hold every such key in memory for a rare change: walked.
+  const classes = compileClasses(classSources(opts.rules)).filter((c) => c.placeholders > 0);
   const indexes = new Map<RedisPort, NodeIndex>();
   const done = () => new PatternDeletes(budget, config, classes, indexes);
   if (mode === 'off' || classes.length === 0) return done();

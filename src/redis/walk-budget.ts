@@ -3,8 +3,10 @@
  * the daily job): every SCAN step of every walk of the process goes through one budget, one
  * step at a time, and after each step the budget pauses so long that the steps take at most
  * `share` of the wall time (`MCS_WALK_SHARE_PERCENT`). A step is timed from the client (round
- * trip), which is at least what Redis spent on it, so Redis's own time for the walks stays under
- * the share (`bench/keyspace.ts` reads it back from `INFO commandstats`).
+ * trip) and, where the node answers `INFO commandstats`, by the growth of Redis's own SCAN time
+ * (`cmdstat_scan` usec, read after each step); the pause follows Redis's time when known, the
+ * round trip otherwise, so Redis's own time for the walks stays under the share
+ * (`bench/keyspace.ts` reads it back from the same counters).
  *
  * Fallback deletes are coalesced per keyspace: patterns asked for while a walk runs wait for
  * the next walk, which serves all of them at once (a walk visits every key whatever it looks
@@ -18,24 +20,39 @@ export class WalkBudget {
   private chain: Promise<void> = Promise.resolve();
   /** Milliseconds spent inside SCAN steps, and their count (for metrics and the bench). */
   busyMs = 0;
+  /** Of which Redis's own SCAN time, where the node reported it (`INFO commandstats`). */
+  redisMs = 0;
   steps = 0;
 
   constructor(private readonly share: number) {}
 
-  /** Runs one SCAN step when the budget allows, then holds the budget for its pause. */
-  async step<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs one step when the budget allows, then holds the budget for its pause. */
+  step<T>(fn: () => Promise<T>): Promise<T> {
+    return this.measured(async () => ({ value: await fn(), redisMs: undefined }));
+  }
+
+  /**
+   * As `step`, with the time Redis itself spent on the step when the step knows it; the pause
+   * follows that time (else the round trip, an upper bound of it).
+   */
+  async measured<T>(fn: () => Promise<{ value: T; redisMs: number | undefined }>): Promise<T> {
     const prev = this.chain;
     let release = () => undefined as void;
     this.chain = new Promise<void>((r) => (release = r));
     await prev;
     const started = performance.now();
+    let cost: number | undefined;
     try {
-      return await fn();
+      const { value, redisMs } = await fn();
+      cost = redisMs;
+      return value;
     } finally {
       const took = performance.now() - started;
       this.busyMs += took;
+      if (cost !== undefined) this.redisMs += cost;
       this.steps += 1;
-      const pause = this.share >= 1 ? 0 : (took * (1 - this.share)) / this.share;
+      const spent = cost ?? took;
+      const pause = this.share >= 1 ? 0 : (spent * (1 - this.share)) / this.share;
       if (pause < 1) release();
       else setTimeout(release, pause).unref();
     }
@@ -49,9 +66,20 @@ export class WalkBudget {
     onKeys: (keys: string[]) => Promise<void> | void,
   ): Promise<void> {
     for (const node of port.scanNodes()) {
+      let last = await node.scanMicros?.().catch(() => undefined);
       let cursor = '0';
       do {
-        const [next, found] = await this.step(() => node.scan(cursor, match, count));
+        const [next, found] = await this.measured(async () => {
+          const value = await node.scan(cursor, match, count);
+          let redisMs: number | undefined;
+          if (last !== undefined) {
+            const now = await node.scanMicros?.().catch(() => undefined);
+            // every client's SCANs on the node count against the budget: conservative
+            redisMs = now !== undefined && now >= last ? (now - last) / 1000 : undefined;
+            last = now;
+          }
+          return { value, redisMs };
+        });
         cursor = next;
         if (found.length > 0) await onKeys(found);
       } while (cursor !== '0');
