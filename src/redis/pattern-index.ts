@@ -106,7 +106,7 @@ export class NodeIndex {
       await sub.psubscribe(...this.channels());
     } catch (err) {
       this.off(
-        `PSUBSCRIBE refused (${errorMessage(err)}): check the ACL (+psubscribe &__keyspace@*)`,
+        `PSUBSCRIBE refused (${errorMessage(err)}): check the ACL (+psubscribe and the channel patterns of the README)`,
       );
       sub.disconnect();
       return;
@@ -162,7 +162,8 @@ export class NodeIndex {
     const kept = prefixes.filter((p, i) => !prefixes.slice(0, i).some((q) => p.startsWith(q)));
     return [
       ...kept.map((p) => `${this.channelPrefix}${escapeLiteral(p)}*`),
-      `${this.channelPrefix}mcs:pidx:fence:${this.instance}:*`,
+      // every instance's fences (one literal pattern, so an ACL can name it); ours are picked out
+      `${this.channelPrefix}mcs:pidx:fence:*`,
     ];
   }
 
