@@ -338,7 +338,7 @@ export const SETTINGS = [
     yaml: 'redis.patternIndex',
     type: 'string',
     default: 'require',
-    doc: 'Pattern index (keyspace notifications → keys per pattern value, so a pattern delete reads the index instead of walking the DB): `require` (use it when the server has `notify-keyspace-events` with `K` and `$`, e.g. `Kg$xe`; otherwise warn and walk), `configure` (add the missing flags with CONFIG SET; needs `+config|set`) or `off` (always walk).',
+    doc: 'Pattern index from keyspace notifications (a pattern delete reads it, no walk): `require` (needs notify-keyspace-events with K and $ , e.g. `Kg$xe`; else warn and walk), `configure` (CONFIG SET them; needs `+config|set`) or `off`.',
   },
   {
     env: 'MCS_WALK_SHARE_PERCENT',
