@@ -30,7 +30,9 @@ export type TrustState = 'untrusted' | 'rebuilding' | 'trusted' | 'off';
 /** Notification events after which the key no longer exists. */
 const GONE = new Set(['del', 'expired', 'evicted', 'rename_from', 'move_from']);
 const FENCE_TTL_MS = 60_000;
+/** First retry of a failed rebuild; doubles up to MAX_RETRY_MS while rebuilds keep failing. */
 const RETRY_MS = 1_000;
+const MAX_RETRY_MS = 30_000;
 
 export interface NodeIndexOptions {
   /** Data connection of the DB (fence SET), and the port whose nodes a rebuild walks. */
@@ -62,6 +64,7 @@ export class NodeIndex {
   private waiters: { n: number; resolve: (ok: boolean) => void }[] = [];
   private rebuilding: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_MS;
   private closed = false;
   private readonly channelPrefix: string;
 
@@ -100,7 +103,11 @@ export class NodeIndex {
     sub.on('close', () => this.untrust('subscriber connection closed'));
     sub.on('ready', () => {
       // ioredis subscribes again on reconnect; the gap is closed by a rebuild.
-      if (this.stateNow === 'untrusted') this.scheduleRebuild(0);
+      if (this.stateNow !== 'untrusted') return;
+      if (this.retry) clearTimeout(this.retry);
+      this.retry = undefined;
+      this.retryMs = RETRY_MS;
+      this.scheduleRebuild(0);
     });
     try {
       await sub.psubscribe(...this.channels());
@@ -235,7 +242,7 @@ export class NodeIndex {
     const ok = await arrived;
     if (!ok && this.epoch === epoch) {
       this.untrust(`fence not notified within ${this.opts.fenceTimeoutMs} ms`);
-      this.scheduleRebuild(RETRY_MS);
+      this.scheduleRebuild(this.retryMs);
     }
     return ok && this.epoch === epoch;
   }
@@ -291,13 +298,15 @@ export class NodeIndex {
         },
       );
       if (!(await this.fence()) || gone()) throw new Error('no notification after the walk');
+      this.retryMs = RETRY_MS;
       this.setState('trusted', `rebuilt in ${Date.now() - started} ms, ${this.size} key(s)`);
     } catch (err) {
       if (this.epoch === epoch) this.untrust(`rebuild failed: ${errorMessage(err)}`);
       else if (this.stateNow === 'rebuilding') this.setState('untrusted', errorMessage(err));
       if (!this.closed) {
         this.rebuilding = undefined;
-        this.scheduleRebuild(RETRY_MS);
+        this.scheduleRebuild(this.retryMs);
+        this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
       }
     }
   }
@@ -309,6 +318,7 @@ export class NodeIndex {
     if (state === 'off') this.opts.logger.warn(fields, 'pattern index off: pattern deletes walk');
     else if (state === 'untrusted' && from === 'trusted')
       this.opts.logger.warn(fields, 'pattern index untrusted: pattern deletes walk until rebuilt');
+    else if (this.retryMs > RETRY_MS) this.opts.logger.debug(fields, `pattern index ${state}`);
     else this.opts.logger.info(fields, `pattern index ${state}`);
     this.opts.onState?.(state, reason);
   }
