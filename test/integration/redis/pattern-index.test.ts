@@ -10,7 +10,7 @@ import type { TrustState } from '../../../src/redis/pattern-index';
 import { compileRule } from '../../../src/rules/compile';
 import { fromRules } from '../../../src/rules/registry';
 import { escapeGlob } from '../../../src/rules/template';
-import { silentLogger } from '../../../src/telemetry/logger';
+import { createLogger, silentLogger } from '../../../src/telemetry/logger';
 import { redisDb, uniq, waitFor } from '../../support/stack';
 
 describe('pattern index on Redis', () => {
@@ -48,7 +48,7 @@ describe('pattern index on Redis', () => {
 
   const brand = (id: string) => `${ns}:stats:*:brand:${escapeGlob(id)}`;
 
-  async function start(): Promise<PatternDeletes> {
+  async function start(logger = silentLogger()): Promise<PatternDeletes> {
     const rule = compileRule(
       {
         table: 't',
@@ -62,13 +62,13 @@ describe('pattern index on Redis', () => {
       config: { ...config.redis, patternIndex: 'require', patternFenceTimeoutMs: 1000 },
       rules: fromRules([rule]),
       clients,
-      logger: silentLogger(),
+      logger,
       onState: (_db, state) => {
         states.push(state);
         onState(state);
       },
     });
-    await waitTrusted();
+    if (deletes.indexes.size > 0) await waitTrusted();
     return deletes;
   }
 
@@ -138,6 +138,18 @@ describe('pattern index on Redis', () => {
     expect(states).toContain('untrusted');
     await db1.config('SET', 'notify-keyspace-events', 'Kg$xe');
     await waitTrusted();
+  });
+
+  it('without notify-keyspace-events the start-up check warns and pattern deletes walk', async () => {
+    await db1.config('SET', 'notify-keyspace-events', '');
+    const lines: string[] = [];
+    const d = await start(createLogger('warn', { write: (l: string) => void lines.push(l) }));
+    expect(d.indexes.size).toBe(0);
+    expect(lines.join('')).toContain('pattern index off: notify-keyspace-events lacks K$');
+    const key = `${ns}:stats:a:brand:5`;
+    await db1.set(key, 'v', 'EX', 600);
+    expect(await del(d, '5')).toBe(1);
+    expect(d.stats).toEqual({ indexed: 0, walked: 1 });
   });
 
   /** CLIENT KILL of the index's subscriber connection (it reconnects by itself). */
