@@ -11,6 +11,7 @@ import { createKafka } from './intake/kafka';
 import { createRowLoader } from './mysql/loader';
 import { createRedisClients } from './redis/clients';
 import { KeyExecutor } from './redis/executor';
+import { startPatternDeletes, type PatternDeletes } from './redis/pattern-deletes';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry';
 import { DailyStatsJob } from './schedule/daily-stats';
 import { DeadLetterQueue } from './intake/dead-letter';
@@ -28,6 +29,8 @@ export interface RunningService {
   readonly metrics: Metrics;
   /** Port of the metrics and health endpoint; undefined when it is off or could not bind. */
   readonly httpPort: number | undefined;
+  /** Pattern index per DB and the walk budget (bench, tests). */
+  readonly patterns: PatternDeletes;
   stop(): Promise<void>;
 }
 
@@ -82,11 +85,18 @@ export async function startService(
   const kafka = createKafka(config.kafka, logger);
   const loader =
     config.rules.refreshFamilies.length > 0 ? createRowLoader(config.mysql.url) : undefined;
+  const patterns = await startPatternDeletes({
+    config: config.redis,
+    rules,
+    clients: redis,
+    logger: logger.child({ component: 'pattern-index' }),
+  });
   const executor = new KeyExecutor(
     redis.ports,
     config.redis,
     loader,
     logger.child({ component: 'executor' }),
+    patterns,
   );
   // Always drains passes left from earlier runs; schedules new ones only with a delay set.
   const secondPass = new SecondPass(
@@ -123,6 +133,7 @@ export async function startService(
     await intake.start();
   } catch (err) {
     await producer?.disconnect().catch(() => undefined);
+    await patterns.close();
     await redis.close();
     await loader?.close();
     await http?.close();
@@ -146,6 +157,7 @@ export async function startService(
           lockTtl: config.redis.ttl.lock,
           scanCount: config.redis.scanCount,
           unlinkBatch: config.redis.unlinkBatch,
+          budget: patterns.budget,
         },
         logger.child({ component: 'schedule' }),
       )
@@ -173,12 +185,14 @@ export async function startService(
     counters,
     metrics,
     httpPort: http?.port,
+    patterns,
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
       daily?.stop();
       await intake.stop();
       await secondPass.stop();
       await producer?.disconnect();
+      await patterns.close();
       await redis.close();
       await loader?.close();
       await http?.close();

@@ -60,6 +60,9 @@ export interface Config {
     /** Replicas that must acknowledge a batch's writes before it is committed (0: no WAIT). */
     readonly waitReplicas: number;
     readonly waitTimeoutMs: number;
+    readonly patternIndex: 'require' | 'configure' | 'off';
+    readonly walkSharePercent: number;
+    readonly patternFenceTimeoutMs: number;
   };
   readonly mysql: { readonly url: string };
   /** Schema registry for Avro records (url empty: none). */
@@ -170,6 +173,13 @@ export function buildConfig(raw: RawValues): Config {
       ...sentinel(get),
       waitReplicas: get('MCS_REDIS_WAIT_REPLICAS'),
       waitTimeoutMs: get('MCS_REDIS_WAIT_TIMEOUT_MS'),
+      patternIndex: oneOf(
+        get('MCS_PATTERN_INDEX'),
+        ['require', 'configure', 'off'],
+        'MCS_PATTERN_INDEX (redis.patternIndex)',
+      ),
+      walkSharePercent: get('MCS_WALK_SHARE_PERCENT'),
+      patternFenceTimeoutMs: get('MCS_PATTERN_FENCE_TIMEOUT_MS'),
     },
     mysql: { url: get('MYSQL_URL') },
     registry: {

@@ -130,6 +130,7 @@ function standalonePort(client: Redis): RedisPort {
   if (cached) return cached;
   const scanner: ScanPort = {
     scan: (cursor, pattern, count) => client.scan(cursor, 'MATCH', pattern, 'COUNT', count),
+    scanMicros: async () => scanUsec(await client.info('commandstats')),
   };
   const port: RedisPort = {
     unlink: (keys) => (keys.length === 0 ? Promise.resolve(0) : client.unlink(...keys)),
@@ -166,6 +167,8 @@ function clusterPort(cluster: Cluster): RedisPort {
       slotMasters(cluster).map((key) => ({
         scan: async (cursor: string, pattern: string, count: number) =>
           (await masterConnection(cluster, key)).scan(cursor, 'MATCH', pattern, 'COUNT', count),
+        scanMicros: async () =>
+          scanUsec(await (await masterConnection(cluster, key)).info('commandstats')),
       })),
     setNx: async (key, value, ttl) => (await cluster.set(key, value, 'EX', ttl, 'NX')) === 'OK',
     get: (key) => cluster.get(key),
@@ -192,6 +195,12 @@ async function ackOf(
   const info = await client.info('replication');
   const connected = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
   return { node, acked, connected };
+}
+
+/** `usec` of `cmdstat_scan` in an `INFO commandstats` reply (0 before the first SCAN). */
+export function scanUsec(info: string): number {
+  const m = /^cmdstat_scan:calls=\d+,usec=(\d+)/m.exec(info);
+  return m ? Number(m[1]) : 0;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { RowLoader } from '../mysql/loader';
 import type { KeyOp, RefreshOp } from '../rules/ops';
 import type { Logger } from '../telemetry/logger';
 import { deleteMatching, unlinkAll } from './keyspace';
+import type { PatternDeleter } from './pattern-deletes';
 import type { RedisPort } from './port';
 import { refreshKey } from './refresh';
 
@@ -61,6 +62,8 @@ export class KeyExecutor {
     private readonly options: ExecutorOptions,
     private readonly loader: RowLoader | undefined,
     private readonly logger: Logger,
+    /** Pattern deletes through the pattern index (service); absent: every pattern is walked. */
+    private readonly patterns?: PatternDeleter,
   ) {}
 
   /**
@@ -70,27 +73,37 @@ export class KeyExecutor {
    */
   async apply(ops: readonly KeyOp[], tally?: FamilyTally): Promise<ApplyResult> {
     const result: ApplyResult = { deleted: 0, scans: 0, refreshed: 0, refreshFallbacks: 0 };
-    for (const [port, group] of this.group(ops)) {
-      try {
-        for (const [family, keys] of split(group.keys, tally)) {
-          const n = await unlinkAll(port, keys, this.options);
-          result.deleted += n;
-          if (family && tally) counts(tally, family).deleted += n;
-        }
-        result.scans += group.patterns.size;
-        for (const [family, patterns] of split(group.patterns, tally)) {
-          const n = await deleteMatching(port, patterns, this.options);
-          result.deleted += n;
-          if (family && tally) counts(tally, family).patternDeleted += n;
-        }
-        for (const op of group.refreshes) await this.refresh(port, op, result, tally);
-      } catch (err) {
-        if (err instanceof SyncError) throw err;
-        throw new SyncError('REDIS_UNAVAILABLE', `redis: ${errorMessage(err)}`, {
-          retryable: true,
-          cause: err,
-        });
-      }
+    const groups = [...this.group(ops)];
+    try {
+      // Exact deletes first, every keyspace at once: security keys (sessions, permissions) never
+      // wait behind a pattern walk of the same batch. The batch still counts as done only when
+      // everything below is acknowledged too.
+      await Promise.all(
+        groups.map(async ([port, group]) => {
+          for (const [family, keys] of split(group.keys, tally)) {
+            const n = await unlinkAll(port, keys, this.options);
+            result.deleted += n;
+            if (family && tally) counts(tally, family).deleted += n;
+          }
+        }),
+      );
+      await Promise.all(
+        groups.map(async ([port, group]) => {
+          result.scans += group.patterns.size;
+          for (const [family, patterns] of split(group.patterns, tally)) {
+            const n = await this.deletePatterns(port, patterns, group.patterns);
+            result.deleted += n;
+            if (family && tally) counts(tally, family).patternDeleted += n;
+          }
+          for (const op of group.refreshes) await this.refresh(port, op, result, tally);
+        }),
+      );
+    } catch (err) {
+      if (err instanceof SyncError) throw err;
+      throw new SyncError('REDIS_UNAVAILABLE', `redis: ${errorMessage(err)}`, {
+        retryable: true,
+        cause: err,
+      });
     }
     return result;
   }
@@ -132,6 +145,19 @@ export class KeyExecutor {
         'fewer replicas connected than MCS_REDIS_WAIT_REPLICAS: waited for those connected',
       );
     }
+  }
+
+  /** "Keys for these patterns": the pattern index or a walk (pattern-deletes.ts), else a SCAN walk. */
+  private deletePatterns(
+    port: RedisPort,
+    patterns: readonly string[],
+    families: ReadonlyMap<string, Family>,
+  ): Promise<number> {
+    if (!this.patterns) return deleteMatching(port, patterns, this.options);
+    return this.patterns.deleteMatching(
+      port,
+      patterns.map((p) => [p, families.get(p) as Family] as const),
+    );
   }
 
   private group(ops: readonly KeyOp[]): Map<RedisPort, Group> {

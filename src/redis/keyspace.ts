@@ -19,6 +19,11 @@ export async function unlinkAll(
   return removed;
 }
 
+/** Paces SCAN steps (walk-budget.ts). */
+export interface StepBudget {
+  step<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 /**
  * Deletes every key matching any of the globs, walking the keyspace with SCAN on every node
  * (never KEYS). SCAN visits the whole keyspace whatever its MATCH, so several patterns share one
@@ -29,8 +34,12 @@ export async function deleteMatching(
   port: RedisPort,
   patterns: readonly string[],
   chunking: Chunking,
+  budget?: StepBudget,
 ): Promise<number> {
   if (patterns.length === 0) return 0;
+  const step = budget
+    ? <T>(fn: () => Promise<T>) => budget.step(fn)
+    : <T>(fn: () => Promise<T>) => fn();
   const only = patterns.length === 1 ? patterns[0] : undefined;
   const match = only ?? `${escapeLiteral(commonPrefix(patterns.map(literalPrefix)))}*`;
   const tests = only === undefined ? patterns.map(globToRegExp) : [];
@@ -38,7 +47,7 @@ export async function deleteMatching(
   for (const node of port.scanNodes()) {
     let cursor = '0';
     do {
-      const [next, found] = await node.scan(cursor, match, chunking.scanCount);
+      const [next, found] = await step(() => node.scan(cursor, match, chunking.scanCount));
       cursor = next;
       const doomed = only === undefined ? found.filter((k) => tests.some((t) => t.test(k))) : found;
       if (doomed.length > 0) removed += await unlinkAll(port, doomed, chunking);

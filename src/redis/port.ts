@@ -6,6 +6,11 @@
 export interface ScanPort {
   /** SCAN cursor MATCH pattern COUNT count, on one node. */
   scan(cursor: string, pattern: string, count: number): Promise<[string, string[]]>;
+  /**
+   * Microseconds this node spent in SCAN so far (`cmdstat_scan` of `INFO commandstats`), so walks
+   * are paced on Redis's own time; undefined when INFO is unavailable.
+   */
+  scanMicros?(): Promise<number | undefined>;
 }
 
 export interface RedisPort {

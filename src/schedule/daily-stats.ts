@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import { errorMessage } from '../errors';
-import { deleteMatching } from '../redis/keyspace';
+import { deleteMatching, type StepBudget } from '../redis/keyspace';
 import type { RedisPort } from '../redis/port';
 import { RELEASE_LOCK } from '../redis/scripts';
 import { dayOfInstant, previousDay, yyyymmdd } from '../rules/dates';
@@ -33,6 +33,8 @@ export interface DailyStatsOptions {
   readonly lockTtl: number;
   readonly scanCount: number;
   readonly unlinkBatch: number;
+  /** Paces the walk (the service's walk budget); absent: unpaced. */
+  readonly budget?: StepBudget;
   /** Lock and marker keys; the defaults are shared by every instance of a deployment. */
   readonly lockKey?: string;
   readonly markerKey?: string;
@@ -122,6 +124,7 @@ export class DailyStatsJob {
         this.port,
         [this.options.pattern.replace('{date}', date)],
         this.options,
+        this.options.budget,
       );
       await this.port.eval(RAISE_MARKER, [this.markerKey], [iso, CATCH_UP_LIMIT_MS / 1000]);
       this.logger.info(

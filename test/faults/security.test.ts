@@ -22,6 +22,8 @@ export const SERVICE_ACL = [
   '~lock:*',
   '~mcs:*',
   'resetchannels',
+  '&__keyspace@1__:stats:*', // the pattern index's notifications (exact patterns: PSUBSCRIBE)
+  '&__keyspace@1__:mcs:pidx:fence:*',
   '-@all',
   '+ping',
   '+info',
@@ -38,6 +40,7 @@ export const SERVICE_ACL = [
   '+zrangebyscore',
   '+zrem',
   '+zscore',
+  '+psubscribe',
 ];
 
 describe('security', () => {
