@@ -15,4 +15,5 @@ const table = ['| environment | YAML key | default | meaning |', '|---|---|---|-
 const text = readFileSync(readme, 'utf8');
 const re = /(<!-- settings:start -->\n)[\s\S]*?(\n<!-- settings:end -->)/;
 if (!re.test(text)) throw new Error('README.md has no settings markers');
-writeFileSync(readme, text.replace(re, `$1${table}$2`));
+// A replacer function: `$` sequences in doc strings (e.g. notify flags `Kg$xe`) stay literal.
+writeFileSync(readme, text.replace(re, (_m, start, end) => `${start}${table}${end}`));
