@@ -28,7 +28,17 @@ export function readEventInput(source: string): unknown[] {
 }
 
 export function explainEvents(inputs: readonly unknown[], rules: RuleSet, config: Config): string {
+  return explainReport(inputs, rules, config).text;
+}
+
+/** The explanation and how many inputs were rejected (the CLI exits 1 when any was). */
+export function explainReport(
+  inputs: readonly unknown[],
+  rules: RuleSet,
+  config: Config,
+): { text: string; rejected: number } {
   const out: string[] = [];
+  let rejected = 0;
   inputs.forEach((input, i) => {
     const label = inputs.length > 1 ? `event ${i + 1}: ` : '';
     const record = isRecord(input) ? input : { value: input };
@@ -41,6 +51,7 @@ export function explainEvents(inputs: readonly unknown[], rules: RuleSet, config
       event = decodeEnvelope(record.value);
     } catch (err) {
       out.push(`${label}rejected (${(err as SyncError).code ?? 'ERROR'}): ${errorMessage(err)}`);
+      rejected += 1;
       return;
     }
     const fromTopic =
@@ -53,6 +64,7 @@ export function explainEvents(inputs: readonly unknown[], rules: RuleSet, config
       out.push(
         `${label}rejected (UNKNOWN_TABLE): no rule for table ${JSON.stringify(table ?? null)}`,
       );
+      rejected += 1;
       return;
     }
     let ops: KeyOp[];
@@ -65,6 +77,7 @@ export function explainEvents(inputs: readonly unknown[], rules: RuleSet, config
       });
     } catch (err) {
       out.push(`${label}rejected (${(err as SyncError).code ?? 'ERROR'}): ${errorMessage(err)}`);
+      rejected += 1;
       return;
     }
     out.push(`${label}${table} op=${event.op}: ${ops.length} operation(s)  [rule ${rule.file}]`);
@@ -87,7 +100,7 @@ export function explainEvents(inputs: readonly unknown[], rules: RuleSet, config
         out.push(`      rebuilt by: ${op.sql}  params ${show(op.params)}`);
     }
   });
-  return `${out.join('\n')}\n`;
+  return { text: `${out.join('\n')}\n`, rejected };
 }
 
 function isRecord(v: unknown): v is { topic?: unknown; key?: unknown; value?: unknown } {
