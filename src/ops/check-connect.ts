@@ -141,8 +141,7 @@ function converterLine(name: string, c: ConnectorConfig): CheckLine {
     return {
       ok: true,
       name: label,
-      detail:
-        'the worker default (not visible over REST); the change topics check reads a record to tell JSON with/without schemas from Avro',
+      detail: 'the worker default (not visible over REST); see "change event format" under Kafka',
     };
   if (/JsonConverter$/.test(conv))
     return {

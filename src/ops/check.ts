@@ -105,12 +105,107 @@ export const kafkaChecks: CheckGroup = {
               fix: 'if cached keys depend on them, add consumers/<table>.ts; otherwise exclude them in the connector',
             }),
       });
+      const sampleFrom = rules.tables
+        .map((t) => topicFor(prefix, database, t))
+        .filter((t) => have.has(t));
+      out.push(await formatLine(kafka(), admin, sampleFrom));
     } finally {
       await admin.disconnect();
     }
     return out;
   },
 };
+
+type Admin = ReturnType<Kafka['admin']>;
+
+/** Reads the newest record of the first non-empty change topic and tells its format. */
+async function formatLine(
+  kafka: Kafka,
+  admin: Admin,
+  topics: readonly string[],
+): Promise<CheckLine> {
+  const name = 'change event format (newest record of a change topic)';
+  let at: { topic: string; partition: number; offset: string } | undefined;
+  for (const topic of topics) {
+    const p = (await admin.fetchTopicOffsets(topic)).find((o) => BigInt(o.high) > BigInt(o.low));
+    if (p) {
+      at = { topic, partition: p.partition, offset: (BigInt(p.high) - 1n).toString() };
+      break;
+    }
+  }
+  if (!at) return { ok: 'warn', name, detail: 'no change event yet: format not checked' };
+  const target = at;
+  const groupId = `mis-cache-sync-check-${Date.now().toString(36)}`;
+  const consumer = kafka.consumer({ groupId });
+  let value: Buffer | null = null;
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [target.topic], fromBeginning: true });
+    const got = new Promise<void>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          if (partition === target.partition && message.offset === target.offset) {
+            value = message.value;
+            resolve();
+          }
+        },
+      });
+    });
+    consumer.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
+    await withTimeout(got, 15_000, 'reading a change event');
+  } catch (err) {
+    return { ok: 'warn', name, detail: `not checked: ${errorMessage(err)}` };
+  } finally {
+    await consumer.disconnect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+  }
+  const where = `${target.topic}/${target.partition}@${target.offset}`;
+  return describeFormat(value, where, name);
+}
+
+export function describeFormat(value: Buffer | null, where: string, name: string): CheckLine {
+  if (value === null)
+    return { ok: 'warn', name, detail: `${where} is a tombstone: format not checked` };
+  if (value[0] === 0)
+    return {
+      ok: false,
+      name,
+      detail: `${where}: Avro (Confluent wire format)`,
+      fix: 'this build decodes JSON change events: use org.apache.kafka.connect.json.JsonConverter',
+    };
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch {
+    return {
+      ok: false,
+      name,
+      detail: `${where}: neither JSON nor Avro`,
+      fix: 'use org.apache.kafka.connect.json.JsonConverter',
+    };
+  }
+  const o = (json ?? {}) as Record<string, unknown>;
+  const withSchema = 'schema' in o && 'payload' in o;
+  const body = (withSchema ? o.payload : o) as Record<string, unknown> | null;
+  const envelope =
+    body !== null &&
+    typeof body === 'object' &&
+    'op' in body &&
+    ('before' in body || 'after' in body);
+  return envelope
+    ? {
+        ok: true,
+        name,
+        detail: `${where}: JSON ${withSchema ? 'with' : 'without'} schemas, full Debezium envelope`,
+      }
+    : {
+        ok: false,
+        name,
+        detail: `${where}: JSON ${withSchema ? 'with' : 'without'} schemas, flattened (no op/before/after)`,
+        fix: 'remove the ExtractNewRecordState transform: the service needs the before and after images',
+      };
+}
 
 export const connectGroup: CheckGroup = {
   name: 'Kafka Connect',
