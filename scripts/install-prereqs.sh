@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs from Debian's packages, only what is missing:
-# Java 17+, Maven, MariaDB server + client, Redis server + redis-cli, curl.
+# Java 17+, Maven, MariaDB server + client, Redis server + redis-cli, curl, Prometheus (promtool).
 set -euo pipefail
 need=()
 command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
@@ -10,6 +10,8 @@ command -v mariadb >/dev/null || need+=(mariadb-client)
 { command -v redis-server >/dev/null || [[ -x /usr/bin/redis-server ]]; } || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v curl >/dev/null || need+=(curl)
+# promtool (alert rule tests in CI) and prometheus (the alert integration test): one package.
+command -v promtool >/dev/null || need+=(prometheus)
 if ((${#need[@]} == 0)); then
   echo "prerequisites: all present"
   exit 0
