@@ -8,7 +8,10 @@
  * persisting (a bug or a stale set nothing fixes); one that is fine by the next window was
  * transient. Consistency per window is exported as nines: -log10(inconsistent / checks).
  *
- * Keys of delete-only targets without a truth (statistics) and pattern deletes are not judged.
+ * Keys of delete-only targets without a truth (statistics) and pattern deletes are not judged,
+ * nor is a key's check once a newer sampled event touched the key (that event's checks take
+ * over). With a sample below 1, a newer event that was not sampled can make a check fail that
+ * the newer event's own window would have excused: the monitor may over-report, never hide.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -46,6 +49,8 @@ interface Tracked {
   readonly place: RecordPlace;
   readonly table: string;
   readonly eventMs: number;
+  /** Order in which the monitor saw the event. */
+  readonly seq: number;
   /** Windows (index) at which the key was found inconsistent. */
   readonly failed: number[];
 }
@@ -108,6 +113,9 @@ export class ConsistencyMonitor {
   private readonly queues: Due[][];
   private readonly tallies: WindowTally[];
   private readonly kept: Inconsistency[] = [];
+  /** Per key with pending checks: the newest sampled event touching it, and how many checks wait. */
+  private readonly latest = new Map<string, { seq: number; pending: number }>();
+  private seq = 0;
   private sampled = 0;
   private pendingCount = 0;
   private running = false;
@@ -251,6 +259,7 @@ export class ConsistencyMonitor {
       this.sampled += 1;
       this.mSampled.inc();
       const eventMs = handled.sourceTsMs ?? handled.kafkaTsMs ?? now;
+      const seq = ++this.seq;
       for (const op of plan.ops) {
         if (op.action === 'pattern-delete') continue;
         const tracked: Tracked = {
@@ -259,8 +268,12 @@ export class ConsistencyMonitor {
           place: handled.place,
           table: handled.table,
           eventMs,
+          seq,
           failed: [],
         };
+        const id = `${op.family}\u0000${op.key}`;
+        const entry = this.latest.get(id) ?? { seq, pending: 0 };
+        entry.seq = seq;
         this.deps.config.monitor.windowsMs.forEach((w, i) => {
           if (this.pendingCount >= MAX_PENDING) {
             this.mDropped.inc();
@@ -268,7 +281,9 @@ export class ConsistencyMonitor {
           }
           this.queues[i]?.push({ at: eventMs + w, tracked });
           this.pendingCount += 1;
+          entry.pending += 1;
         });
+        if (entry.pending > 0) this.latest.set(id, entry);
       }
     }
     await heartbeat();
@@ -316,6 +331,17 @@ export class ConsistencyMonitor {
   }
 
   private async check(window: number, tracked: Tracked): Promise<void> {
+    const id = `${tracked.family}\u0000${tracked.key}`;
+    const entry = this.latest.get(id);
+    if (entry) {
+      entry.pending -= 1;
+      if (entry.pending <= 0) this.latest.delete(id);
+    }
+    // A newer sampled event touched the key: its own checks judge it from now on.
+    if (entry && entry.seq > tracked.seq) {
+      this.unjudged(window, 'superseded');
+      return;
+    }
     const judge = () => judgeKey(this.deps, this.matcher, tracked.family, tracked.key);
     let verdict = await judge();
     if (verdict.kind === 'stale') {
