@@ -405,7 +405,7 @@ export const SETTINGS = [
     env: 'MCS_MONITOR_GROUP_ID',
     yaml: 'monitor.groupId',
     type: 'string',
-    default: 'mis-cache-sync-monitor',
+    default: 'mcs-monitor',
     doc: "Consumer group of the consistency monitor (`mis-cache-sync monitor`); must differ from `MCS_GROUP_ID`, the monitor never joins the service's group.",
   },
   {
