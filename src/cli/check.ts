@@ -3,7 +3,7 @@ import { createKafka } from '../intake/kafka';
 import { formatCheckLine, runChecks } from '../ops/check';
 import { createRedisClients, type RedisClients } from '../redis/clients';
 import type { Kafka } from 'kafkajs';
-import type { OpContext } from './program';
+import type { OpContext } from './context';
 
 export async function checkCommand({ config, rules, logger, out }: OpContext): Promise<number> {
   let kafka: Kafka | undefined;

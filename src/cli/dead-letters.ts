@@ -8,7 +8,7 @@ import { listDeadLetters, redrive, redriveGroup } from '../ops/dead-letters';
 import { createRedisClients } from '../redis/clients';
 import { KeyExecutor } from '../redis/executor';
 import { requireMysql } from './operations';
-import type { OpContext } from './program';
+import type { OpContext } from './context';
 
 export async function deadLettersListCommand(
   { config, logger, out }: OpContext,

@@ -10,7 +10,7 @@ import { createRedisClients } from '../redis/clients';
 import { pingAll } from '../redis/health';
 import { aggregateReadiness, startHttpEndpoint } from '../telemetry/http';
 import { requireMysql } from './operations';
-import type { OpContext } from './program';
+import type { OpContext } from './context';
 
 export async function monitorCommand({ config, rules, logger, out }: OpContext): Promise<number> {
   const registry = new Registry();

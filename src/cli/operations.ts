@@ -17,7 +17,7 @@ import { verify } from '../ops/verify';
 import type { RuleSet } from '../rules/registry';
 import type { Logger } from '../telemetry/logger';
 
-export type Out = (text: string) => void;
+import type { Out } from './context';
 
 /** `a,b, c` → ['a', 'b', 'c']; undefined → []. */
 export function splitList(value: string | undefined): string[] {

@@ -12,26 +12,19 @@ import { loadConfig, redactConfig, type Config } from '../config/config';
 import { SETTINGS } from '../config/settings';
 import { errorMessage, isSyncError } from '../errors';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from '../rules/registry';
-import { createLogger, type Logger } from '../telemetry/logger';
+import { createLogger } from '../telemetry/logger';
 import { checkCommand } from './check';
 import { deadLettersListCommand, deadLettersRedriveCommand } from './dead-letters';
 import { explainReport, readEventInput } from './explain';
 import { monitorCommand } from './monitor';
-import { rebuildCommand, replayCommand, verifyCommand, type Out } from './operations';
+import type { OpContext, Out } from './context';
+import { rebuildCommand, replayCommand, verifyCommand } from './operations';
 import { runCommand } from './run';
 
 export interface CliIo {
   readonly out: Out;
   readonly err: Out;
   readonly env: NodeJS.ProcessEnv;
-}
-
-/** Context of an operator command: configuration, rules, a logger on stderr. */
-export interface OpContext {
-  readonly config: Config;
-  readonly rules: RuleSet;
-  readonly logger: Logger;
-  readonly out: Out;
 }
 
 export function version(): string {
@@ -209,7 +202,7 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
       ),
     );
 
-  const config = program
+  program
     .command('config')
     .description('print the effective configuration (secrets redacted)')
     .addOption(new Option('--doc', 'print every setting with its default and meaning'))
@@ -225,7 +218,6 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
         exit(failure(io, 'config', err));
       }
     });
-  void config;
   return program;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/config';
 import { errorMessage } from '../errors';
-import type { CheckLine } from './check';
+import type { CheckLine } from './check-line';
 
 type ConnectorConfig = Record<string, string>;
 interface ConnectorStatus {

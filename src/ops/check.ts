@@ -15,15 +15,9 @@ import type { RedisClients } from '../redis/clients';
 import { checkDatabases, memoryWarnings } from '../redis/startup-checks';
 import type { RuleSet } from '../rules/registry';
 import { connectChecks } from './check-connect';
+import type { CheckLine } from './check-line';
 
-export interface CheckLine {
-  /** true ✓, false ✗ (exit 1), 'warn' ! (does not fail). */
-  readonly ok: boolean | 'warn';
-  readonly name: string;
-  readonly detail?: string;
-  /** What to do about a ✗ (or a !). */
-  readonly fix?: string;
-}
+export type { CheckLine } from './check-line';
 
 export interface CheckContext {
   readonly config: Config;
