@@ -5,40 +5,13 @@
  * graph read from information_schema) is one more entry there.
  */
 import type { Kafka } from 'kafkajs';
-import type { Redis } from 'ioredis';
-import type { Config } from '../config/config';
-import { FAMILIES } from '../config/families';
 import { errorMessage } from '../errors';
 import { topicFor } from '../intake/topics';
-import { createMysqlInspector } from '../mysql/inspect';
-import type { RedisClients } from '../redis/clients';
-import { checkDatabases, memoryWarnings } from '../redis/startup-checks';
-import type { RuleSet } from '../rules/registry';
 import { connectChecks } from './check-connect';
-import type { CheckLine } from './check-line';
+import { withTimeout, type CheckContext, type CheckGroup, type CheckLine } from './check-line';
+import { mysqlChecks, redisChecks } from './check-stores';
 
-export type { CheckLine } from './check-line';
-
-export interface CheckContext {
-  readonly config: Config;
-  readonly rules: RuleSet;
-  /** Opened lazily by the caller; each group uses what it needs. */
-  readonly kafka: () => Kafka;
-  readonly redis: () => RedisClients;
-}
-
-export interface CheckGroup {
-  readonly name: string;
-  run(ctx: CheckContext): Promise<CheckLine[]>;
-}
-
-const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([
-    p,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms).unref(),
-    ),
-  ]);
+export type { CheckContext, CheckGroup, CheckLine } from './check-line';
 
 export const kafkaChecks: CheckGroup = {
   name: 'Kafka',
@@ -112,50 +85,70 @@ export const kafkaChecks: CheckGroup = {
 
 type Admin = ReturnType<Kafka['admin']>;
 
-/** Reads the newest record of the first non-empty change topic and tells its format. */
+/**
+ * Reads the newest records (up to 20) of a change topic and tells the format of the newest that
+ * is not a tombstone; tries up to three non-empty topics.
+ */
 async function formatLine(
   kafka: Kafka,
   admin: Admin,
   topics: readonly string[],
 ): Promise<CheckLine> {
-  const name = 'change event format (newest record of a change topic)';
-  let at: { topic: string; partition: number; offset: string } | undefined;
+  const name = 'change event format (newest change event of a change topic)';
+  let tried = 0;
   for (const topic of topics) {
     const p = (await admin.fetchTopicOffsets(topic)).find((o) => BigInt(o.high) > BigInt(o.low));
-    if (p) {
-      at = { topic, partition: p.partition, offset: (BigInt(p.high) - 1n).toString() };
-      break;
+    if (!p) continue;
+    if (++tried > 3) break;
+    const high = BigInt(p.high);
+    const from = high - 20n > BigInt(p.low) ? high - 20n : BigInt(p.low);
+    let found: { value: Buffer; offset: string } | undefined;
+    try {
+      found = await newestValue(kafka, topic, p.partition, from, high);
+    } catch (err) {
+      return { ok: 'warn', name, detail: `not checked: ${errorMessage(err)}` };
+    } finally {
+      await admin.deleteGroups([groupOf(topic)]).catch(() => undefined);
     }
+    if (found) return describeFormat(found.value, `${topic}/${p.partition}@${found.offset}`, name);
   }
-  if (!at) return { ok: 'warn', name, detail: 'no change event yet: format not checked' };
-  const target = at;
-  const groupId = `mis-cache-sync-check-${Date.now().toString(36)}`;
-  const consumer = kafka.consumer({ groupId });
-  let value: Buffer | null = null;
+  return {
+    ok: 'warn',
+    name,
+    detail: 'no change event yet (or only tombstones): format not checked',
+  };
+}
+
+const groupOf = (topic: string) => `mis-cache-sync-check-${process.pid}-${topic}`;
+
+async function newestValue(
+  kafka: Kafka,
+  topic: string,
+  partition: number,
+  from: bigint,
+  end: bigint,
+): Promise<{ value: Buffer; offset: string } | undefined> {
+  const consumer = kafka.consumer({ groupId: groupOf(topic) });
+  let found: { value: Buffer; offset: string } | undefined;
   try {
     await consumer.connect();
-    await consumer.subscribe({ topics: [target.topic], fromBeginning: true });
-    const got = new Promise<void>((resolve) => {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const done = new Promise<void>((resolve) => {
       void consumer.run({
         autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          if (partition === target.partition && message.offset === target.offset) {
-            value = message.value;
-            resolve();
-          }
+        eachMessage: async ({ partition: p, message }) => {
+          if (p !== partition) return;
+          if (message.value !== null) found = { value: message.value, offset: message.offset };
+          if (BigInt(message.offset) >= end - 1n) resolve();
         },
       });
     });
-    consumer.seek({ topic: target.topic, partition: target.partition, offset: target.offset });
-    await withTimeout(got, 15_000, 'reading a change event');
-  } catch (err) {
-    return { ok: 'warn', name, detail: `not checked: ${errorMessage(err)}` };
+    consumer.seek({ topic, partition, offset: from.toString() });
+    await withTimeout(done, 15_000, 'reading change events');
   } finally {
     await consumer.disconnect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
   }
-  const where = `${target.topic}/${target.partition}@${target.offset}`;
-  return describeFormat(value, where, name);
+  return found;
 }
 
 export function describeFormat(value: Buffer | null, where: string, name: string): CheckLine {
@@ -216,221 +209,6 @@ export const connectGroup: CheckGroup = {
     return connectChecks(config);
   },
 };
-
-export const mysqlChecks: CheckGroup = {
-  name: 'MySQL',
-  async run({ config, rules }) {
-    if (!config.mysql.url)
-      return [
-        {
-          ok: false,
-          name: 'MySQL',
-          detail: 'MYSQL_URL not set',
-          fix: 'set MYSQL_URL (mysql://user:pass@host:port/db): loaders and existsOnlyIf queries need it',
-        },
-      ];
-    const db = createMysqlInspector(config.mysql.url);
-    const out: CheckLine[] = [];
-    try {
-      for (const [name, want, fix] of [
-        [
-          'binlog_format',
-          'ROW',
-          "SET GLOBAL binlog_format='ROW' and binlog_format=ROW under [mysqld] in my.cnf; then restart the connector",
-        ],
-        [
-          'binlog_row_image',
-          'FULL',
-          "SET GLOBAL binlog_row_image='FULL' and binlog_row_image=FULL under [mysqld] in my.cnf (MINIMAL leaves the key columns out of the before/after images); then restart the connector",
-        ],
-      ] as const) {
-        let value: string | undefined;
-        try {
-          value = await withTimeout(db.variable(name), 10_000, 'MySQL');
-        } catch (err) {
-          return [
-            {
-              ok: false,
-              name: 'MySQL reachable',
-              detail: errorMessage(err),
-              fix: 'start MySQL or fix MYSQL_URL',
-            },
-          ];
-        }
-        const ok = value?.toUpperCase() === want;
-        out.push({
-          ok,
-          name: `MySQL ${name}=${want}`,
-          detail: value ?? '(not set)',
-          ...(ok ? {} : { fix }),
-        });
-      }
-      for (const table of rules.tables) {
-        const rule = rules.get(table);
-        rule?.targets.forEach((t, i) => {
-          for (const [kind, q] of [
-            ['loader', t.compiledLoader],
-            ['existsOnlyIf', t.compiledExistsOnlyIf],
-          ] as const) {
-            if (!q) continue;
-            out.push({
-              ok: true,
-              name: `${rule.file} targets[${i}].${kind} prepares`,
-              detail: q.text,
-            });
-          }
-        });
-      }
-      for (let i = 0; i < out.length; i++) {
-        const line = out[i] as CheckLine;
-        if (!line.name.endsWith('prepares') || line.detail === undefined) continue;
-        try {
-          await db.prepares(line.detail);
-          out[i] = { ...line, detail: 'ok' };
-        } catch (err) {
-          out[i] = {
-            ok: false,
-            name: line.name,
-            detail: `${errorMessage(err)} in: ${line.detail}`,
-            fix: 'fix the SQL in the rule file (a renamed column or table?)',
-          };
-        }
-      }
-    } finally {
-      await db.close();
-    }
-    return out;
-  },
-};
-
-/** The commands the service sends (the README's ACL), with a key of the pattern they need. */
-const ACL_PROBES: readonly (readonly string[])[] = [
-  ['ping'],
-  ['info', 'memory'],
-  ['config', 'get', 'maxmemory'],
-  ['select', '0'],
-  ['client', 'setname', 'mis-cache-sync'],
-  ...FAMILIES.flatMap((f) => [
-    ['get', `${f}:mcs-check`],
-    ['unlink', `${f}:mcs-check`],
-    ['del', `${f}:mcs-check`],
-  ]),
-  ['set', 'lock:mcs-check', '1', 'EX', '1', 'NX'],
-  ['scan', '0', 'MATCH', 'stats:*', 'COUNT', '1'],
-  ['eval', 'return 1', '1', 'mcs:version:mcs-check'],
-  ['zadd', 'mcs:second-pass', '0', 'x'],
-  ['zrangebyscore', 'mcs:second-pass', '0', '1'],
-  ['zrem', 'mcs:second-pass', 'x'],
-  ['zscore', 'mcs:second-pass', 'x'],
-];
-
-export const redisChecks: CheckGroup = {
-  name: 'Redis',
-  async run({ config, redis }) {
-    const clients = redis();
-    const out: CheckLine[] = [];
-    try {
-      await withTimeout(clients.ready(), 10_000, 'Redis');
-    } catch (err) {
-      return [
-        {
-          ok: false,
-          name: 'Redis reachable',
-          detail: errorMessage(err),
-          fix: 'start Redis or fix REDIS_URL',
-        },
-      ];
-    }
-    out.push({
-      ok: true,
-      name: 'Redis reachable',
-      detail: config.redis.cluster ? 'cluster' : 'standalone',
-    });
-    try {
-      await checkDatabases(clients.raw, config.redis);
-      out.push({
-        ok: true,
-        name: 'Redis logical DBs of every family exist',
-        detail: FAMILIES.map((f) => `${f} ${config.redis.db[f]}`).join(', '),
-      });
-    } catch (err) {
-      out.push({
-        ok: false,
-        name: 'Redis logical DBs of every family exist',
-        detail: errorMessage(err),
-        fix: 'set the MCS_REDIS_DB_* setting to a DB the server has, or raise `databases` in redis.conf',
-      });
-    }
-    const node = clients.raw[0] as Redis;
-    try {
-      const get = async (name: string) => ((await node.config('GET', name)) as string[])[1] ?? '';
-      const policy = await get('maxmemory-policy');
-      const maxmemory = Number(await get('maxmemory'));
-      const warnings = memoryWarnings({ policy, maxmemory });
-      out.push({
-        ok: warnings.length === 0 ? true : 'warn',
-        name: 'Redis eviction policy',
-        detail: `maxmemory-policy ${policy}, maxmemory ${maxmemory}${warnings.length ? `: ${warnings.join('; ')}` : ''}`,
-        ...(warnings.length
-          ? {
-              fix: 'CONFIG SET maxmemory-policy volatile-lru (and maxmemory), and the same in redis.conf',
-            }
-          : {}),
-      });
-    } catch (err) {
-      out.push({
-        ok: 'warn',
-        name: 'Redis eviction policy',
-        detail: `CONFIG GET refused (${errorMessage(err)}): not checked`,
-        fix: 'allow +config|get to the service user, or check the policy with the provider',
-      });
-    }
-    out.push(await aclLine(node));
-    await clients.close();
-    return out;
-  },
-};
-
-/** ACL DRYRUN of every command the service uses, as the connection's own user. */
-async function aclLine(node: Redis): Promise<CheckLine> {
-  const name = 'Redis ACL allows the commands the service uses';
-  let user: string;
-  try {
-    user = String(await node.call('ACL', 'WHOAMI'));
-  } catch (err) {
-    return { ok: 'warn', name, detail: `ACL WHOAMI refused (${errorMessage(err)}): not checked` };
-  }
-  const refused: string[] = [];
-  let dryRun = true;
-  for (const probe of ACL_PROBES) {
-    try {
-      const reply = String(await node.call('ACL', 'DRYRUN', user, ...probe));
-      if (reply !== 'OK') refused.push(`${probe.slice(0, 2).join(' ')}: ${reply}`);
-    } catch (err) {
-      // The service user may not run ACL DRYRUN itself: then no verdict, not a failure.
-      if (/NOPERM|unknown subcommand/i.test(errorMessage(err)) && refused.length === 0) {
-        dryRun = false;
-        break;
-      }
-      refused.push(`${probe.slice(0, 2).join(' ')}: ${errorMessage(err)}`);
-    }
-  }
-  if (!dryRun)
-    return {
-      ok: 'warn',
-      name,
-      detail: `user ${user} may not run ACL DRYRUN: not checked`,
-      fix: 'run check as an admin user with the same REDIS_URL host, or compare the ACL with the README',
-    };
-  return refused.length === 0
-    ? { ok: true, name, detail: `user ${user}: ${ACL_PROBES.length} command/key probes allowed` }
-    : {
-        ok: false,
-        name,
-        detail: `user ${user}: ${refused.join('; ')}`,
-        fix: 'grant them: see the ACL SETUSER line in the README (Security)',
-      };
-}
 
 /** The groups `check` runs, in order. */
 export const CHECK_GROUPS: readonly CheckGroup[] = [
