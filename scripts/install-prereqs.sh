@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local stack needs from Debian's packages, only what is missing:
-# Java 17+, Maven, MariaDB server + client, Redis server + redis-cli, curl; for the container
-# engine docker.io, debootstrap and docker-compose.
+# Java 17+, Maven, MariaDB server + client, Redis server + redis-cli, curl, Prometheus (promtool);
+# for the container engine docker.io, debootstrap and docker-compose.
 set -euo pipefail
 need=()
 command -v java >/dev/null || need+=(openjdk-17-jdk-headless)
@@ -15,6 +15,8 @@ command -v curl >/dev/null || need+=(curl)
 { command -v dockerd >/dev/null || [[ -x /usr/sbin/dockerd ]]; } || need+=(docker.io)
 { command -v debootstrap >/dev/null || [[ -x /usr/sbin/debootstrap ]]; } || need+=(debootstrap)
 command -v docker-compose >/dev/null || need+=(docker-compose)
+# promtool (alert rule tests in CI) and prometheus (the alert integration test): one package.
+command -v promtool >/dev/null || need+=(prometheus)
 if ((${#need[@]} == 0)); then
   echo "prerequisites: all present"
   exit 0

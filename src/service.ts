@@ -22,6 +22,7 @@ import { Counters } from './telemetry/counters';
 import { aggregateReadiness, startHttpEndpoint } from './telemetry/http';
 import type { Logger } from './telemetry/logger';
 import { Metrics } from './telemetry/metrics';
+import { ConsistencyMonitor } from './ops/monitor';
 
 export interface RunningService {
   readonly rules: RuleSet;
@@ -146,6 +147,20 @@ export async function startService(
     );
   }
   logger.info({ topics: intake.topics, groupId: config.kafka.groupId }, 'consuming change events');
+  // MCS_MONITOR_IN_SERVICE: the consistency monitor beside the intake (its own group and loader).
+  const monitorLoader = config.monitor.inService ? createRowLoader(config.mysql.url) : undefined;
+  const monitor = monitorLoader
+    ? new ConsistencyMonitor({
+        kafka,
+        config,
+        rules,
+        ports: redis.ports,
+        loader: monitorLoader,
+        logger,
+        registry: metrics.registry,
+      })
+    : undefined;
+  await monitor?.start();
 
   const daily = config.schedule.dailyStatsCron
     ? new DailyStatsJob(
@@ -189,6 +204,8 @@ export async function startService(
     async stop() {
       if (statsTimer) clearInterval(statsTimer);
       daily?.stop();
+      await monitor?.stop();
+      await monitorLoader?.close();
       await intake.stop();
       await secondPass.stop();
       await producer?.disconnect();

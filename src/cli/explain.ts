@@ -130,6 +130,7 @@ function render(
         label,
         new SyncError('UNKNOWN_TABLE', `no rule for table ${JSON.stringify(table ?? null)}`),
       );
+      rejected += 1;
       return;
     }
     let ops: KeyOp[];

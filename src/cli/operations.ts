@@ -1,6 +1,7 @@
 /**
  * The operator commands: replay, rebuild, verify. Each opens only the connections it needs,
- * prints a human summary, and returns the process exit code.
+ * prints a human summary, and returns the process exit code. Options arrive parsed (commander,
+ * src/cli/program.ts); values are validated here.
  */
 import type { Config } from '../config/config';
 import { FAMILIES, isFamily, type Family } from '../config/families';
@@ -15,11 +16,18 @@ import { replay } from '../ops/replay';
 import { verify } from '../ops/verify';
 import type { RuleSet } from '../rules/registry';
 import type { Logger } from '../telemetry/logger';
-import { listOption, parseArgs } from './args';
 
-type Out = (text: string) => void;
+import type { Out } from './context';
 
-function families(list: string[], fallback: readonly Family[]): Family[] {
+/** `a,b, c` → ['a', 'b', 'c']; undefined → []. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function families(list: string[], fallback: readonly Family[]): Family[] {
   const bad = list.find((f) => !isFamily(f));
   if (bad !== undefined)
     throw new SyncError(
@@ -30,7 +38,7 @@ function families(list: string[], fallback: readonly Family[]): Family[] {
 }
 
 /** Opens Redis (every family's port) and MySQL for a command, and closes both after it. */
-async function withRedisAndMysql<T>(
+export async function withRedisAndMysql<T>(
   config: Config,
   logger: Logger,
   fn: (ports: RedisClients['ports'], loader: RowLoader) => Promise<T>,
@@ -46,28 +54,27 @@ async function withRedisAndMysql<T>(
   }
 }
 
-function requireMysql(config: Config): string {
+export function requireMysql(config: Config): string {
   if (!config.mysql.url)
     throw new SyncError('CONFIG_INVALID', 'MYSQL_URL (mysql.url): is required by this command');
   return config.mysql.url;
 }
 
+export interface ReplayCliOptions {
+  readonly from: string;
+  readonly tables?: string;
+  readonly dryRun?: boolean;
+  readonly resetGroup?: boolean;
+}
+
 export async function replayCommand(
-  argv: string[],
+  opts: ReplayCliOptions,
   config: Config,
   rules: RuleSet,
   logger: Logger,
   out: Out,
 ): Promise<number> {
-  const args = parseArgs(argv, {
-    from: 'value',
-    tables: 'value',
-    'dry-run': 'flag',
-    'reset-group': 'flag',
-  });
-  const fromText = args.options.get('from');
-  if (typeof fromText !== 'string')
-    throw new SyncError('CONFIG_INVALID', '--from earliest|<ISO timestamp> is required');
+  const fromText = opts.from;
   const from = fromText === 'earliest' ? 'earliest' : new Date(fromText);
   if (from !== 'earliest' && Number.isNaN(from.getTime())) {
     throw new SyncError(
@@ -75,8 +82,8 @@ export async function replayCommand(
       `--from: "${fromText}" is neither "earliest" nor an ISO timestamp`,
     );
   }
-  const dryRun = args.options.has('dry-run');
-  const resetGroup = args.options.has('reset-group');
+  const dryRun = opts.dryRun === true;
+  const resetGroup = opts.resetGroup === true;
   if (dryRun && resetGroup)
     throw new SyncError('CONFIG_INVALID', '--dry-run and --reset-group exclude each other');
   const kafka = createKafka(config.kafka, logger);
@@ -90,7 +97,7 @@ export async function replayCommand(
     const executor = redis ? new KeyExecutor(redis.ports, config.redis, loader, logger) : undefined;
     const report = await replay(
       { kafka, config, rules, logger, progress: progressSink(), ...(executor ? { executor } : {}) },
-      { from, tables: listOption(args, 'tables'), dryRun, resetGroup },
+      { from, tables: splitList(opts.tables), dryRun, resetGroup },
     );
     if (report.mode === 'group reset') {
       out(
@@ -113,14 +120,13 @@ export async function replayCommand(
 }
 
 export async function rebuildCommand(
-  argv: string[],
+  opts: { readonly families?: string },
   config: Config,
   rules: RuleSet,
   logger: Logger,
   out: Out,
 ): Promise<number> {
-  const args = parseArgs(argv, { families: 'value' });
-  const wanted = families(listOption(args, 'families'), ['master']);
+  const wanted = families(splitList(opts.families), ['master']);
   const report = await withRedisAndMysql(config, logger, (ports, loader) =>
     rebuild({ config, rules, ports, loader, logger }, wanted),
   );
@@ -134,21 +140,26 @@ export async function rebuildCommand(
   return Object.values(report.families).some((r) => r.failed > 0) ? 1 : 0;
 }
 
+export interface VerifyCliOptions {
+  readonly sample: string;
+  readonly families?: string;
+  readonly maxStale: string;
+}
+
 export async function verifyCommand(
-  argv: string[],
+  opts: VerifyCliOptions,
   config: Config,
   rules: RuleSet,
   logger: Logger,
   out: Out,
 ): Promise<number> {
-  const args = parseArgs(argv, { sample: 'value', families: 'value', 'max-stale': 'value' });
-  const sample = Number(args.options.get('sample') ?? 200);
-  const maxStale = Number(args.options.get('max-stale') ?? 0);
+  const sample = Number(opts.sample);
+  const maxStale = Number(opts.maxStale);
   if (!Number.isInteger(sample) || sample < 1)
     throw new SyncError('CONFIG_INVALID', '--sample must be a whole number >= 1');
   if (!(maxStale >= 0 && maxStale <= 1))
     throw new SyncError('CONFIG_INVALID', '--max-stale must be a share between 0 and 1');
-  const wanted = families(listOption(args, 'families'), ['session', 'permissions', 'master']);
+  const wanted = families(splitList(opts.families), ['session', 'permissions', 'master']);
   const r = await withRedisAndMysql(config, logger, (ports, loader) =>
     verify({ config, rules, ports, loader }, { sample, families: wanted }),
   );

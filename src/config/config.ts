@@ -84,6 +84,15 @@ export interface Config {
   };
   readonly log: { readonly level: LogLevel; readonly statsIntervalMs: number };
   readonly http: { readonly enabled: boolean; readonly host: string; readonly port: number };
+  readonly monitor: {
+    readonly groupId: string;
+    readonly sample: number;
+    /** Check delays after an event, ascending (ms). */
+    readonly windowsMs: readonly number[];
+    readonly inService: boolean;
+    readonly httpPort: number;
+  };
+  readonly connect: { readonly url: string; readonly connector: string };
 }
 
 type EnvName = (typeof SETTINGS)[number]['env'];
@@ -207,9 +216,39 @@ export function buildConfig(raw: RawValues): Config {
       host: get('MCS_HTTP_HOST'),
       port: get('MCS_HTTP_PORT'),
     },
+    monitor: {
+      groupId: get('MCS_MONITOR_GROUP_ID'),
+      sample: share(get('MCS_MONITOR_SAMPLE'), 'MCS_MONITOR_SAMPLE (monitor.sample)'),
+      windowsMs: windows(get('MCS_MONITOR_WINDOWS'), 'MCS_MONITOR_WINDOWS (monitor.windows)'),
+      inService: get('MCS_MONITOR_IN_SERVICE'),
+      httpPort: get('MCS_MONITOR_HTTP_PORT'),
+    },
+    connect: { url: get('CONNECT_URL'), connector: get('CONNECTOR_NAME') },
   };
   checkCrossSettings(config);
   return deepFreeze(config);
+}
+
+function share(text: string, label: string): number {
+  const n = Number(text);
+  if (!/^\d*\.?\d+(e-?\d+)?$/i.test(text) || !(n > 0 && n <= 1))
+    throw configError(label, `must be a share between 0 (excluded) and 1, got "${text}"`);
+  return n;
+}
+
+/** `1s,60s,5m,500ms` → ascending milliseconds. */
+export function windows(items: readonly string[], label: string): number[] {
+  const unit = { ms: 1, s: 1000, m: 60_000 } as const;
+  const out = items.map((item) => {
+    const m = /^(\d+)(ms|s|m)$/.exec(item);
+    if (!m?.[1] || !m[2] || Number(m[1]) <= 0)
+      throw configError(label, `"${item}" is not a positive duration like 1s, 500ms or 5m`);
+    return Number(m[1]) * unit[m[2] as keyof typeof unit];
+  });
+  if (out.length === 0) throw configError(label, 'must list at least one window');
+  if (out.some((v, i) => i > 0 && v <= (out[i - 1] as number)))
+    throw configError(label, 'windows must be ascending');
+  return out;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], label: string): T {
@@ -275,6 +314,9 @@ function checkCrossSettings(config: Config): void {
   if (config.registry.url && !/^https?:\/\//.test(config.registry.url)) {
     throw configError('SCHEMA_REGISTRY_URL (registry.url)', 'must start with http:// or https://');
   }
+  if (config.monitor.inService && !config.mysql.url) {
+    throw configError('MYSQL_URL (mysql.url)', 'is required when MCS_MONITOR_IN_SERVICE is on');
+  }
   if (config.mysql.url && !/^mysql:\/\//.test(config.mysql.url)) {
     throw configError('MYSQL_URL (mysql.url)', 'must start with mysql://');
   }
@@ -287,6 +329,12 @@ function checkCrossSettings(config: Config): void {
         `is not a valid cron expression: ${(err as Error).message}`,
       );
     }
+  }
+  if (config.monitor.groupId === config.kafka.groupId) {
+    throw configError(
+      'MCS_MONITOR_GROUP_ID (monitor.groupId)',
+      `must differ from MCS_GROUP_ID (${config.kafka.groupId}): the monitor never joins the service's group`,
+    );
   }
   if (!config.schedule.dailyStatsPattern.includes('{date}')) {
     throw configError(

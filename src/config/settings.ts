@@ -508,6 +508,57 @@ export const SETTINGS = [
     max: 65535,
     doc: 'Port of the HTTP endpoint; 0 picks a free one (tests). A port already in use is logged and the service runs without the endpoint.',
   },
+  {
+    env: 'MCS_MONITOR_GROUP_ID',
+    yaml: 'monitor.groupId',
+    type: 'string',
+    default: 'mcs-monitor',
+    doc: "Consumer group of the consistency monitor (`mis-cache-sync monitor`); must differ from `MCS_GROUP_ID`, the monitor never joins the service's group.",
+  },
+  {
+    env: 'MCS_MONITOR_SAMPLE',
+    yaml: 'monitor.sample',
+    type: 'string',
+    default: '0.01',
+    doc: 'Share of change events (0 < share <= 1) whose keys the monitor checks; 0.01 costs about 1 % of the service CPU (README, Consistency monitor).',
+  },
+  {
+    env: 'MCS_MONITOR_WINDOWS',
+    yaml: 'monitor.windows',
+    type: 'list',
+    default: '1s,60s,300s',
+    doc: 'Delays after an event (its commit time) at which the monitor checks each of its keys against the truth; `ms`, `s` or `m` units, ascending.',
+  },
+  {
+    env: 'MCS_MONITOR_IN_SERVICE',
+    yaml: 'monitor.inService',
+    type: 'bool',
+    default: 'false',
+    doc: "Run the consistency monitor inside the service (its own consumer group, its metrics on the service's endpoint) instead of as `mis-cache-sync monitor`.",
+  },
+  {
+    env: 'MCS_MONITOR_HTTP_PORT',
+    yaml: 'monitor.httpPort',
+    type: 'int',
+    default: '9478',
+    min: 0,
+    max: 65535,
+    doc: 'Port of the `/metrics` endpoint of a standalone monitor (on `MCS_HTTP_HOST`); 0 picks a free one.',
+  },
+  {
+    env: 'CONNECT_URL',
+    yaml: 'connect.url',
+    type: 'string',
+    default: '',
+    doc: 'Kafka Connect REST URL, read only by `mis-cache-sync check` (connector state, converter, SMT, topic prefix, snapshot mode); empty skips those checks.',
+  },
+  {
+    env: 'CONNECTOR_NAME',
+    yaml: 'connect.connector',
+    type: 'string',
+    default: '',
+    doc: 'Debezium connector `check` inspects; empty: every connector whose `topic.prefix` is `TOPIC_PREFIX`.',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /** Where the service looks for the local stack's environment (lowest precedence). */

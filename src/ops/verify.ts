@@ -62,55 +62,105 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
     const port = deps.ports[family];
     for (const key of await sample(port, `${family}:*`, options.sample)) {
       report.checked += 1;
-      const matches = matcher.match(key).filter((m) => m.target.family === family);
-      if (matches.length === 0) {
-        report.unknown += 1;
-        continue;
+      const verdict = await judgeKey(deps, matcher, family, key);
+      switch (verdict.kind) {
+        case 'unknown':
+          report.unknown += 1;
+          break;
+        case 'absent': // expired or invalidated since the scan
+        case 'changed': // rewritten while checked: not judged
+          report.changed += 1;
+          break;
+        case 'stale':
+          report.stale += 1;
+          report.staleKeys.push({
+            family,
+            db: deps.config.redis.db[family],
+            key,
+            why: verdict.why,
+          });
+          break;
+        case 'consistent':
+          report.consistent += 1;
+          break;
+        case 'unreadable':
+          report.unreadable += 1;
+          break;
+        case 'missing-loader':
+          report.missingLoader += 1;
       }
-      const withLoader = matches.find((m) => m.target.compiledLoader);
-      const withExistence = matches.find((m) => m.target.compiledExistsOnlyIf);
-      const cached = await port.get(key);
-      if (cached === null) {
-        report.changed += 1; // expired or invalidated since the scan
-        continue;
-      }
-      let verdict: 'consistent' | 'stale' | 'unreadable' | 'missing' = 'missing';
-      let why = '';
-      if (withLoader?.target.compiledLoader) {
-        const loader = withLoader.target.compiledLoader;
-        const rows = await deps.loader.query(
-          loader.text,
-          loader.params.map((p) => withLoader.fields[p]),
-        );
-        const parsed = parse(cached);
-        if (parsed === undefined) verdict = 'unreadable';
-        else if (canonical(parsed) === canonical(rows)) verdict = 'consistent';
-        else {
-          verdict = 'stale';
-          why = `differs from ${withLoader.rule.table} (${rows.length} row(s) now)`;
-        }
-      } else if (withExistence?.target.compiledExistsOnlyIf) {
-        const q = withExistence.target.compiledExistsOnlyIf;
-        const rows = await deps.loader.query(
-          q.text,
-          q.params.map((p) => withExistence.fields[p]),
-        );
-        verdict = rows.length > 0 ? 'consistent' : 'stale';
-        why = `must not exist: ${withExistence.rule.table} has no qualifying row (${withExistence.rule.file})`;
-      }
-      if (verdict === 'stale' && (await port.get(key)) !== cached) {
-        report.changed += 1; // rewritten while checked: not judged
-        continue;
-      }
-      if (verdict === 'stale') {
-        report.stale += 1;
-        report.staleKeys.push({ family, db: deps.config.redis.db[family], key, why });
-      } else if (verdict === 'consistent') report.consistent += 1;
-      else if (verdict === 'unreadable') report.unreadable += 1;
-      else report.missingLoader += 1;
     }
   }
   return report;
+}
+
+/** How one cached key compares with its truth (see `judgeKey`). */
+export type KeyVerdict =
+  /** Not in the cache: always consistent with the database. */
+  | { readonly kind: 'absent' }
+  /** No rule of this family produces the key. */
+  | { readonly kind: 'unknown' }
+  | { readonly kind: 'consistent' }
+  /** Cached value differs from the truth, or exists though it must not; `cached` as read. */
+  | { readonly kind: 'stale'; readonly why: string; readonly cached: string }
+  /** Not JSON (e.g. pickled by an older reader). */
+  | { readonly kind: 'unreadable' }
+  /** A known key whose target has neither a loader nor an existsOnlyIf query. */
+  | { readonly kind: 'missing-loader' }
+  /** Looked stale, but the cached value changed while it was checked. */
+  | { readonly kind: 'changed' };
+
+/**
+ * The truth of one cached key: a target with a loader must hold what the loader reads now
+ * (JSON compared with sorted keys); a target with `existsOnlyIf` may exist only while the query
+ * returns a row. Shared by `verify` and the consistency monitor.
+ */
+export async function judgeKey(
+  deps: Pick<VerifyDeps, 'ports' | 'loader'>,
+  matcher: KeyMatcher,
+  family: Family,
+  key: string,
+): Promise<KeyVerdict> {
+  const port = deps.ports[family];
+  const matches = matcher.match(key).filter((m) => m.target.family === family);
+  if (matches.length === 0) return { kind: 'unknown' };
+  const withLoader = matches.find((m) => m.target.compiledLoader);
+  const withExistence = matches.find((m) => m.target.compiledExistsOnlyIf);
+  const cached = await port.get(key);
+  if (cached === null) return { kind: 'absent' };
+  let verdict: KeyVerdict = { kind: 'missing-loader' };
+  if (withLoader?.target.compiledLoader) {
+    const loader = withLoader.target.compiledLoader;
+    const rows = await deps.loader.query(
+      loader.text,
+      loader.params.map((p) => withLoader.fields[p]),
+    );
+    const parsed = parse(cached);
+    if (parsed === undefined) verdict = { kind: 'unreadable' };
+    else if (canonical(parsed) === canonical(rows)) verdict = { kind: 'consistent' };
+    else
+      verdict = {
+        kind: 'stale',
+        why: `differs from ${withLoader.rule.table} (${rows.length} row(s) now)`,
+        cached,
+      };
+  } else if (withExistence?.target.compiledExistsOnlyIf) {
+    const q = withExistence.target.compiledExistsOnlyIf;
+    const rows = await deps.loader.query(
+      q.text,
+      q.params.map((p) => withExistence.fields[p]),
+    );
+    verdict =
+      rows.length > 0
+        ? { kind: 'consistent' }
+        : {
+            kind: 'stale',
+            why: `must not exist: ${withExistence.rule.table} has no qualifying row (${withExistence.rule.file})`,
+            cached,
+          };
+  }
+  if (verdict.kind === 'stale' && (await port.get(key)) !== cached) return { kind: 'changed' };
+  return verdict;
 }
 
 async function sample(port: RedisPort, pattern: string, max: number): Promise<string[]> {

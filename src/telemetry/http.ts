@@ -45,7 +45,7 @@ export interface HttpOptions {
   readonly host: string;
   /** 0: any free port. */
   readonly port: number;
-  readonly metrics: Metrics;
+  readonly metrics: Pick<Metrics, 'scrape'>;
   readonly readiness: () => Promise<ReadinessReport>;
   readonly logger: Logger;
 }

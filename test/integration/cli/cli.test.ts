@@ -60,4 +60,32 @@ describe('mis-cache-sync CLI', () => {
     );
     expect(out).not.toMatch(/"level":(50|60)/); // no error or fatal lines
   });
+
+  it('on SIGTERM while still waiting for Redis at start, exits at once', async () => {
+    const child = spawn('node', [cli, 'run'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        REDIS_URL: 'redis://127.0.0.1:40812', // nothing listens there (this engineer's port range)
+        MCS_GROUP_ID: `mcs-test-cli-${uniq()}`,
+        LOG_LEVEL: 'info',
+        MCS_HTTP_PORT: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    await waitFor(() => out.includes('redis unavailable at start'), 30_000, 'the Redis wait');
+    const stopAt = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const tookMs = Date.now() - stopAt;
+    console.log(`CLI SIGTERM during the Redis wait: exited in ${tookMs} ms`);
+    expect(tookMs).toBeLessThan(3_000); // was ~15 s (the stop bound)
+    expect(out).toContain('"stopped before the start completed"');
+  });
 });
