@@ -20,7 +20,9 @@ export type ErrorCode =
   /** Redis did not acknowledge a command. */
   | 'REDIS_UNAVAILABLE'
   /** Kafka could not be reached or refused a request. */
-  | 'KAFKA_UNAVAILABLE';
+  | 'KAFKA_UNAVAILABLE'
+  /** MySQL did not answer a lookup the planning needs (related rows): retried. */
+  | 'MYSQL_UNAVAILABLE';
 
 export interface SyncErrorOptions {
   retryable?: boolean;

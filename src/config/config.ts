@@ -49,6 +49,8 @@ export interface Config {
     readonly tlsCaFile: string;
     readonly tlsRejectUnauthorized: boolean;
     readonly secondPassDelayMs: number;
+    /** Logical DB of the row index (0 in cluster mode). */
+    readonly rowIndexDb: number;
   };
   readonly mysql: { readonly url: string };
   readonly time: { readonly zone: string; readonly databaseZone: string };
@@ -147,6 +149,7 @@ export function buildConfig(raw: RawValues): Config {
       tlsCaFile: get('MCS_REDIS_TLS_CA_FILE'),
       tlsRejectUnauthorized: get('MCS_REDIS_TLS_REJECT_UNAUTHORIZED'),
       secondPassDelayMs: get('MCS_SECOND_PASS_DELAY_MS'),
+      rowIndexDb: cluster ? 0 : get('MCS_ROW_INDEX_DB'),
     },
     mysql: { url: get('MYSQL_URL') },
     time: { zone, databaseZone: get<string>('MCS_DB_TIME_ZONE') || zone },

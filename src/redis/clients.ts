@@ -78,6 +78,28 @@ export function createRedisClients(config: Config['redis'], logger: Logger): Red
   return handles(ports, [...byDb.values()]);
 }
 
+/**
+ * A connection to one more keyspace outside the families: the row index's DB (standalone), or
+ * the cluster. Closed by the caller.
+ */
+export function createKeyspaceClient(
+  config: Config['redis'],
+  db: number,
+  logger: Logger,
+): RedisClients & { readonly port: RedisPort } {
+  if (config.cluster) {
+    const clients = createRedisClients(config, logger);
+    return { ...clients, port: clients.ports.temp };
+  }
+  const client = new Redis(config.url, { ...COMMON, ...tlsOptions(config), db });
+  client.on('error', (err: Error) =>
+    logger.debug({ where: `db ${db}`, err: err.message }, 'redis connection error'),
+  );
+  const port = standalonePort(client);
+  const all = Object.fromEntries(FAMILIES.map((f) => [f, port])) as Record<Family, RedisPort>;
+  return { ...handles(all, [client]), port };
+}
+
 function handles(ports: Record<Family, RedisPort>, raw: (Redis | Cluster)[]): RedisClients {
   return {
     ports,

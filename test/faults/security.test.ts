@@ -38,6 +38,11 @@ export const SERVICE_ACL = [
   '+zrangebyscore',
   '+zrem',
   '+zscore',
+  // row index (Lua in src/redis/row-index.ts)
+  '+exists',
+  '+sadd',
+  '+srem',
+  '+smembers',
 ];
 
 describe('security', () => {
