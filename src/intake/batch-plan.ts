@@ -149,7 +149,11 @@ function keyId(record: RawRecord): string {
  * The row index's order of changes: the binlog position when the event has one; else the commit
  * time, then the Kafka offset (one row's changes share a partition: its key is the primary key).
  */
-function rowVersion(source: Parameters<typeof sourceVersion>[0], tsMs: number | undefined, offset: string): string {
+function rowVersion(
+  source: Parameters<typeof sourceVersion>[0],
+  tsMs: number | undefined,
+  offset: string,
+): string {
   const v = sourceVersion(source, tsMs);
   return v.startsWith('t:') ? `${v}:${offset.padStart(20, '0')}` : v;
 }

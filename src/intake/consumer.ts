@@ -177,7 +177,13 @@ export class ChangeIntake {
     if (res.fallbacks.length > 0) {
       this.deps.counters.add('rowIndexFallbacks', res.fallbacks.length);
       this.log.warn(
-        { topic: batch.topic, partition: batch.partition, offset: batch.firstOffset(), fallbacks: res.fallbacks.slice(0, 10), count: res.fallbacks.length },
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: batch.firstOffset(),
+          fallbacks: res.fallbacks.slice(0, 10),
+          count: res.fallbacks.length,
+        },
         'row index could not answer: key families dropped as patterns',
       );
     }

@@ -43,7 +43,10 @@ interface KeyRow {
 }
 
 /** Reads the graph through an open pool. */
-export async function readSchemaGraph(pool: ConnectionPool, database: string): Promise<SchemaGraph> {
+export async function readSchemaGraph(
+  pool: ConnectionPool,
+  database: string,
+): Promise<SchemaGraph> {
   const rows = (await pool.query(sql`
     SELECT k.CONSTRAINT_NAME, k.TABLE_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,
            k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE

@@ -114,15 +114,16 @@ export class RedisRowIndex implements RowIndexPort {
         requests.map((req) => {
           const p = indexPrefix(req.ns);
           const body = JSON.stringify({
-            w: req.rows.length > 0
-              ? req.rows.map((r) => [
-                  r.pk,
-                  r.v,
-                  JSON.stringify({ v: r.v, r: r.row, f: r.refs }),
-                  r.refs,
-                  r.row === null ? 1 : 0,
-                ])
-              : undefined,
+            w:
+              req.rows.length > 0
+                ? req.rows.map((r) => [
+                    r.pk,
+                    r.v,
+                    JSON.stringify({ v: r.v, r: r.row, f: r.refs }),
+                    r.refs,
+                    r.row === null ? 1 : 0,
+                  ])
+                : undefined,
             c: req.complete === 'set' ? 1 : req.complete === 'clear' ? -1 : 0,
           });
           return this.port.eval(WRITE, [`${p}complete`], [p, body, DELETED_TTL_S]);

@@ -228,7 +228,18 @@ export async function resolveRows(
     if (before && r.event?.op !== 'r' && r.event?.op !== 't') {
       const after = r.event?.after ?? null;
       for (const c of model.cascadesByParent.get(r.table) ?? []) {
-        relatedCount += cascade(c, before, after, deleted, r.version, ctx, got, writes, add, fallback);
+        relatedCount += cascade(
+          c,
+          before,
+          after,
+          deleted,
+          r.version,
+          ctx,
+          got,
+          writes,
+          add,
+          fallback,
+        );
       }
     }
     if (r.event?.op !== 't' && (r.event?.op !== 'r' || ctx.snapshotInvalidates)) {
@@ -351,7 +362,9 @@ function vias(
     for (const value of values) {
       let rows: Row[] | undefined;
       if (got.complete(rns)) {
-        rows = got.ref(rns, vt.via.column, value).flatMap((c) => (c.entry?.row ? [c.entry.row] : []));
+        rows = got
+          .ref(rns, vt.via.column, value)
+          .flatMap((c) => (c.entry?.row ? [c.entry.row] : []));
       } else rows = mysqlRows.get(`${vt.via.table}\u0000${vt.via.column}\u0000${value}`);
       if (!rows) {
         fallback(
@@ -379,7 +392,10 @@ async function viaFromMysql(
 ): Promise<Map<string, Row[]>> {
   const out = new Map<string, Row[]>();
   if (!related) return out;
-  const wanted = new Map<string, { table: string; column: string; columns: Set<string>; values: Set<string> }>();
+  const wanted = new Map<
+    string,
+    { table: string; column: string; columns: Set<string>; values: Set<string> }
+  >();
   for (const r of rows) {
     if (r.event?.op === 't' || (r.event?.op === 'r' && !ctx.snapshotInvalidates)) continue;
     for (const vt of ctx.model.vias.get(r.table) ?? []) {
@@ -474,7 +490,10 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 class ReadBuilder {
-  private readonly byNs = new Map<string, { pks: Set<string>; refs: Map<string, [string, string]> }>();
+  private readonly byNs = new Map<
+    string,
+    { pks: Set<string>; refs: Map<string, [string, string]> }
+  >();
   ns(ns: string) {
     let b = this.byNs.get(ns);
     if (!b) this.byNs.set(ns, (b = { pks: new Set(), refs: new Map() }));
@@ -509,7 +528,11 @@ class ReadResults {
     const i = b.req.pks.indexOf(pk);
     return i < 0 ? undefined : (b.res.entries[i] ?? null);
   }
-  ref(ns: string, column: string, value: string): readonly { pk: string; entry: IndexEntry | null }[] {
+  ref(
+    ns: string,
+    column: string,
+    value: string,
+  ): readonly { pk: string; entry: IndexEntry | null }[] {
     const b = this.byNs.get(ns);
     if (!b) return [];
     const i = b.req.refs.findIndex(([c, v]) => c === column && v === value);
@@ -534,4 +557,3 @@ class WriteBuilder {
     return [...this.byNs.values()];
   }
 }
-

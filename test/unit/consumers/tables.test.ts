@@ -29,7 +29,7 @@ describe('consumers/users', () => {
 });
 
 describe('consumers/menus', () => {
-  it('a renamed menu code drops both codes (the holders\' keys come from the resolve step)', () => {
+  it("a renamed menu code drops both codes (the holders' keys come from the resolve step)", () => {
     const menu = (code: string) => ({
       menu_id: 1,
       code,
