@@ -25,6 +25,14 @@ export function isFlattened(json: Record<string, unknown>): boolean {
 }
 
 const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r']);
+/** `__source_snapshot` values of rows read by a snapshot (without `__op`: op r). */
+const SNAPSHOT_ROWS: ReadonlySet<string> = new Set([
+  'true',
+  'first',
+  'first_in_data_collection',
+  'last_in_data_collection',
+  'last',
+]);
 
 /** Decodes a flattened row into the change event the rules take. */
 export function decodeFlattened(json: Record<string, unknown>): ChangeEvent {
@@ -45,10 +53,11 @@ export function decodeFlattened(json: Record<string, unknown>): ChangeEvent {
       `flattened record: __op is ${JSON.stringify(rawOp)}, expected one of c, u, d, r`,
     );
   }
-  // Without __op a row may be a create, an update or a snapshot read: treated as an update
-  // (its old keys come from the row index), the conservative reading.
-  const op: Op = deleted ? 'd' : ((rawOp as Op | undefined) ?? 'u');
+  // Without __op a row may be a create, an update or a snapshot read: a snapshot read when
+  // `__source_snapshot` says so, else an update (its old keys come from the row index).
   const source = sourceOf(payload);
+  const snapshotRead = source.snapshot !== undefined && SNAPSHOT_ROWS.has(source.snapshot);
+  const op: Op = deleted ? 'd' : ((rawOp as Op | undefined) ?? (snapshotRead ? 'r' : 'u'));
   return op === 'd'
     ? { op, before: image, after: null, source, flattened: true }
     : { op, before: null, after: image, source, flattened: true };
