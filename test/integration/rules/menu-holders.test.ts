@@ -25,7 +25,8 @@ describe('menus → the sessions of the users holding the menu', () => {
   let db0: Redis;
   let db1: Redis;
   let service: RunningService | undefined;
-  const config = testConfig();
+  // No second pass: a delayed re-delete would drop the re-armed keys and hide what is tested.
+  const config = testConfig({ MCS_SECOND_PASS_DELAY_MS: '0' });
   const menu = uniqId();
   const [holder, other] = [uniqId(), uniqId()];
   const [auth1, auth2] = [uniqId(), uniqId()];
