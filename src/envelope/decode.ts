@@ -54,6 +54,8 @@ export function decodeRecord(record: RawRecord): DecodedRecord {
     throw malformed(`value is not JSON (${clip((err as Error).message, 120)})`);
   }
   if (json === null) return { kind: 'tombstone' };
+  // The JSON converter with schemas keeps the value schema of a tombstone the unwrap SMT made.
+  if (isObject(json) && 'schema' in json && json.payload === null) return { kind: 'tombstone' };
   // A flattened row (ExtractNewRecordState) is detected per record: nothing to configure.
   if (isObject(json) && isFlattened(json)) return { kind: 'change', event: decodeFlattened(json) };
   return { kind: 'change', event: decodeEnvelope(json) };

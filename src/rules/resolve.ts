@@ -506,7 +506,10 @@ class ReadBuilder {
     this.ns(ns).refs.set(`${column}\u0000${value}`, [column, value]);
   }
   requests(): IndexReadRequest[] {
-    return [...this.byNs].map(([ns, b]) => ({ ns, pks: [...b.pks], refs: [...b.refs.values()] }));
+    // Only namespaces with something to look up: an envelope batch reads nothing.
+    return [...this.byNs]
+      .filter(([, b]) => b.pks.size > 0 || b.refs.size > 0)
+      .map(([ns, b]) => ({ ns, pks: [...b.pks], refs: [...b.refs.values()] }));
   }
 }
 

@@ -54,6 +54,12 @@ describe('flattened records (ExtractNewRecordState)', () => {
     expect(() => decode({ ...row, __op: 'x' })).toThrow(SyncError);
   });
 
+  it('a null payload with a schema is a tombstone (unwrap SMT, tombstone mode)', () => {
+    expect(decodeRecord(record({ schema: { type: 'struct' }, payload: null }))).toEqual({
+      kind: 'tombstone',
+    });
+  });
+
   it('the record key gives the primary key, with or without schema', () => {
     expect(decodeKey(Buffer.from('{"product_id":5}'))).toEqual({ product_id: 5 });
     expect(decodeKey(Buffer.from('{"schema":{},"payload":{"product_id":5}}'))).toEqual({
