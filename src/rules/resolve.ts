@@ -185,87 +185,95 @@ export async function resolveRows(
   for (const r of rows) {
     const rule = ctx.rules.get(r.table);
     if (!rule) continue;
-    const idx = model.indexed.get(r.table);
-    const tns = ns(r.table);
-    const keyRow = r.key ?? {};
-    const entry = idx && r.key ? got.entry(tns, pkText(r.key)) : undefined;
-    const known: Row | undefined = entry?.row ? { ...entry.row, ...keyRow } : undefined;
-    const pkOfRow = (row: Row | null) => (r.key ? pkText(r.key) : pkFromModel(model, r.table, row));
+    try {
+      const idx = model.indexed.get(r.table);
+      const tns = ns(r.table);
+      const keyRow = r.key ?? {};
+      const entry = idx && r.key ? got.entry(tns, pkText(r.key)) : undefined;
+      const known: Row | undefined = entry?.row ? { ...entry.row, ...keyRow } : undefined;
+      const pkOfRow = (row: Row | null) =>
+        r.key ? pkText(r.key) : pkFromModel(model, r.table, row);
 
-    let before: Row | null | undefined = r.event?.before ?? undefined;
-    let deleted = r.event?.op === 'd';
-    if (r.event === null) {
-      // Tombstone: a delete by key.
-      deleted = true;
-      if (idx) {
+      let before: Row | null | undefined = r.event?.before ?? undefined;
+      let deleted = r.event?.op === 'd';
+      if (r.event === null) {
+        // Tombstone: a delete by key.
+        deleted = true;
+        if (idx) {
+          if (known) {
+            before = known;
+            add(planEvent(del(known), rule, ctx));
+            writes.row(tns, { pk: pkText(keyRow), v: `${entry?.v ?? ''}~`, row: null, refs: [] });
+          } else if (!entry && !got.complete(tns)) {
+            before = keyRow;
+            fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)} not in the row index`);
+          } else {
+            before = null; // already deleted (the envelope's delete), or never existed
+          }
+        } else {
+          before = keyRow;
+          try {
+            add(planEvent(del(keyRow), rule, ctx));
+          } catch {
+            fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)}: key columns unknown`);
+          }
+        }
+      } else if (r.event.flattened && r.event.op === 'u' && idx) {
         if (known) {
           before = known;
-          add(planEvent(del(known), rule, ctx));
-          writes.row(tns, { pk: pkText(keyRow), v: `${entry?.v ?? ''}~`, row: null, refs: [] });
+          add(planEvent({ ...r.event, before: known }, rule, ctx));
         } else if (!entry && !got.complete(tns)) {
-          before = keyRow;
-          fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)} not in the row index`);
-        } else {
-          before = null; // already deleted (the envelope's delete), or never existed
-        }
-      } else {
-        before = keyRow;
-        try {
-          add(planEvent(del(keyRow), rule, ctx));
-        } catch {
-          fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)}: key columns unknown`);
+          fallback(rule, keyRow, `flattened update of ${describeKey(keyRow)} not in the row index`);
         }
       }
-    } else if (r.event.flattened && r.event.op === 'u' && idx) {
-      if (known) {
-        before = known;
-        add(planEvent({ ...r.event, before: known }, rule, ctx));
-      } else if (!entry && !got.complete(tns)) {
-        fallback(rule, keyRow, `flattened update of ${describeKey(keyRow)} not in the row index`);
-      }
-    }
 
-    if (before && r.event?.op !== 'r' && r.event?.op !== 't') {
-      const after = r.event?.after ?? null;
-      for (const c of model.cascadesByParent.get(r.table) ?? []) {
-        relatedCount += cascade(
-          c,
-          before,
-          after,
-          deleted,
-          r.version,
-          ctx,
-          got,
-          writes,
-          add,
-          fallback,
-        );
+      if (before && r.event?.op !== 'r' && r.event?.op !== 't') {
+        const after = r.event?.after ?? null;
+        for (const c of model.cascadesByParent.get(r.table) ?? []) {
+          relatedCount += cascade(
+            c,
+            before,
+            after,
+            deleted,
+            r.version,
+            ctx,
+            got,
+            writes,
+            add,
+            fallback,
+          );
+        }
       }
-    }
-    if (r.event?.op !== 't' && (r.event?.op !== 'r' || ctx.snapshotInvalidates)) {
-      relatedCount += vias(rule, r, before ?? null, ctx, got, mysqlRows, add, fallback);
-    }
+      if (r.event?.op !== 't' && (r.event?.op !== 'r' || ctx.snapshotInvalidates)) {
+        relatedCount += vias(rule, r, before ?? null, ctx, got, mysqlRows, add, fallback);
+      }
 
-    // The row's own index entry.
-    if (idx && r.event) {
-      const e = r.event;
-      if (e.op === 't') writes.complete(tns, 'clear');
-      else {
-        const image = e.op === 'd' ? null : e.after;
-        const pk = pkOfRow(e.after ?? e.before);
-        if (pk !== undefined) {
-          writes.row(tns, {
-            pk,
-            v: r.version,
-            row: image ? pick(image, idx.columns) : null,
-            refs: image ? refsOf(image, idx.refColumns) : [],
-          });
-        }
-        const snap = e.source.snapshot;
-        if (e.op === 'r' && (snap === 'last_in_data_collection' || snap === 'last')) {
-          writes.complete(tns, 'set');
+      // The row's own index entry.
+      if (idx && r.event) {
+        const e = r.event;
+        if (e.op === 't') writes.complete(tns, 'clear');
+        else {
+          const image = e.op === 'd' ? null : e.after;
+          const pk = pkOfRow(e.after ?? e.before);
+          if (pk !== undefined) {
+            writes.row(tns, {
+              pk,
+              v: r.version,
+              row: image ? pick(image, idx.columns) : null,
+              refs: image ? refsOf(image, idx.refColumns) : [],
+            });
+          }
+          const snap = e.source.snapshot;
+          if (e.op === 'r' && (snap === 'last_in_data_collection' || snap === 'last')) {
+            writes.complete(tns, 'set');
+          }
         }
       }
+    } catch (err) {
+      // A row the index cannot plan (say a column a rule needs missing from an old entry) must
+      // not stop the partition: retryable failures retry, the rest fall back to patterns.
+      if (err instanceof SyncError && err.retryable) throw err;
+      fallback(rule, r.key ?? {}, `resolve failed: ${errorMessage(err)}`);
     }
   }
   return { ops: [...ops.values()], writes: writes.requests(), fallbacks, related: relatedCount };

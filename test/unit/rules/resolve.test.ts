@@ -146,6 +146,17 @@ describe('resolveRows', () => {
     expect(res.fallbacks[0]).toMatch(/products: flattened update .* not in the row index/);
   });
 
+  it('an entry it cannot plan (column missing) falls back instead of stopping the partition', async () => {
+    const index = new FakeIndex();
+    index.put('mis.products', '5', { brand_id: 1 }); // written before category_id was indexed
+    const { keys: k, res } = await keys(
+      [row('products', flatUpdate(product(5, 2)), { product_id: 5 })],
+      index,
+    );
+    expect(k).toEqual(['master pattern-delete master:products:category:*']);
+    expect(res.fallbacks[0]).toMatch(/resolve failed: column "category_id"/);
+  });
+
   it('an entry missing from a complete index is a create: nothing more', async () => {
     const index = new FakeIndex();
     index.complete.add('mis.products');
