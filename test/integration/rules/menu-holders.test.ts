@@ -53,9 +53,6 @@ describe('menus → the sessions of the users holding the menu', () => {
     await db.query(
       sql`INSERT INTO menus (menu_id, code, name) VALUES (${menu}, ${`m${menu}`}, '메뉴')`,
     );
-    // the holder has the menu; the other user has another menu (seed menu 1)
-    await db.query(sql`INSERT INTO user_auth (auth_id, user_id, menu_id) VALUES
-      (${auth1}, ${holder}, ${menu}), (${auth2}, ${other}, 1)`);
     // The creates invalidate both users' keys; once committed, the rows are in the row index.
     const arm = async () => {
       for (const id of [holder, other]) {
@@ -64,6 +61,9 @@ describe('menus → the sessions of the users holding the menu', () => {
       }
     };
     await arm();
+    // the holder has the menu; the other user has another menu (seed menu 1)
+    await db.query(sql`INSERT INTO user_auth (auth_id, user_id, menu_id) VALUES
+      (${auth1}, ${holder}, ${menu}), (${auth2}, ${other}, 1)`);
     await waitFor(
       async () =>
         (await db0.exists(`session:user:${holder}`, `session:user:${other}`)) === 0 &&
