@@ -22,7 +22,9 @@ export type ErrorCode =
   /** Kafka could not be reached or refused a request. */
   | 'KAFKA_UNAVAILABLE'
   /** The schema registry could not be reached, or does not (yet) have a schema id (retryable). */
-  | 'REGISTRY_UNAVAILABLE';
+  | 'REGISTRY_UNAVAILABLE'
+  /** MySQL did not answer a lookup the planning needs (related rows): retried. */
+  | 'MYSQL_UNAVAILABLE';
 
 export interface SyncErrorOptions {
   retryable?: boolean;

@@ -18,6 +18,7 @@ import { DeadLetterQueue } from './intake/dead-letter';
 import { SecondPass } from './redis/second-pass';
 import { pingAll, sampleInfo } from './redis/health';
 import { runStartupChecks } from './redis/startup-checks';
+import { openRowIndex } from './row-index';
 import { Counters } from './telemetry/counters';
 import { aggregateReadiness, startHttpEndpoint } from './telemetry/http';
 import type { Logger } from './telemetry/logger';
@@ -83,6 +84,8 @@ export async function startService(
     throw err;
   }
 
+  // FK graph, row index and related-row lookups (flattened records, cascades, via targets).
+  const rowIndex = await openRowIndex(config, rules, logger);
   const kafka = createKafka(config.kafka, logger);
   const loader =
     config.rules.refreshFamilies.length > 0 ? createRowLoader(config.mysql.url) : undefined;
@@ -125,6 +128,7 @@ export async function startService(
     logger,
     secondPass,
     deadLetters,
+    ...(rowIndex ? { rowIndex } : {}),
   });
   consuming = intake;
   try {
@@ -135,6 +139,7 @@ export async function startService(
   } catch (err) {
     await producer?.disconnect().catch(() => undefined);
     await patterns.close();
+    await rowIndex?.close();
     await redis.close();
     await loader?.close();
     await http?.close();
@@ -210,6 +215,7 @@ export async function startService(
       await secondPass.stop();
       await producer?.disconnect();
       await patterns.close();
+      await rowIndex?.close();
       await redis.close();
       await loader?.close();
       await http?.close();

@@ -63,6 +63,8 @@ export interface Config {
     readonly patternIndex: 'require' | 'configure' | 'off';
     readonly walkSharePercent: number;
     readonly patternFenceTimeoutMs: number;
+    /** Logical DB of the row index (0 in cluster mode). */
+    readonly rowIndexDb: number;
   };
   readonly mysql: { readonly url: string };
   /** Schema registry for Avro records (url empty: none). */
@@ -189,6 +191,7 @@ export function buildConfig(raw: RawValues): Config {
       ),
       walkSharePercent: get('MCS_WALK_SHARE_PERCENT'),
       patternFenceTimeoutMs: get('MCS_PATTERN_FENCE_TIMEOUT_MS'),
+      rowIndexDb: cluster ? 0 : get('MCS_ROW_INDEX_DB'),
     },
     mysql: { url: get('MYSQL_URL') },
     registry: {

@@ -196,6 +196,15 @@ export const SETTINGS = [
     doc: 'Logical DB of temporary work data (`temp:*`).',
   },
   {
+    env: 'MCS_ROW_INDEX_DB',
+    yaml: 'redis.rowIndexDb',
+    type: 'int',
+    default: '4',
+    min: 0,
+    max: 15,
+    doc: 'Logical DB of the row index (`mcs:rowidx:*`: key columns last seen per primary key, for flattened records, FK cascades and menus → sessions; README "Row index"). Ignored in cluster mode (DB 0).',
+  },
+  {
     env: 'MCS_REDIS_CLUSTER',
     yaml: 'redis.cluster',
     type: 'bool',

@@ -5,6 +5,7 @@
  */
 import JSONbig from 'json-bigint';
 import { SyncError } from '../errors';
+import { decodeFlattened, isFlattened } from './flattened';
 import type { ChangeEvent, DecodedRecord, Op, RawRecord, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';
 
@@ -25,7 +26,10 @@ export function parseJson(text: string): unknown {
 function imagesHaveUnsafeInteger(json: unknown): boolean {
   if (!isObject(json)) return false;
   const payload = isObject(json.payload) ? json.payload : json;
-  for (const name of ['before', 'after']) {
+  // A flattened row (no envelope) is itself the image.
+  const images = 'before' in payload || 'after' in payload ? ['before', 'after'] : [];
+  if (images.length === 0 && !('op' in payload) && hasUnsafeInteger(payload)) return true;
+  for (const name of images) {
     const image = payload[name];
     if (!isObject(image)) continue;
     for (const v of Object.values(image)) {
@@ -33,6 +37,12 @@ function imagesHaveUnsafeInteger(json: unknown): boolean {
     }
   }
   return false;
+}
+
+function hasUnsafeInteger(row: Record<string, unknown>): boolean {
+  return Object.values(row).some(
+    (v) => typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v),
+  );
 }
 
 export function decodeRecord(record: RawRecord): DecodedRecord {
@@ -44,6 +54,10 @@ export function decodeRecord(record: RawRecord): DecodedRecord {
     throw malformed(`value is not JSON (${clip((err as Error).message, 120)})`);
   }
   if (json === null) return { kind: 'tombstone' };
+  // The JSON converter with schemas keeps the value schema of a tombstone the unwrap SMT made.
+  if (isObject(json) && 'schema' in json && json.payload === null) return { kind: 'tombstone' };
+  // A flattened row (ExtractNewRecordState) is detected per record: nothing to configure.
+  if (isObject(json) && isFlattened(json)) return { kind: 'change', event: decodeFlattened(json) };
   return { kind: 'change', event: decodeEnvelope(json) };
 }
 

@@ -25,6 +25,11 @@ export interface ChangeEvent {
   readonly source: SourceInfo;
   /** When the connector processed the change (ms). */
   readonly tsMs?: number;
+  /**
+   * A flattened record (ExtractNewRecordState): no before image even for updates; the row
+   * index supplies the old key columns (src/rules/resolve.ts).
+   */
+  readonly flattened?: true;
 }
 
 /** Where a Kafka record sits; every log line and error about a record carries it. */

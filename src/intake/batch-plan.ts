@@ -6,10 +6,12 @@
 import type { Config } from '../config/config';
 import type { SchemaSource } from '../envelope/avro';
 import { decodeAnyRecord } from '../envelope/detect';
+import { decodeKey } from '../envelope/flattened';
 import type { Op, RawRecord, RecordPlace } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../errors';
 import { SchemaRegistry } from '../registry/client';
-import { planEvent, type PlanOptions } from '../rules/plan';
+import { planEvent, sourceVersion, type PlanOptions } from '../rules/plan';
+import type { RowEvent } from '../rules/resolve';
 import type { RuleSet } from '../rules/registry';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import { tableOfTopic } from './topics';
@@ -37,6 +39,12 @@ export interface BatchPlan {
   readonly handled: HandledEvent[];
   readonly tombstones: number;
   readonly rejected: Rejected[];
+  /**
+   * Changes the resolve step (src/rules/resolve.ts) looks at: events of `rowTables`, flattened
+   * events, and keyed tombstones not preceded by their delete in the batch. Empty without
+   * `rowTables` in the context.
+   */
+  readonly rows: RowEvent[];
 }
 
 export interface BatchContext extends PlanOptions {
@@ -47,6 +55,8 @@ export interface BatchContext extends PlanOptions {
   readonly maxMessageBytes?: number;
   /** Writer schemas of Avro records; call `prepare(records)` before planBatch. */
   readonly schemas?: SchemaSource;
+  /** Tables the row index, cascades or via targets concern (set by the service at start). */
+  readonly rowTables?: ReadonlySet<string>;
 }
 
 /** The planning context the configuration and rules call for (the service and replay alike). */
@@ -67,6 +77,8 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
   const ops = new Map<string, KeyOp>();
   const handled: HandledEvent[] = [];
   const rejected: Rejected[] = [];
+  const rows: RowEvent[] = [];
+  const deletedKeys = new Set<string>();
   let tombstones = 0;
   for (const record of records) {
     const place = { topic: record.topic, partition: record.partition, offset: record.offset };
@@ -85,6 +97,12 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       const decoded = decodeAnyRecord(record, ctx.schemas);
       if (decoded.kind === 'tombstone') {
         tombstones += 1;
+        // A tombstone after its delete is redundant; alone (flattened topics, drop mode) it is
+        // the delete, resolved from the row index by key.
+        const key = ctx.rowTables && record.key ? decodeKey(record.key) : null;
+        if (key && table && ctx.rules.get(table) && !deletedKeys.has(keyId(record))) {
+          rows.push({ place, table, event: null, key, version: `k:${record.offset}` });
+        }
         continue;
       }
       // The event's own source wins over the topic name (topics may be routed/renamed).
@@ -97,6 +115,17 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       }
       const eventOps = planEvent(decoded.event, rule, ctx);
       for (const op of eventOps) mergeOp(ops, op);
+      if (ctx.rowTables && (ctx.rowTables.has(rule.table) || decoded.event.flattened)) {
+        const { event } = decoded;
+        rows.push({
+          place,
+          table: rule.table,
+          event,
+          key: decodeKey(record.key),
+          version: rowVersion(event.source, event.tsMs, record.offset),
+        });
+      }
+      if (decoded.event.op === 'd' && record.key) deletedKeys.add(keyId(record));
       const sourceTsMs = decoded.event.source.tsMs;
       const kafkaTsMs = record.timestamp ? Number(record.timestamp) : NaN; // -1: none
       handled.push({
@@ -114,5 +143,22 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       rejected.push({ record, place, ...(table === undefined ? {} : { table }), error });
     }
   }
-  return { ops: [...ops.values()], handled, tombstones, rejected };
+  return { ops: [...ops.values()], handled, tombstones, rejected, rows };
+}
+
+function keyId(record: RawRecord): string {
+  return `${record.topic}\u0000${record.key?.toString('hex') ?? ''}`;
+}
+
+/**
+ * The row index's order of changes: the binlog position when the event has one; else the commit
+ * time, then the Kafka offset (one row's changes share a partition: its key is the primary key).
+ */
+function rowVersion(
+  source: Parameters<typeof sourceVersion>[0],
+  tsMs: number | undefined,
+  offset: string,
+): string {
+  const v = sourceVersion(source, tsMs);
+  return v.startsWith('t:') ? `${v}:${offset.padStart(20, '0')}` : v;
 }

@@ -13,6 +13,16 @@ import { isSyncError } from '../errors';
 import type { FamilyTally, KeyExecutor } from '../redis/executor';
 import type { SecondPass } from '../redis/second-pass';
 import type { RuleSet } from '../rules/registry';
+import { mergeOp, type KeyOp } from '../rules/ops';
+import {
+  NO_RESOLUTION,
+  needsResolve,
+  resolveRows,
+  type RelatedRowsPort,
+  type Resolution,
+  type RowIndexPort,
+} from '../rules/resolve';
+import type { RowModel } from '../rules/row-model';
 import type { Counters } from '../telemetry/counters';
 import type { ConsumerState } from '../telemetry/http';
 import type { Logger } from '../telemetry/logger';
@@ -34,6 +44,12 @@ export interface IntakeDeps {
   /** Prometheus metrics, recorded alongside the counters. */
   readonly metrics?: Metrics;
   readonly logger: Logger;
+  /** The row index and what it serves (flattened records, FK cascades, via targets). */
+  readonly rowIndex?: {
+    readonly model: RowModel;
+    readonly index: RowIndexPort;
+    readonly related?: RelatedRowsPort;
+  };
 }
 
 export class ChangeIntake {
@@ -51,7 +67,19 @@ export class ChangeIntake {
       sessionTimeout: config.kafka.sessionTimeoutMs,
       heartbeatInterval: Math.floor(config.kafka.sessionTimeoutMs / 10),
     });
-    this.ctx = batchContext(config, deps.rules);
+    const model = deps.rowIndex?.model;
+    this.ctx = {
+      ...batchContext(config, deps.rules),
+      ...(model
+        ? {
+            rowTables: new Set([
+              ...model.indexed.keys(),
+              ...model.cascadesByParent.keys(),
+              ...model.vias.keys(),
+            ]),
+          }
+        : {}),
+    };
     this.outage = new OutageReporter(this.log, config.retry.reminderMs);
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, () => {
@@ -118,7 +146,11 @@ export class ChangeIntake {
     if (schemas && !(await this.withRetry(payload, () => schemas.prepare(records)))) return;
     const plan = planBatch(records, this.ctx);
     this.report(plan);
-    const done = await this.withRetry(payload, () => this.applyPlan(plan, payload));
+    let resolution: Resolution | undefined;
+    const done = await this.withRetry(payload, async () => {
+      resolution ??= await this.resolve(plan, payload);
+      await this.applyPlan(plan, resolution, payload);
+    });
     if (!done) return; // stopping or rebalanced: leave the batch uncommitted for redelivery
     const last = batch.messages[batch.messages.length - 1];
     if (last) payload.resolveOffset(last.offset);
@@ -134,12 +166,52 @@ export class ChangeIntake {
     await payload.heartbeat();
   }
 
+  /** The resolve step: what the row index (or MySQL) adds to the batch's plan. */
+  private async resolve(plan: BatchPlan, { batch }: EachBatchPayload): Promise<Resolution> {
+    const ri = this.deps.rowIndex;
+    if (!ri || !needsResolve(plan.rows, ri.model)) return NO_RESOLUTION;
+    const res = await resolveRows(
+      plan.rows,
+      { ...this.ctx, model: ri.model },
+      ri.index,
+      ri.related,
+    );
+    this.deps.counters.add('relatedRows', res.related);
+    if (res.fallbacks.length > 0) {
+      this.deps.counters.add('rowIndexFallbacks', res.fallbacks.length);
+      this.log.warn(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: batch.firstOffset(),
+          fallbacks: res.fallbacks.slice(0, 10),
+          count: res.fallbacks.length,
+        },
+        'row index could not answer: key families dropped as patterns',
+      );
+    }
+    return res;
+  }
+
   /** Every step that must be acknowledged before the batch counts as done; each idempotent. */
-  private async applyPlan(plan: BatchPlan, { batch }: EachBatchPayload): Promise<void> {
+  private async applyPlan(
+    plan: BatchPlan,
+    resolution: Resolution,
+    { batch }: EachBatchPayload,
+  ): Promise<void> {
     const { executor, counters, secondPass, deadLetters, metrics } = this.deps;
     const tally: FamilyTally | undefined = metrics ? new Map() : undefined;
-    const result = await executor.apply(plan.ops, tally);
-    await secondPass?.schedule(plan.ops);
+    let ops: readonly KeyOp[] = plan.ops;
+    if (resolution.ops.length > 0) {
+      const merged = new Map<string, KeyOp>();
+      for (const op of [...plan.ops, ...resolution.ops]) mergeOp(merged, op);
+      ops = [...merged.values()];
+    }
+    const result = await executor.apply(ops, tally);
+    await secondPass?.schedule(ops);
+    // The index is written after the keys its old entries named were dropped, and before the
+    // commit: a redelivered batch finds either the old entries or the keys already gone.
+    if (resolution.writes.length > 0) await this.deps.rowIndex?.index.write(resolution.writes);
     await executor.replicated();
     const ackMs = Date.now();
     if (deadLetters && plan.rejected.length > 0) {
@@ -152,13 +224,13 @@ export class ChangeIntake {
     counters.add('patternScans', result.scans);
     counters.add('keysRefreshed', result.refreshed);
     counters.add('refreshFallbacks', result.refreshFallbacks);
-    if (plan.ops.length > 0) {
+    if (ops.length > 0) {
       const { topic, partition } = batch;
       const fields = {
         topic,
         partition,
         offset: batch.lastOffset(),
-        ops: plan.ops.length,
+        ops: ops.length,
         deleted: result.deleted,
       };
       this.log.debug(fields, 'batch applied');

@@ -70,15 +70,20 @@ export function createRedisClients(config: Config['redis'], logger: Logger): Red
     const db = config.db[family];
     let client = byDb.get(db);
     if (!client) {
-      client = config.sentinel
-        ? new Redis({ ...COMMON, ...sentinelOptions(config, config.sentinel), db })
-        : new Redis(config.url, { ...COMMON, ...tlsOptions(config), db });
+      client = standaloneClient(config, db);
       client.on('error', onError(`db ${db}`));
       byDb.set(db, client);
     }
     ports[family] = standalonePort(client);
   }
   return handles(ports, [...byDb.values()]);
+}
+
+/** A connection to one logical DB: of the server in REDIS_URL, or of the master the sentinels name. */
+function standaloneClient(config: Config['redis'], db: number): Redis {
+  return config.sentinel
+    ? new Redis({ ...COMMON, ...sentinelOptions(config, config.sentinel), db })
+    : new Redis(config.url, { ...COMMON, ...tlsOptions(config), db });
 }
 
 /**
@@ -106,6 +111,28 @@ function sentinelOptions(
     ...(tls.tls ? { ...tls, enableTLSForSentinelMode: true } : {}),
     sentinelRetryStrategy: (times) => Math.min(100 * 2 ** times, 5000),
   };
+}
+
+/**
+ * A connection to one more keyspace outside the families: the row index's DB (standalone), or
+ * the cluster. Closed by the caller.
+ */
+export function createKeyspaceClient(
+  config: Config['redis'],
+  db: number,
+  logger: Logger,
+): RedisClients & { readonly port: RedisPort } {
+  if (config.cluster) {
+    const clients = createRedisClients(config, logger);
+    return { ...clients, port: clients.ports.temp };
+  }
+  const client = standaloneClient(config, db);
+  client.on('error', (err: Error) =>
+    logger.debug({ where: `db ${db}`, err: err.message }, 'redis connection error'),
+  );
+  const port = standalonePort(client);
+  const all = Object.fromEntries(FAMILIES.map((f) => [f, port])) as Record<Family, RedisPort>;
+  return { ...handles(all, [client]), port };
 }
 
 function handles(ports: Record<Family, RedisPort>, raw: (Redis | Cluster)[]): RedisClients {

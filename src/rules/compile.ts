@@ -30,7 +30,16 @@ const ACTIONS: readonly Action[] = ['delete', 'pattern-delete', 'refresh'];
 const OPS: readonly Op[] = ['c', 'u', 'd', 'r', 't'];
 const COLUMN_TYPES: readonly ColumnType[] = ['date', 'datetime', 'datetime-micro'];
 const TABLE_NAME = /^[A-Za-z0-9_$]+$/;
-const TARGET_KEYS = new Set(['key', 'family', 'action', 'loader', 'existsOnlyIf', 'when', 'why']);
+const TARGET_KEYS = new Set([
+  'key',
+  'family',
+  'action',
+  'loader',
+  'existsOnlyIf',
+  'when',
+  'via',
+  'why',
+]);
 
 type Fail = (field: string, message: string) => SyncError;
 
@@ -72,7 +81,7 @@ function compileTarget(t: unknown, at: string, fail: Fail): CompiledTarget {
   const unknownKey = Object.keys(t).find((k) => !TARGET_KEYS.has(k));
   if (unknownKey)
     throw fail(`${at}.${unknownKey}`, `is not a target setting (${[...TARGET_KEYS].join(', ')})`);
-  const { key, family, action, why, when, loader, existsOnlyIf } = t;
+  const { key, family, action, why, when, loader, existsOnlyIf, via } = t;
   if (typeof key !== 'string' || key.length === 0)
     throw fail(`${at}.key`, 'must be a non-empty string');
   if (!isFamily(family)) throw fail(`${at}.family`, `must be one of ${FAMILIES.join(', ')}`);
@@ -99,11 +108,29 @@ function compileTarget(t: unknown, at: string, fail: Fail): CompiledTarget {
   } else if (loader !== undefined) {
     throw fail(`${at}.loader`, 'only a "refresh" target has a loader');
   }
+  if (via !== undefined) target.via = compileVia(via, action, `${at}.via`, fail);
   if (existsOnlyIf !== undefined) {
     target.existsOnlyIf = existsOnlyIf;
     target.compiledExistsOnlyIf = compileLoader(existsOnlyIf, template, `${at}.existsOnlyIf`, fail);
   }
   return Object.freeze(target) as unknown as CompiledTarget;
+}
+
+function compileVia(via: unknown, action: string, at: string, fail: Fail): KeyTarget['via'] {
+  if (action !== 'delete') throw fail(at, 'only a "delete" target takes via');
+  if (!isObject(via)) throw fail(at, 'must be an object { table, column, on }');
+  for (const name of ['table', 'column', 'on'] as const) {
+    if (typeof via[name] !== 'string' || !TABLE_NAME.test(via[name] as string)) {
+      throw fail(`${at}.${name}`, 'must be a table or column name');
+    }
+  }
+  const extra = Object.keys(via).find((k) => !['table', 'column', 'on'].includes(k));
+  if (extra) throw fail(`${at}.${extra}`, 'is not a via setting (table, column, on)');
+  return Object.freeze({
+    table: via.table as string,
+    column: via.column as string,
+    on: via.on as string,
+  });
 }
 
 function compileCondition(when: unknown, at: string, fail: Fail): KeyTarget['when'] {

@@ -24,6 +24,7 @@ export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanO
   const ops = new Map<string, KeyOp>();
   const version = sourceVersion(event.source, event.tsMs);
   rule.targets.forEach((target, index) => {
+    if (target.via && event.op !== 't') return; // related rows: the resolve step (resolve.ts)
     if (!applies(target, event)) return;
     if (event.op === 't') {
       // A truncate has no row images: every key of the family goes.
@@ -52,7 +53,7 @@ export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanO
   return [...ops.values()];
 }
 
-function applies(target: CompiledTarget, event: ChangeEvent): boolean {
+export function applies(target: CompiledTarget, event: ChangeEvent): boolean {
   const when = target.when;
   if (!when) return true;
   if (when.ops && !when.ops.includes(event.op)) return false;
@@ -67,7 +68,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-function toOp(
+export function toOp(
   target: CompiledTarget,
   key: string,
   image: Row,

@@ -52,6 +52,8 @@ export interface RenderOptions {
   readonly escapeGlob: boolean;
   /** Put `*` in place of every placeholder (truncate: every key of the family). */
   readonly wildcardFields?: boolean;
+  /** Put `*` in place of the placeholders whose column the row does not have. */
+  readonly wildcardMissing?: boolean;
   readonly zones?: TimeZones;
   /** Declared column types, for date formats of values that came without a schema. */
   readonly columnTypes?: Readonly<Record<string, ColumnType>>;
@@ -70,7 +72,7 @@ export function renderTemplate(t: Template, row: Row | null, opts: RenderOptions
       out += seg.text;
       continue;
     }
-    if (opts.wildcardFields) {
+    if (opts.wildcardFields || (opts.wildcardMissing && !(row && seg.field in row))) {
       out += '*';
       continue;
     }

@@ -28,6 +28,18 @@ export interface Condition {
   readonly changed?: readonly string[];
 }
 
+/**
+ * Keys filled from related rows instead of this row: for each row of `table` whose `column`
+ * equals this row's `on` column (e.g. the `user_auth` rows of a menu), the template is rendered
+ * from that related row. Found through the row index (src/rules/resolve.ts), else a MySQL
+ * lookup, else the target's pattern (placeholders as `*`).
+ */
+export interface Via {
+  readonly table: string;
+  readonly column: string;
+  readonly on: string;
+}
+
 export interface KeyTarget {
   /** Key template, e.g. `permissions:user:{user_id}`. */
   readonly key: string;
@@ -45,6 +57,8 @@ export interface KeyTarget {
    */
   readonly existsOnlyIf?: Loader;
   readonly when?: Condition;
+  /** Fill the key from related rows (e.g. the users holding a menu); `delete` targets only. */
+  readonly via?: Via;
   /** Why this key depends on the table (shown by logs and `explain`). */
   readonly why?: string;
 }

@@ -14,7 +14,10 @@ export type CounterName =
   | 'batches'
   | 'retries'
   | 'deadLettered'
-  | 'secondPassOps';
+  | 'secondPassOps'
+  /** Resolve step: pattern fallbacks (row index could not answer), related rows found. */
+  | 'rowIndexFallbacks'
+  | 'relatedRows';
 
 export class Counters {
   private readonly values = new Map<string, number>();

@@ -41,6 +41,11 @@ export const SERVICE_ACL = [
   '+zrem',
   '+zscore',
   '+psubscribe',
+  // row index (Lua in src/redis/row-index.ts)
+  '+exists',
+  '+sadd',
+  '+srem',
+  '+smembers',
 ];
 
 describe('security', () => {

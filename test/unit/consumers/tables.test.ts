@@ -29,7 +29,7 @@ describe('consumers/users', () => {
 });
 
 describe('consumers/menus', () => {
-  it('a renamed menu code drops both codes and every user permission map', () => {
+  it("a renamed menu code drops both codes (the holders' keys come from the resolve step)", () => {
     const menu = (code: string) => ({
       menu_id: 1,
       code,
@@ -42,7 +42,13 @@ describe('consumers/menus', () => {
     ).toEqual([
       'permissions delete permissions:menu:admin_user',
       'permissions delete permissions:menu:admin_users',
+    ]);
+  });
+  it('a truncate drops every permission map and session (via targets as patterns)', () => {
+    expect(keysFor('menus', { op: 't' })).toEqual([
+      'permissions pattern-delete permissions:menu:*',
       'permissions pattern-delete permissions:user:*',
+      'session pattern-delete session:user:*',
     ]);
   });
 });
