@@ -20,7 +20,11 @@ export type ErrorCode =
   /** Redis did not acknowledge a command. */
   | 'REDIS_UNAVAILABLE'
   /** Kafka could not be reached or refused a request. */
-  | 'KAFKA_UNAVAILABLE';
+  | 'KAFKA_UNAVAILABLE'
+  /** A part refused the credentials, or its certificate did not verify (startup; not retried). */
+  | 'AUTH_FAILED'
+  /** Authenticated, but the user lacks a permission the service needs (startup; not retried). */
+  | 'ACCESS_DENIED';
 
 export interface SyncErrorOptions {
   retryable?: boolean;

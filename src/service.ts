@@ -17,6 +17,10 @@ import { DeadLetterQueue } from './intake/dead-letter';
 import { SecondPass } from './redis/second-pass';
 import { pingAll, sampleInfo } from './redis/health';
 import { runStartupChecks } from './redis/startup-checks';
+import { checkRedisAcl } from './redis/acl-check';
+import { checkLoaderAccess } from './mysql/access-check';
+import { diagnoseKafka, diagnoseRedis } from './security/diagnose';
+import { checkTlsTrust } from './security/tls-check';
 import { Counters } from './telemetry/counters';
 import { aggregateReadiness, startHttpEndpoint } from './telemetry/http';
 import type { Logger } from './telemetry/logger';
@@ -71,8 +75,15 @@ export async function startService(
     : undefined;
   if (http) options.onHttpListening?.(http.port);
   try {
+    await checkTlsTrust(config); // an untrusted certificate stops the start at once
     await waitForRedis(redis.ready, config, logger, options.signal);
     await runStartupChecks(redis.raw, config.redis, logger.child({ component: 'redis' }));
+    const acl = await checkRedisAcl(redis.raw[0]!, config.redis, redactUrl(config.redis.url)).catch(
+      (err: unknown) => {
+        throw diagnoseRedis(err, config.redis, redactUrl(config.redis.url)) ?? err;
+      },
+    );
+    logger.debug({ acl }, 'redis ACL check');
   } catch (err) {
     await http?.close();
     for (const c of redis.raw) c.disconnect();
@@ -81,7 +92,17 @@ export async function startService(
 
   const kafka = createKafka(config.kafka, logger);
   const loader =
-    config.rules.refreshFamilies.length > 0 ? createRowLoader(config.mysql.url) : undefined;
+    config.rules.refreshFamilies.length > 0
+      ? createRowLoader(config.mysql.url, config.mysql.tls)
+      : undefined;
+  if (loader) {
+    try {
+      await checkLoaderAccess(loader, rules, config, logger.child({ component: 'mysql' }));
+    } catch (err) {
+      await Promise.all([loader.close(), redis.close(), http?.close()]);
+      throw err;
+    }
+  }
   const executor = new KeyExecutor(
     redis.ports,
     config.redis,
@@ -126,12 +147,15 @@ export async function startService(
     await redis.close();
     await loader?.close();
     await http?.close();
-    throw new SyncError(
-      'KAFKA_UNAVAILABLE',
-      `kafka (${config.kafka.brokers.join(',')}): ${errorMessage(err)}`,
-      {
-        cause: err,
-      },
+    throw (
+      diagnoseKafka(err, config.kafka) ??
+      new SyncError(
+        'KAFKA_UNAVAILABLE',
+        `kafka (${config.kafka.brokers.join(',')}): ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      )
     );
   }
   logger.info({ topics: intake.topics, groupId: config.kafka.groupId }, 'consuming change events');
@@ -207,6 +231,9 @@ async function waitForRedis(
       return;
     } catch (err) {
       if (signal?.aborted) throw abortError();
+      // wrong credentials, a refused command or certificate: waiting would not help
+      const permanent = diagnoseRedis(err, config.redis, redactUrl(config.redis.url));
+      if (permanent) throw permanent;
       const now = Date.now();
       if (now - lastLog >= config.retry.reminderMs) {
         lastLog = now;

@@ -108,7 +108,10 @@ async function run(config: Config): Promise<number> {
   } catch (err) {
     const code = isSyncError(err) ? err.code : 'STARTUP_FAILED';
     logger.fatal({ code }, `cannot start: ${errorMessage(err)}`);
-    return code === 'RULE_INVALID' || code === 'CONFIG_INVALID' ? 2 : 1;
+    // configuration: settings, rules, credentials, certificates or grants (not retried)
+    return ['RULE_INVALID', 'CONFIG_INVALID', 'AUTH_FAILED', 'ACCESS_DENIED'].includes(code)
+      ? 2
+      : 1;
   }
   const running = service;
   return new Promise<number>((resolve) => {

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { configError } from '../errors';
 import { isValidTimeZone } from '../rules/dates';
 import { FAMILIES, isFamily, type Family } from './families';
+import { secretFromFile } from './secret-files';
 import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -50,7 +51,11 @@ export interface Config {
     readonly tlsRejectUnauthorized: boolean;
     readonly secondPassDelayMs: number;
   };
-  readonly mysql: { readonly url: string };
+  readonly mysql: {
+    readonly url: string;
+    /** TLS to MySQL: verified against the CA file (or the system CAs). */
+    readonly tls: { readonly enabled: boolean; readonly caFile: string };
+  };
   readonly time: { readonly zone: string; readonly databaseZone: string };
   readonly schedule: { readonly dailyStatsCron: string; readonly dailyStatsPattern: string };
   readonly retry: { readonly maxDelayMs: number; readonly reminderMs: number };
@@ -83,7 +88,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const fromYaml = yamlFile ? readYamlSettings(path.resolve(cwd, yamlFile)) : {};
   const raw: RawValues = {};
   for (const spec of SETTINGS as readonly SettingSpec[]) {
-    raw[spec.env] = env[spec.env] ?? fromYaml[spec.env] ?? stack[spec.env] ?? spec.default;
+    const fromFile = secretFromFile(spec, env, cwd); // throws when both NAME and NAME_FILE are set
+    raw[spec.env] =
+      env[spec.env] ?? fromFile ?? fromYaml[spec.env] ?? stack[spec.env] ?? spec.default;
   }
   return buildConfig(raw);
 }
@@ -148,7 +155,13 @@ export function buildConfig(raw: RawValues): Config {
       tlsRejectUnauthorized: get('MCS_REDIS_TLS_REJECT_UNAUTHORIZED'),
       secondPassDelayMs: get('MCS_SECOND_PASS_DELAY_MS'),
     },
-    mysql: { url: get('MYSQL_URL') },
+    mysql: {
+      url: get('MYSQL_URL'),
+      tls: {
+        enabled: get<boolean>('MCS_MYSQL_TLS') || get<string>('MCS_MYSQL_TLS_CA_FILE') !== '',
+        caFile: get('MCS_MYSQL_TLS_CA_FILE'),
+      },
+    },
     time: { zone, databaseZone: get<string>('MCS_DB_TIME_ZONE') || zone },
     schedule: {
       dailyStatsCron: get('MCS_DAILY_STATS_CRON'),
@@ -204,6 +217,7 @@ function checkCrossSettings(config: Config): void {
   for (const [label, file] of [
     ['MCS_KAFKA_SSL_CA_FILE (kafka.sslCaFile)', config.kafka.sslCaFile],
     ['MCS_REDIS_TLS_CA_FILE (redis.tlsCaFile)', config.redis.tlsCaFile],
+    ['MCS_MYSQL_TLS_CA_FILE (mysql.tlsCaFile)', config.mysql.tls.caFile],
   ] as const) {
     if (file && !existsSync(file)) throw configError(label, `file ${file} does not exist`);
   }
@@ -355,7 +369,7 @@ export function redactConfig(config: Config): unknown {
       ...(config.kafka.sasl ? { sasl: { ...config.kafka.sasl, password: '***' } } : {}),
     },
     redis: { ...config.redis, url: redactUrl(config.redis.url) },
-    mysql: { url: config.mysql.url ? redactUrl(config.mysql.url) : '' },
+    mysql: { ...config.mysql, url: config.mysql.url ? redactUrl(config.mysql.url) : '' },
   };
 }
 

@@ -266,6 +266,20 @@ export const SETTINGS = [
     doc: 'MySQL/MariaDB for refresh loaders, `mysql://user:password@host:port/db`. Required when MCS_REFRESH_FAMILIES is set.',
   },
   {
+    env: 'MCS_MYSQL_TLS',
+    yaml: 'mysql.tls',
+    type: 'bool',
+    default: 'false',
+    doc: "Connect to MySQL over TLS, verifying the server's certificate and host name (on with MCS_MYSQL_TLS_CA_FILE).",
+  },
+  {
+    env: 'MCS_MYSQL_TLS_CA_FILE',
+    yaml: 'mysql.tlsCaFile',
+    type: 'string',
+    default: '',
+    doc: 'PEM file of the CA of the MySQL server certificate (e.g. the RDS CA bundle); setting it turns TLS on. Empty: the system CAs.',
+  },
+  {
     env: 'MCS_TIME_ZONE',
     yaml: 'time.zone',
     type: 'string',
