@@ -44,12 +44,16 @@ describe('secure stack: misconfigurations fail at start', () => {
     expected: RegExp[],
     extraSecrets: string[] = [],
   ) {
-    const run = await tryStart({ MCS_GROUP_ID: `mis-cache-sync-test-${uniq()}`, ...env }, DEADLINE_MS);
+    const run = await tryStart(
+      { MCS_GROUP_ID: `mis-cache-sync-test-${uniq()}`, ...env },
+      DEADLINE_MS,
+    );
     console.log(`MISCONFIG ${name}: exit ${run.status} after ${(run.ms / 1000).toFixed(1)} s`);
     expect(run.status).toBe(2);
-    const fatal = run.output.split('\n').find((l) => l.includes('"cannot start:'));
-    expect(fatal).toBeDefined();
-    for (const re of expected) expect(fatal).toMatch(re);
+    const line = run.output.split('\n').find((l) => l.includes('"cannot start:'));
+    expect(line).toBeDefined();
+    const fatal = JSON.parse(line ?? '{}') as { code?: string; msg?: string };
+    for (const re of expected) expect(`${fatal.code}: ${fatal.msg}`).toMatch(re);
     for (const s of [...secrets, ...extraSecrets]) {
       expect(s.length).toBeGreaterThan(8);
       expect(run.output).not.toContain(s);
@@ -61,7 +65,12 @@ describe('secure stack: misconfigurations fail at start', () => {
     await expectRefusal(
       'kafka sasl password',
       { MCS_KAFKA_SASL_PASSWORD: wrong },
-      [/kafka \(127\.0\.0\.1:\d+\)/, /SASL authentication as "mis-cache-sync"/, /MCS_KAFKA_SASL_PASSWORD/, /AUTH_FAILED/],
+      [
+        /kafka \(127\.0\.0\.1:\d+\)/,
+        /SASL authentication as "mis-cache-sync"/,
+        /MCS_KAFKA_SASL_PASSWORD/,
+        /AUTH_FAILED/,
+      ],
       [wrong],
     );
   });
@@ -94,11 +103,16 @@ describe('secure stack: misconfigurations fail at start', () => {
     const u = new URL(stackEnv('REDIS_URL'));
     const wrong = `wrong-${uniq()}-password`;
     u.password = wrong;
-    await expectRefusal('redis password', { REDIS_URL: u.toString() }, [
-      /redis \(rediss:\/\/mis-cache-sync:\*\*\*@127\.0\.0\.1:\d+\)/,
-      /refused the credentials/,
-      /REDIS_URL/,
-    ], [wrong]);
+    await expectRefusal(
+      'redis password',
+      { REDIS_URL: u.toString() },
+      [
+        /redis \(rediss:\/\/mis-cache-sync:\*\*\*@127\.0\.0\.1:\d+\)/,
+        /refused the credentials/,
+        /REDIS_URL/,
+      ],
+      [wrong],
+    );
   });
 
   it('a Redis ACL user lacking a command the service needs (ZADD)', async () => {
@@ -114,7 +128,12 @@ describe('secure stack: misconfigurations fail at start', () => {
       await expectRefusal(
         'redis acl lacks zadd',
         { REDIS_URL: u.toString() },
-        [new RegExp(`the ACL user "${user}" may not run 1 command`), /zadd mcs:second-pass/, /Production security/, /ACCESS_DENIED/],
+        [
+          new RegExp(`the ACL user "${user}" may not run 1 command`),
+          /zadd mcs:second-pass/,
+          /Production security/,
+          /ACCESS_DENIED/,
+        ],
         [password],
       );
     } finally {
@@ -155,7 +174,9 @@ describe('secure stack: misconfigurations fail at start', () => {
         MCS_KAFKA_SASL_PASSWORD_FILE: missing,
       });
       expect(run.status).toBe(2);
-      expect(run.output).toMatch(/MCS_KAFKA_SASL_PASSWORD_FILE \(kafka\.saslPassword\): cannot read .*ENOENT/);
+      expect(run.output).toMatch(
+        /MCS_KAFKA_SASL_PASSWORD_FILE \(kafka\.saslPassword\): cannot read .*ENOENT/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -49,21 +49,25 @@ export function mysqlRoot(statements: string): string {
 export function otherCa(): { file: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcs-other-ca-'));
   const file = path.join(dir, 'other-ca.pem');
-  execFileSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=not the stack CA',
-    '-keyout',
-    path.join(dir, 'other-ca.key'),
-    '-out',
-    file,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=not the stack CA',
+      '-keyout',
+      path.join(dir, 'other-ca.key'),
+      '-out',
+      file,
+    ],
+    { stdio: 'ignore' },
+  );
   return { file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
