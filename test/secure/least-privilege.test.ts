@@ -11,7 +11,7 @@ import connect, { sql } from '@databases/mysql';
 import Redis from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { withTls } from '../../src/mysql/loader';
-import { buildService, ROOT, startServiceProcess } from '../support/service-process';
+import { ROOT, startServiceProcess } from '../support/service-process';
 import { mysqlRoot, requireSecureStack } from '../support/secure';
 import { appMysqlUrl, kafka, redisTls, stackEnv, uniq } from '../support/stack';
 
@@ -194,7 +194,6 @@ describe('secure stack: least privilege and no plaintext', () => {
   });
 
   it('the service runs with its secrets from files and never prints them', async () => {
-    buildService();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mcs-secrets-'));
     const secrets = {
       MCS_KAFKA_SASL_PASSWORD: process.env.MCS_KAFKA_SASL_PASSWORD ?? '',

@@ -6,7 +6,6 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildService } from '../support/service-process';
 import { otherCa, redisAdmin, mysqlRoot, requireSecureStack, tryStart } from '../support/secure';
 import { stackEnv, uniq } from '../support/stack';
 
@@ -33,7 +32,6 @@ describe('secure stack: misconfigurations fail at start', () => {
 
   beforeAll(() => {
     requireSecureStack();
-    buildService();
     ca = otherCa();
   });
   afterAll(() => ca?.cleanup());
