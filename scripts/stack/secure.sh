@@ -260,3 +260,5 @@ cmd_kafka() {
 
 cmd_redis_cli() { load_ports; redis_cli_secure "$@"; }
 variant_prepare() { secure_prepare; }
+# the plain app/app user does not exist here: the client runs as root on the unix socket
+cmd_mysql() { exec mariadb --defaults-file="$MDIR/my.cnf" -uroot --protocol=socket mis "$@"; }
