@@ -3,16 +3,14 @@
  * and one error naming the part and the fix, without printing a secret. The start time of each
  * is printed (MISCONFIG lines); the bound asserted is only "it exited on its own".
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ROOT } from '../support/service-process';
 import { otherCa, redisAdmin, mysqlRoot, requireSecureStack, tryStart } from '../support/secure';
 import { stackEnv, uniq } from '../support/stack';
 
-/** The service's Redis ACL of the README, parsed from the stack's script (one source). */
-import { readFileSync } from 'node:fs';
-import { ROOT } from '../support/service-process';
-
+/** The service's Redis ACL as the secure stack sets it (scripts/stack/secure.sh). */
 function stackServiceAcl(): string[] {
   const text = readFileSync(path.join(ROOT, 'scripts', 'stack', 'secure.sh'), 'utf8');
   const m = /^REDIS_SERVICE_ACL='([^']*)'/m.exec(text);
@@ -57,6 +55,12 @@ describe('secure stack: misconfigurations fail at start', () => {
       expect(run.output).not.toContain(s);
     }
   }
+
+  it("the stack's Redis ACL for the service is the README's", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('ACL SETUSER mis-cache-sync '));
+    expect(line?.split(' ').slice(5)).toEqual(stackServiceAcl()); // after `on >password`
+  });
 
   it('wrong SASL password', async () => {
     const wrong = `wrong-${uniq()}-password`;
@@ -166,7 +170,6 @@ describe('secure stack: misconfigurations fail at start', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mcs-secret-'));
     try {
       const missing = path.join(dir, 'missing');
-      writeFileSync(path.join(dir, 'unused'), 'x');
       const run = await tryStart({
         MCS_KAFKA_SASL_PASSWORD: undefined,
         MCS_KAFKA_SASL_PASSWORD_FILE: missing,
