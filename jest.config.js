@@ -54,5 +54,20 @@ module.exports = {
       globalTeardown: '<rootDir>/test/containers/support/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/test/containers/support/timeout.ts'],
     },
+    {
+      // `npm run test:secure`: the secure stack (STACK_SECURE=1), its misconfiguration and ACL
+      // tests, and the table integration tests (the representative set) run on it. Select it
+      // alone: it replaces a plain stack in the same STACK_DIR.
+      displayName: 'secure',
+      testEnvironment: 'node',
+      transform: ts,
+      testMatch: [
+        '<rootDir>/test/secure/**/*.test.ts',
+        '<rootDir>/test/integration/intake/tables.test.ts',
+      ],
+      globalSetup: '<rootDir>/test/support/global-setup-secure.js',
+      globalTeardown: '<rootDir>/test/support/global-teardown.js',
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
   ],
 };

@@ -16,4 +16,7 @@ const text = readFileSync(readme, 'utf8');
 const re = /(<!-- settings:start -->\n)[\s\S]*?(\n<!-- settings:end -->)/;
 if (!re.test(text)) throw new Error('README.md has no settings markers');
 // A replacer function: `$` sequences in doc strings (e.g. notify flags `Kg$xe`) stay literal.
-writeFileSync(readme, text.replace(re, (_m, start, end) => `${start}${table}${end}`));
+writeFileSync(
+  readme,
+  text.replace(re, (_m, start, end) => `${start}${table}${end}`),
+);

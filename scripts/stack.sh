@@ -39,6 +39,7 @@
 #   STACK_FORMAT=avro: Connect writes Avro (Apicurio converter, Confluent framing) through an
 #   Apicurio Registry on STACK_REGISTRY_PORT (18081); see scripts/stack/avro.sh. Default: json.
 #   STACK_ENGINE=docker (the same parts as containers: scripts/stack/docker.sh, README "Run with Docker").
+#   STACK_SECURE=1 (the locked-down variant: TLS, SASL/SCRAM and ACLs; scripts/stack/secure.sh).
 set -Eeuo pipefail
 
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -554,6 +555,11 @@ cmd_up() {
   check_prereqs
   mkdir -p "$STACK_DIR" "$LOGS" "$LIB"
   load_ports
+  # a stack of another variant (STACK_SECURE, ...) is stopped first: none of its parts is reused
+  if [ "$(cat "$STACK_DIR/variant" 2>/dev/null || echo plain)" != "$STACK_VARIANT" ]; then
+    log "switching the stack to variant: $STACK_VARIANT"; cmd_down
+  fi
+  variant_prepare
   local format; format="$(stack_format)"
   if healthy mariadb && healthy redis && healthy kafka && healthy connect \
     && [ "$(running_format)" = "$format" ] && { [ "$format" = json ] || registry_ok; }; then
@@ -590,6 +596,7 @@ cmd_up() {
   wait_connect
   wait_snapshot
   write_env
+  echo "$STACK_VARIANT" >"$STACK_DIR/variant"
   log "${G}stack ready in $((SECONDS - t0))s${N}: MariaDB ${PORT[MYSQL_PORT]}, Redis ${PORT[REDIS_PORT]}, Kafka ${PORT[KAFKA_PORT]}, Connect ${PORT[CONNECT_PORT]}; env: $ENV_FILE"
 }
 
@@ -625,6 +632,19 @@ cmd_kafka() {
   kafka_tool "$cls" --bootstrap-server "127.0.0.1:${PORT[KAFKA_PORT]}" "$@"
 }
 
+cmd_mysql() { exec mariadb --protocol=socket --socket="$MDIR/mariadbd.sock" -uapp -papp mis "$@"; }
+cmd_redis_cli() { load_ports; exec redis-cli -h 127.0.0.1 -p "${PORT[REDIS_PORT]}" "$@"; }
+
+# Variants replace functions above from their own files. The variant of a running stack is kept in
+# $STACK_DIR/variant, so every command but up/restart follows the running one.
+STACK_VARIANT=plain
+variant_prepare() { :; }
+if [ "${STACK_SECURE:-}" = 1 ] || { [ -z "${STACK_SECURE:-}" ] && [ "${1:-}" != up ] && [ "${1:-}" != restart ] &&
+  grep -qw secure "$STACK_DIR/variant" 2>/dev/null; }; then
+  # shellcheck source=stack/secure.sh
+  . "$REPO/scripts/stack/secure.sh" # STACK_SECURE=1: TLS, SASL/SCRAM, ACLs everywhere
+fi
+
 main() {
   local cmd="${1:-}"; shift || true
   case "$cmd" in
@@ -636,10 +656,10 @@ main() {
     logs) tail -n "${LINES_TO_SHOW:-100}" -f "$(logfile "${1:-connect}")" ;;
     kafka) cmd_kafka "$@" ;;
     part) cmd_part "$@" ;;
-    mysql) exec mariadb --protocol=socket --socket="$MDIR/mariadbd.sock" -uapp -papp mis "$@" ;;
-    redis-cli) load_ports; exec redis-cli -h 127.0.0.1 -p "${PORT[REDIS_PORT]}" "$@" ;;
+    mysql) cmd_mysql "$@" ;;
+    redis-cli) cmd_redis_cli "$@" ;;
     libs) check_prereqs; mkdir -p "$STACK_DIR" "$LOGS" "$LIB"; ensure_libs ;;
-    *) sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
+    *) sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; [ -z "$cmd" ] || exit 2 ;;
   esac
 }
 

@@ -24,7 +24,11 @@ export type ErrorCode =
   /** The schema registry could not be reached, or does not (yet) have a schema id (retryable). */
   | 'REGISTRY_UNAVAILABLE'
   /** MySQL did not answer a lookup the planning needs (related rows): retried. */
-  | 'MYSQL_UNAVAILABLE';
+  | 'MYSQL_UNAVAILABLE'
+  /** A part refused the credentials, or its certificate did not verify (startup; not retried). */
+  | 'AUTH_FAILED'
+  /** Authenticated, but the user lacks a permission the service needs (startup; not retried). */
+  | 'ACCESS_DENIED';
 
 export interface SyncErrorOptions {
   retryable?: boolean;
@@ -57,4 +61,15 @@ export function isSyncError(err: unknown): err is SyncError {
 /** The message of any thrown value, for logs. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Failures an operator fixes in the setup, not by waiting (exit code 2): settings, rules,
+ * credentials, certificates, grants.
+ */
+export function isSetupError(err: unknown): boolean {
+  return (
+    isSyncError(err) &&
+    ['RULE_INVALID', 'CONFIG_INVALID', 'AUTH_FAILED', 'ACCESS_DENIED'].includes(err.code)
+  );
 }

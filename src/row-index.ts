@@ -5,6 +5,7 @@
  * Redis keyspace and the MySQL lookups of `via` targets. `describeForeignKeys` is the same
  * report for the `check` command.
  */
+import { withTls } from './mysql/loader';
 import type { Config } from './config/config';
 import { errorMessage } from './errors';
 import { loadSchemaGraph, type SchemaGraph } from './mysql/fk-graph';
@@ -32,7 +33,10 @@ export async function readGraph(config: Config, logger: Logger): Promise<SchemaG
     return undefined;
   }
   try {
-    return await loadSchemaGraph(config.mysql.url, config.kafka.database);
+    return await loadSchemaGraph(
+      withTls(config.mysql.url, config.mysql.tls),
+      config.kafka.database,
+    );
   } catch (err) {
     logger.error(
       { error: errorMessage(err) },
@@ -75,7 +79,9 @@ export async function openRowIndex(
   }
   const client = createKeyspaceClient(config.redis, config.redis.rowIndexDb, log);
   await client.ready();
-  const related = config.mysql.url ? createRelatedRows(config.mysql.url) : undefined;
+  const related = config.mysql.url
+    ? createRelatedRows(withTls(config.mysql.url, config.mysql.tls))
+    : undefined;
   return {
     model,
     index: new RedisRowIndex(client.port),

@@ -19,6 +19,10 @@ import { SecondPass } from './redis/second-pass';
 import { pingAll, sampleInfo } from './redis/health';
 import { runStartupChecks } from './redis/startup-checks';
 import { openRowIndex } from './row-index';
+import { checkRedisAcl } from './redis/acl-check';
+import { checkLoaderAccess } from './mysql/access-check';
+import { diagnoseKafka, diagnoseRedis } from './security/diagnose';
+import { checkTlsTrust } from './security/tls-check';
 import { Counters } from './telemetry/counters';
 import { aggregateReadiness, startHttpEndpoint } from './telemetry/http';
 import type { Logger } from './telemetry/logger';
@@ -76,8 +80,15 @@ export async function startService(
     : undefined;
   if (http) options.onHttpListening?.(http.port);
   try {
+    await checkTlsTrust(config); // an untrusted certificate stops the start at once
     await waitForRedis(redis.ready, config, logger, options.signal);
     await runStartupChecks(redis.raw, config.redis, logger.child({ component: 'redis' }));
+    const acl = await checkRedisAcl(redis.raw[0]!, config.redis, redactUrl(config.redis.url)).catch(
+      (err: unknown) => {
+        throw diagnoseRedis(err, config.redis, redactUrl(config.redis.url)) ?? err;
+      },
+    );
+    logger.debug({ acl }, 'redis ACL check');
   } catch (err) {
     await http?.close();
     for (const c of redis.raw) c.disconnect();
@@ -88,7 +99,17 @@ export async function startService(
   const rowIndex = await openRowIndex(config, rules, logger);
   const kafka = createKafka(config.kafka, logger);
   const loader =
-    config.rules.refreshFamilies.length > 0 ? createRowLoader(config.mysql.url) : undefined;
+    config.rules.refreshFamilies.length > 0
+      ? createRowLoader(config.mysql.url, config.mysql.tls)
+      : undefined;
+  if (loader) {
+    try {
+      await checkLoaderAccess(loader, rules, config, logger.child({ component: 'mysql' }));
+    } catch (err) {
+      await Promise.all([loader.close(), redis.close(), http?.close(), rowIndex?.close()]);
+      throw err;
+    }
+  }
   const patterns = await startPatternDeletes({
     config: config.redis,
     rules,
@@ -143,17 +164,22 @@ export async function startService(
     await redis.close();
     await loader?.close();
     await http?.close();
-    throw new SyncError(
-      'KAFKA_UNAVAILABLE',
-      `kafka (${config.kafka.brokers.join(',')}): ${errorMessage(err)}`,
-      {
-        cause: err,
-      },
+    throw (
+      diagnoseKafka(err, config.kafka) ??
+      new SyncError(
+        'KAFKA_UNAVAILABLE',
+        `kafka (${config.kafka.brokers.join(',')}): ${errorMessage(err)}`,
+        {
+          cause: err,
+        },
+      )
     );
   }
   logger.info({ topics: intake.topics, groupId: config.kafka.groupId }, 'consuming change events');
   // MCS_MONITOR_IN_SERVICE: the consistency monitor beside the intake (its own group and loader).
-  const monitorLoader = config.monitor.inService ? createRowLoader(config.mysql.url) : undefined;
+  const monitorLoader = config.monitor.inService
+    ? createRowLoader(config.mysql.url, config.mysql.tls)
+    : undefined;
   const monitor = monitorLoader
     ? new ConsistencyMonitor({
         kafka,
@@ -244,6 +270,9 @@ async function waitForRedis(
       return;
     } catch (err) {
       if (signal?.aborted) throw abortError();
+      // wrong credentials, a refused command or certificate: waiting would not help
+      const permanent = diagnoseRedis(err, config.redis, redactUrl(config.redis.url));
+      if (permanent) throw permanent;
       const now = Date.now();
       if (now - lastLog >= config.retry.reminderMs) {
         lastLog = now;

@@ -6,6 +6,8 @@
 // Used by scripts/stack.sh so that every mis.mis.<table> topic exists before a consumer subscribes
 // (kafkajs fails subscribe() on a topic that does not exist, and Debezium only creates a topic
 // when the first record for it is produced, i.e. never for an empty table).
+// STACK_KAFKA_CLIENT_CONFIG names a client properties file (SASL_SSL settings of the secure stack);
+// STACK_EXTRA_TOPICS (space-separated) adds topics to the ones given as arguments.
 import java.util.*;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.*;
@@ -15,6 +17,13 @@ public class CreateTopics {
     public static void main(String[] args) throws Exception {
         if (args.length < 1) { System.err.println("usage: CreateTopics <bootstrap> [topic...]"); System.exit(2); }
         Properties p = new Properties();
+        String clientConfig = System.getenv("STACK_KAFKA_CLIENT_CONFIG");
+        if (clientConfig != null && !clientConfig.isEmpty()) {
+            try (java.io.FileReader r = new java.io.FileReader(clientConfig)) { p.load(r); }
+        }
+        List<String> wanted = new ArrayList<>(Arrays.asList(args).subList(1, args.length));
+        String extra = System.getenv("STACK_EXTRA_TOPICS");
+        if (extra != null && !extra.isBlank()) wanted.addAll(Arrays.asList(extra.trim().split("\\s+")));
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, args[0]);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "20000");
@@ -23,8 +32,8 @@ public class CreateTopics {
             List<NewTopic> todo = new ArrayList<>();
             short rf = Short.parseShort(System.getProperty("topics.replication.factor", "1"));
             String minIsr = System.getProperty("topics.min.insync.replicas");
-            for (int i = 1; i < args.length; i++) {
-                String[] spec = args[i].split(":");
+            for (String wantedTopic : wanted) {
+                String[] spec = wantedTopic.split(":");
                 if (existing.contains(spec[0])) continue;
                 int partitions = spec.length > 1 ? Integer.parseInt(spec[1]) : 1;
                 NewTopic topic = new NewTopic(spec[0], partitions, rf);

@@ -14,6 +14,7 @@
 KAFKA_NODES="$STACK_KAFKA_BROKERS"
 [ "$KAFKA_NODES" = 3 ] || die "STACK_KAFKA_BROKERS must be 1 or 3, got '$KAFKA_NODES'"
 USER_AUTH_PARTITIONS="${STACK_USER_AUTH_PARTITIONS:-6}"
+STACK_VARIANT+=" brokers3"
 
 wrap() { eval "orig_$1() $(declare -f "$1" | tail -n +2)"; }
 

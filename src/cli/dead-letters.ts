@@ -47,7 +47,7 @@ export async function deadLettersRedriveCommand(
   const redis = dryRun ? undefined : createRedisClients(config.redis, logger);
   const loader =
     redis && config.rules.refreshFamilies.length > 0
-      ? createRowLoader(requireMysql(config))
+      ? createRowLoader(requireMysql(config), config.mysql.tls)
       : undefined;
   const producer = dryRun
     ? undefined

@@ -16,7 +16,7 @@ export async function monitorCommand({ config, rules, logger, out }: OpContext):
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const redis = createRedisClients(config.redis, logger);
-  const loader = createRowLoader(requireMysql(config));
+  const loader = createRowLoader(requireMysql(config), config.mysql.tls);
   const kafka = createKafka(config.kafka, logger);
   const monitor = new ConsistencyMonitor({
     kafka,

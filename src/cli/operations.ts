@@ -44,7 +44,7 @@ export async function withRedisAndMysql<T>(
   fn: (ports: RedisClients['ports'], loader: RowLoader) => Promise<T>,
 ): Promise<T> {
   const redis = createRedisClients(config.redis, logger);
-  const loader = createRowLoader(requireMysql(config));
+  const loader = createRowLoader(requireMysql(config), config.mysql.tls);
   try {
     await redis.ready();
     return await fn(redis.ports, loader);
@@ -90,7 +90,7 @@ export async function replayCommand(
   const redis = dryRun || resetGroup ? undefined : createRedisClients(config.redis, logger);
   const loader =
     redis && config.rules.refreshFamilies.length > 0
-      ? createRowLoader(requireMysql(config))
+      ? createRowLoader(requireMysql(config), config.mysql.tls)
       : undefined;
   try {
     await redis?.ready();

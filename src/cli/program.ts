@@ -10,7 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import pino from 'pino';
 import { loadConfig, redactConfig, type Config } from '../config/config';
 import { SETTINGS } from '../config/settings';
-import { errorMessage, isSyncError } from '../errors';
+import { errorMessage, isSetupError } from '../errors';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from '../rules/registry';
 import { createLogger } from '../telemetry/logger';
 import { checkCommand } from './check';
@@ -231,7 +231,7 @@ function failure(io: CliIo, command: string, err: unknown): number {
     return 2;
   }
   io.err(`mis-cache-sync: ${command}: ${errorMessage(err)}\n`);
-  return isSyncError(err) && (err.code === 'CONFIG_INVALID' || err.code === 'RULE_INVALID') ? 2 : 1;
+  return isSetupError(err) ? 2 : 1;
 }
 
 function settingsDoc(): string {

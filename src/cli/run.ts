@@ -4,7 +4,7 @@
  * up at once instead of being ignored until the stop bound.
  */
 import type { Config } from '../config/config';
-import { errorMessage, isSyncError } from '../errors';
+import { errorMessage, isSetupError, isSyncError } from '../errors';
 import { startService, type RunningService } from '../service';
 import { createLogger } from '../telemetry/logger';
 
@@ -64,7 +64,7 @@ export async function runCommand(config: Config): Promise<number> {
     }
     const code = isSyncError(err) ? err.code : 'STARTUP_FAILED';
     logger.fatal({ code }, `cannot start: ${errorMessage(err)}`);
-    return code === 'RULE_INVALID' || code === 'CONFIG_INVALID' ? 2 : 1;
+    return isSetupError(err) ? 2 : 1;
   }
   // A signal that came while Kafka was being joined (after the Redis wait) stops it now.
   if (signalled !== undefined) stopRunning(running, signalled);

@@ -16,6 +16,7 @@ import {
   redactSentinelUrl,
   type SentinelTarget,
 } from './sentinel';
+import { secretFromFile } from './secret-files';
 import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -66,7 +67,11 @@ export interface Config {
     /** Logical DB of the row index (0 in cluster mode). */
     readonly rowIndexDb: number;
   };
-  readonly mysql: { readonly url: string };
+  readonly mysql: {
+    readonly url: string;
+    /** TLS to MySQL: verified against the CA file (or the system CAs). */
+    readonly tls: { readonly enabled: boolean; readonly caFile: string };
+  };
   /** Schema registry for Avro records (url empty: none). */
   readonly registry: {
     readonly url: string;
@@ -117,7 +122,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const fromYaml = yamlFile ? readYamlSettings(path.resolve(cwd, yamlFile)) : {};
   const raw: RawValues = {};
   for (const spec of SETTINGS as readonly SettingSpec[]) {
-    raw[spec.env] = env[spec.env] ?? fromYaml[spec.env] ?? stack[spec.env] ?? spec.default;
+    const fromFile = secretFromFile(spec, env, cwd); // throws when both NAME and NAME_FILE are set
+    raw[spec.env] =
+      env[spec.env] ?? fromFile ?? fromYaml[spec.env] ?? stack[spec.env] ?? spec.default;
   }
   return buildConfig(raw);
 }
@@ -193,7 +200,13 @@ export function buildConfig(raw: RawValues): Config {
       patternFenceTimeoutMs: get('MCS_PATTERN_FENCE_TIMEOUT_MS'),
       rowIndexDb: cluster ? 0 : get('MCS_ROW_INDEX_DB'),
     },
-    mysql: { url: get('MYSQL_URL') },
+    mysql: {
+      url: get('MYSQL_URL'),
+      tls: {
+        enabled: get<boolean>('MCS_MYSQL_TLS') || get<string>('MCS_MYSQL_TLS_CA_FILE') !== '',
+        caFile: get('MCS_MYSQL_TLS_CA_FILE'),
+      },
+    },
     registry: {
       url: get('SCHEMA_REGISTRY_URL'),
       apicurioUrl: get('MCS_REGISTRY_APICURIO_URL'),
@@ -308,6 +321,7 @@ function checkCrossSettings(config: Config): void {
     ['MCS_KAFKA_SSL_CA_FILE (kafka.sslCaFile)', config.kafka.sslCaFile],
     ['MCS_REDIS_TLS_CA_FILE (redis.tlsCaFile)', config.redis.tlsCaFile],
     ['MCS_REGISTRY_CA_FILE (registry.caFile)', config.registry.caFile],
+    ['MCS_MYSQL_TLS_CA_FILE (mysql.tlsCaFile)', config.mysql.tls.caFile],
   ] as const) {
     if (file && !existsSync(file)) throw configError(label, `file ${file} does not exist`);
   }
@@ -478,8 +492,14 @@ export function redactConfig(config: Config): unknown {
       ...config.kafka,
       ...(config.kafka.sasl ? { sasl: { ...config.kafka.sasl, password: '***' } } : {}),
     },
-    redis: { ...config.redis, url: redactUrl(config.redis.url) },
-    mysql: { url: config.mysql.url ? redactUrl(config.mysql.url) : '' },
+    redis: {
+      ...config.redis,
+      url: redactUrl(config.redis.url),
+      ...(config.redis.sentinel?.password
+        ? { sentinel: { ...config.redis.sentinel, password: '***' } }
+        : {}),
+    },
+    mysql: { ...config.mysql, url: config.mysql.url ? redactUrl(config.mysql.url) : '' },
     registry: {
       ...config.registry,
       url: config.registry.url ? redactUrl(config.registry.url) : '',

@@ -319,6 +319,20 @@ export const SETTINGS = [
     doc: 'How long one schema fetch may take before it counts as a registry outage (retried with backoff).',
   },
   {
+    env: 'MCS_MYSQL_TLS',
+    yaml: 'mysql.tls',
+    type: 'bool',
+    default: 'false',
+    doc: "Connect to MySQL over TLS, verifying the server's certificate and host name (on with MCS_MYSQL_TLS_CA_FILE).",
+  },
+  {
+    env: 'MCS_MYSQL_TLS_CA_FILE',
+    yaml: 'mysql.tlsCaFile',
+    type: 'string',
+    default: '',
+    doc: 'PEM file of the CA of the MySQL server certificate (e.g. the RDS CA bundle); setting it turns TLS on. Empty: the system CAs.',
+  },
+  {
     env: 'MCS_TIME_ZONE',
     yaml: 'time.zone',
     type: 'string',

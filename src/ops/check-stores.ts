@@ -1,4 +1,5 @@
 /** `check`: the stores the service reads and writes, MySQL and Redis (see check.ts). */
+import { withTls } from '../mysql/loader';
 import type { Redis } from 'ioredis';
 import { FAMILIES } from '../config/families';
 import { errorMessage } from '../errors';
@@ -18,7 +19,7 @@ export const mysqlChecks: CheckGroup = {
           fix: 'set MYSQL_URL (mysql://user:pass@host:port/db): loaders and existsOnlyIf queries need it',
         },
       ];
-    const db = createMysqlInspector(config.mysql.url);
+    const db = createMysqlInspector(withTls(config.mysql.url, config.mysql.tls));
     const out: CheckLine[] = [];
     try {
       for (const [name, want, fix] of [

@@ -3,10 +3,12 @@
  * Kafka admin helpers, and the service started in-process with a consumer group of its own.
  * Everything a test opens it closes with `close()`.
  */
+import { readFileSync } from 'node:fs';
 import connect, { sql, type ConnectionPool } from '@databases/mysql';
-import Redis from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
+import Redis, { type RedisOptions } from 'ioredis';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config/config';
+import { withTls } from '../../src/mysql/loader';
 import { startService, type RunningService } from '../../src/service';
 import { createLogger } from '../../src/telemetry/logger';
 
@@ -30,19 +32,60 @@ export function uniqId(): number {
   return 100_000 + Math.floor(Math.random() * 800_000_000);
 }
 
+/**
+ * The application's credentials when the stack provides them (STACK_SECURE=1: APP_REDIS_URL,
+ * APP_MYSQL_URL), else the stack's one URL: tests write rows and cache entries as MIS does.
+ */
+export function appRedisUrl(): string {
+  return process.env.APP_REDIS_URL || stackEnv('REDIS_URL');
+}
+export function appMysqlUrl(): string {
+  return process.env.APP_MYSQL_URL || stackEnv('MYSQL_URL');
+}
+
+/** TLS options of a `rediss://` URL, verified against the stack's CA. */
+export function redisTls(url: string): Pick<RedisOptions, 'tls'> {
+  if (!url.startsWith('rediss:')) return {};
+  const ca = process.env.MCS_REDIS_TLS_CA_FILE;
+  return { tls: ca ? { ca: readFileSync(ca, 'utf8') } : {} };
+}
+
 export function redisDb(db: number): Redis {
-  return new Redis(stackEnv('REDIS_URL'), { db, lazyConnect: false, maxRetriesPerRequest: 2 });
+  const url = appRedisUrl();
+  return new Redis(url, { db, lazyConnect: false, maxRetriesPerRequest: 2, ...redisTls(url) });
 }
 
 export function mysqlPool(): ConnectionPool {
-  return connect({ connectionString: stackEnv('MYSQL_URL'), bigIntMode: 'number', poolSize: 2 });
+  const ca = process.env.MCS_MYSQL_TLS_CA_FILE ?? '';
+  return connect({
+    connectionString: withTls(appMysqlUrl(), { enabled: ca !== '', caFile: ca }),
+    bigIntMode: 'number',
+    poolSize: 2,
+  });
 }
 
+/** A Kafka client with the service's TLS and SASL settings from the environment (if any). */
 export function kafka(): Kafka {
+  const env = process.env;
+  const ca = env.MCS_KAFKA_SSL_CA_FILE;
+  const ssl = /^(true|1|yes|on)$/i.test(env.MCS_KAFKA_SSL ?? '')
+    ? ca
+      ? { ca: [readFileSync(ca, 'utf8')] }
+      : true
+    : undefined;
+  const sasl = env.MCS_KAFKA_SASL_MECHANISM
+    ? ({
+        mechanism: env.MCS_KAFKA_SASL_MECHANISM,
+        username: env.MCS_KAFKA_SASL_USERNAME ?? '',
+        password: env.MCS_KAFKA_SASL_PASSWORD ?? '',
+      } as SASLOptions)
+    : undefined;
   return new Kafka({
     clientId: `mcs-test-${uniq()}`,
     brokers: stackEnv('KAFKA_BROKERS').split(','),
     logLevel: logLevel.NOTHING,
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl } : {}),
   });
 }
 
@@ -50,7 +93,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     env: {
       ...process.env,
-      MCS_GROUP_ID: `mcs-test-${uniq()}`,
+      MCS_GROUP_ID: `mis-cache-sync-test-${uniq()}`, // the secure stack's ACL: mis-cache-sync*
       LOG_LEVEL: 'warn',
       MCS_STATS_INTERVAL_MS: '0',
       MCS_HTTP_PORT: '0', // several services run at once in tests: no fixed port
