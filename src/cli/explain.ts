@@ -130,7 +130,6 @@ function render(
         label,
         new SyncError('UNKNOWN_TABLE', `no rule for table ${JSON.stringify(table ?? null)}`),
       );
-      rejected += 1;
       return;
     }
     let ops: KeyOp[];

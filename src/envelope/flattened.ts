@@ -16,8 +16,20 @@ import { decodeRow, type ConnectSchema } from './values';
  * rather than a Debezium envelope: no envelope field (`op`, `before`, `after`, `source`) at the
  * top, or a Connect schema that does not end in `.Envelope` while the payload has no `op`.
  */
+/**
+ * `{schema, payload}`, or `{payload}` alone (the schema-less wrapper some tools write): the
+ * value's content is in `payload`. A row whose only column is named `payload` cannot be told
+ * apart and is read as a wrapper.
+ */
+function isWrapper(json: Record<string, unknown>): boolean {
+  return (
+    'payload' in json &&
+    ('schema' in json || (Object.keys(json).length === 1 && isObject(json.payload)))
+  );
+}
+
 export function isFlattened(json: Record<string, unknown>): boolean {
-  const wrapped = 'payload' in json && 'schema' in json;
+  const wrapped = isWrapper(json);
   const payload = wrapped ? json.payload : json;
   if (!isObject(payload)) return false;
   for (const field of ['op', 'before', 'after', 'source']) if (field in payload) return false;
@@ -36,7 +48,7 @@ const SNAPSHOT_ROWS: ReadonlySet<string> = new Set([
 
 /** Decodes a flattened row into the change event the rules take. */
 export function decodeFlattened(json: Record<string, unknown>): ChangeEvent {
-  const wrapped = 'payload' in json && 'schema' in json;
+  const wrapped = isWrapper(json);
   const payload = (wrapped ? json.payload : json) as Record<string, unknown>;
   const schema = wrapped && isObject(json.schema) ? (json.schema as ConnectSchema) : undefined;
   const row: Record<string, unknown> = {};
