@@ -58,6 +58,8 @@ export interface Config {
     readonly snapshotInvalidates: boolean;
     readonly dir: string;
     readonly refreshFamilies: readonly Family[];
+    /** Databases whose rows dirty keys (source.db); rows of others are skipped and counted. */
+    readonly databases: readonly string[];
   };
   readonly log: { readonly level: LogLevel; readonly statsIntervalMs: number };
   readonly http: { readonly enabled: boolean; readonly host: string; readonly port: number };
@@ -159,6 +161,7 @@ export function buildConfig(raw: RawValues): Config {
       snapshotInvalidates: get('MCS_SNAPSHOT_INVALIDATES'),
       dir: get('MCS_CONSUMERS_DIR'),
       refreshFamilies: refreshFamilies as Family[],
+      databases: watchedDatabases(get('MCS_DATABASES'), get('MYSQL_URL'), get('MYSQL_DATABASE')),
     },
     log: { level: get('LOG_LEVEL'), statsIntervalMs: get('MCS_STATS_INTERVAL_MS') },
     http: {
@@ -169,6 +172,13 @@ export function buildConfig(raw: RawValues): Config {
   };
   checkCrossSettings(config);
   return deepFreeze(config);
+}
+
+/** MCS_DATABASES, else the database named in MYSQL_URL's path, else MYSQL_DATABASE. */
+function watchedDatabases(listed: string[], mysqlUrl: string, database: string): string[] {
+  if (listed.length > 0) return listed;
+  const fromUrl = /^mysql:\/\/[^/]*\/([^/?#]+)/.exec(mysqlUrl)?.[1];
+  return [fromUrl ? decodeURIComponent(fromUrl) : database];
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], label: string): T {

@@ -357,6 +357,13 @@ export const SETTINGS = [
     doc: 'Whether snapshot reads (`op: r`) invalidate keys. Off: a snapshot describes rows that did not change.',
   },
   {
+    env: 'MCS_DATABASES',
+    yaml: 'rules.databases',
+    type: 'list',
+    default: '',
+    doc: "Databases whose rows dirty keys (`source.db` of the change event). Rows of other databases (a second database in the connector's include list, routed topics) are skipped and counted (`foreign_db_events_total`). Empty: the database of MYSQL_URL, else MYSQL_DATABASE.",
+  },
+  {
     env: 'MCS_CONSUMERS_DIR',
     yaml: 'rules.dir',
     type: 'string',

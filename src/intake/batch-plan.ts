@@ -30,11 +30,20 @@ export interface HandledEvent {
   readonly kafkaTsMs?: number;
 }
 
+/** A change of a row of a database the service does not watch: skipped, counted. */
+export interface ForeignEvent {
+  readonly place: RecordPlace;
+  readonly db: string;
+  readonly table?: string;
+}
+
 export interface BatchPlan {
   readonly ops: KeyOp[];
   readonly handled: HandledEvent[];
   readonly tombstones: number;
   readonly rejected: Rejected[];
+  /** Events of other databases (`source.db` not watched): no keys, not rejected. */
+  readonly foreign: ForeignEvent[];
 }
 
 export interface BatchContext extends PlanOptions {
@@ -43,6 +52,8 @@ export interface BatchContext extends PlanOptions {
   readonly database: string;
   /** Larger records are rejected unparsed. */
   readonly maxMessageBytes?: number;
+  /** Databases whose rows dirty keys (`source.db`); absent: every database. */
+  readonly databases?: ReadonlySet<string>;
 }
 
 /** The planning context the configuration and rules call for (the service and replay alike). */
@@ -55,6 +66,7 @@ export function batchContext(config: Config, rules: RuleSet): BatchContext {
     refreshFamilies: new Set(config.rules.refreshFamilies),
     zones: { business: config.time.zone, database: config.time.databaseZone },
     maxMessageBytes: config.kafka.maxMessageBytes,
+    databases: new Set(config.rules.databases),
   };
 }
 
@@ -62,6 +74,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
   const ops = new Map<string, KeyOp>();
   const handled: HandledEvent[] = [];
   const rejected: Rejected[] = [];
+  const foreign: ForeignEvent[] = [];
   let tombstones = 0;
   for (const record of records) {
     const place = { topic: record.topic, partition: record.partition, offset: record.offset };
@@ -84,6 +97,11 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       }
       // The event's own source wins over the topic name (topics may be routed/renamed).
       table = decoded.event.source.table ?? table;
+      const db = decoded.event.source.db;
+      if (db !== undefined && ctx.databases && !ctx.databases.has(db)) {
+        foreign.push({ place, db, ...(table === undefined ? {} : { table }) });
+        continue;
+      }
       const rule = table === undefined ? undefined : ctx.rules.get(table);
       if (!rule) {
         throw new SyncError('UNKNOWN_TABLE', `no rule for table ${JSON.stringify(table ?? null)}`, {
@@ -109,5 +127,5 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       rejected.push({ record, place, ...(table === undefined ? {} : { table }), error });
     }
   }
-  return { ops: [...ops.values()], handled, tombstones, rejected };
+  return { ops: [...ops.values()], handled, tombstones, rejected, foreign };
 }
