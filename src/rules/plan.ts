@@ -20,7 +20,9 @@ export interface PlanOptions {
 }
 
 export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanOptions): KeyOp[] {
-  if (event.op === 'r' && !options.snapshotInvalidates) return [];
+  if (event.op === 'r' && !options.snapshotInvalidates && !inDenyingState(rule, event.after)) {
+    return [];
+  }
   const ops = new Map<string, KeyOp>();
   const version = sourceVersion(event.source, event.tsMs);
   rule.targets.forEach((target, index) => {
@@ -65,6 +67,20 @@ export function truncateOp(target: CompiledTarget): KeyOp {
     else key += pattern ? seg.text : escapeGlob(seg.text);
   }
   return { family: target.family, action: 'pattern-delete', key };
+}
+
+/**
+ * Whether a row is in one of the rule's denying states (a disabled user, a revoked permission):
+ * such a snapshot read invalidates even when snapshot reads otherwise do not.
+ */
+export function inDenyingState(rule: CompiledRule, row: Row | null): boolean {
+  if (!row || !rule.denyingStates) return false;
+  return rule.denyingStates.some((state) =>
+    Object.entries(state).every(([column, want]) => {
+      const have = row[column];
+      return Array.isArray(want) ? want.some((w) => sameValue(w, have)) : sameValue(want, have);
+    }),
+  );
 }
 
 function applies(target: CompiledTarget, event: ChangeEvent): boolean {
