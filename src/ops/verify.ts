@@ -1,8 +1,9 @@
 /**
- * Verify: samples cached keys of each family and checks them against MySQL. A key with a loader
- * (refresh target) must hold what the loader reads now; a key with an `existsOnlyIf` query may
- * exist only while that query returns a row (e.g. no session for a disabled user). Other keys
- * cannot be judged and are counted as without loader.
+ * Verify: samples cached keys of each family and checks them against MySQL. Every family the
+ * application caches has its truth in truth.ts (the value the application would build now, or
+ * that the key must not exist; master data by the rule's loader). Keys truth.ts does not know
+ * fall back to a target's `existsOnlyIf` query; other keys cannot be judged and are counted as
+ * without loader.
  */
 import type { Config } from '../config/config';
 import type { Family } from '../config/families';
@@ -10,6 +11,7 @@ import type { RowLoader } from '../mysql/loader';
 import type { RedisPort } from '../redis/port';
 import { KeyMatcher } from '../rules/match';
 import type { RuleSet } from '../rules/registry';
+import { CacheTruth, comparable } from './truth';
 
 export interface VerifyOptions {
   /** Keys sampled per family. */
@@ -48,6 +50,7 @@ export interface VerifyDeps {
 
 export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<VerifyReport> {
   const matcher = new KeyMatcher(deps.rules);
+  const cacheTruth = new CacheTruth(deps.loader, matcher);
   const report: VerifyReport = {
     checked: 0,
     consistent: 0,
@@ -67,7 +70,6 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
         report.unknown += 1;
         continue;
       }
-      const withLoader = matches.find((m) => m.target.compiledLoader);
       const withExistence = matches.find((m) => m.target.compiledExistsOnlyIf);
       const cached = await port.get(key);
       if (cached === null) {
@@ -76,19 +78,21 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
       }
       let verdict: 'consistent' | 'stale' | 'unreadable' | 'missing' = 'missing';
       let why = '';
-      if (withLoader?.target.compiledLoader) {
-        const loader = withLoader.target.compiledLoader;
-        const rows = await deps.loader.query(
-          loader.text,
-          loader.params.map((p) => withLoader.fields[p]),
-        );
+      const truth = await cacheTruth.of(family, key);
+      if (truth.kind === 'value') {
         const parsed = parse(cached);
         if (parsed === undefined) verdict = 'unreadable';
-        else if (canonical(parsed) === canonical(rows)) verdict = 'consistent';
-        else {
+        else if (
+          canonical(comparable(family, parsed)) === canonical(comparable(family, truth.value))
+        ) {
+          verdict = 'consistent';
+        } else {
           verdict = 'stale';
-          why = `differs from ${withLoader.rule.table} (${rows.length} row(s) now)`;
+          why = `differs from what the application builds now: ${canonical(comparable(family, truth.value)).slice(0, 300)}`;
         }
+      } else if (truth.kind === 'absent') {
+        verdict = 'stale';
+        why = `must not exist: ${truth.why}`;
       } else if (withExistence?.target.compiledExistsOnlyIf) {
         const q = withExistence.target.compiledExistsOnlyIf;
         const rows = await deps.loader.query(
