@@ -15,7 +15,7 @@ export function oracleConfig(): Config {
     MCS_REDIS_DB_STATS: '5',
     MCS_REDIS_DB_TEMP: '6',
     MCS_DAILY_STATS_CRON: '',
-    MCS_SECOND_PASS_DELAY_MS: '1000',
+    MCS_SECOND_PASS_DELAY_MS: process.env.ORACLE_SECOND_PASS_MS ?? '1000', // 0: shows the stale-set race
   });
 }
 
@@ -26,5 +26,9 @@ export function reportOracle(label: string, opts: OracleOptions, r: OracleResult
     `consistent ${r.report.consistent}, stale ${r.report.stale}, unknown ${r.report.unknown}; ` +
     `writing ${(r.ms.writing / 1000).toFixed(1)} s, settling ${(r.ms.settling / 1000).toFixed(1)} s, ` +
     `verifying ${(r.ms.verifying / 1000).toFixed(1)} s; fk cascades ${opts.fkCascades ? 'on' : 'off'}, menu renames ${opts.menuRenames ? 'on' : 'off'}`;
+  const cover = Object.entries(r.coverage)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  console.log(`${label} fills: ${cover}`);
   console.log(r.failure ? `${line}\n${r.failure}` : line);
 }

@@ -37,6 +37,8 @@ export interface OracleOptions {
   readonly seed: number;
   readonly writes: number;
   readonly readers: number;
+  /** Pause after each write, so readers fill keys between changes. */
+  readonly writePauseMs: number;
   readonly fkCascades: boolean;
   readonly menuRenames: boolean;
 }
@@ -46,7 +48,8 @@ export function oracleOptions(defaultWrites: number): OracleOptions {
   return {
     seed: Number(env.ORACLE_SEED ?? Math.floor(Math.random() * 2 ** 31)),
     writes: Number(env.ORACLE_WRITES ?? defaultWrites),
-    readers: Number(env.ORACLE_READERS ?? 4),
+    readers: Number(env.ORACLE_READERS ?? 6),
+    writePauseMs: Number(env.ORACLE_WRITE_PAUSE_MS ?? 3),
     fkCascades: env.ORACLE_FK_CASCADES === '1',
     menuRenames: env.ORACLE_MENU_RENAMES === '1',
   };
@@ -110,6 +113,8 @@ export interface OracleResult {
   readonly reads: number;
   readonly fills: number;
   readonly truncated: Table;
+  /** Fills per key family (prefix), and session fills whose permission map was not empty. */
+  readonly coverage: Record<string, number>;
   readonly ms: { readonly writing: number; readonly settling: number; readonly verifying: number };
   /** Empty when consistent; else the seed, the first diverging key and what touched it. */
   readonly failure: string;
@@ -367,26 +372,61 @@ class Writer {
     this.log.push({ seq, at: Date.now(), table, op: 't', before: null, after: null });
   }
 
-  /** Every key the readers fill, by family. */
-  keys(): [Family, string][] {
-    const out: [Family, string][] = [
-      ['master', 'master:departments'],
-      ['master', 'master:brands'],
-    ];
-    for (const u of this.users)
-      out.push(['session', `session:user:${u}`], ['permissions', `permissions:user:${u}`]);
-    for (const c of this.codes) out.push(['permissions', `permissions:menu:${c}`]);
-    for (const c of this.categories()) out.push(['master', `master:products:category:${c}`]);
-    for (const d of DAYS) {
-      const ymd = d.replace(/-/g, '');
-      out.push(['stats', `stats:daily_sales:${ymd}`]);
-      for (const b of this.brandIds) out.push(['stats', `stats:daily_sales:brand:${b}:${ymd}`]);
-      for (const code of this.brandCodes) out.push(['stats', `stats:serial_count:${code}:${ymd}`]);
-    }
-    for (const m of new Set(DAYS.map((d) => d.slice(0, 7).replace('-', ''))))
-      out.push(['stats', `stats:monthly_revenue:${m}`]);
-    for (const b of this.brandIds) out.push(['stats', `stats:sales:brand:${b}`]);
-    return out;
+  /** Every key the readers fill, in groups of one key shape (readers pick a group, then a key). */
+  keys(): [Family, string][][] {
+    const size = this.users.size + this.codes.size + this.brandIds.size + this.brandCodes.size;
+    if (this.keyCache?.size !== size) this.keyCache = { size, groups: this.buildKeys() };
+    return this.keyCache.groups;
+  }
+  private keyCache: { size: number; groups: [Family, string][][] } | undefined;
+
+  private buildKeys(): [Family, string][][] {
+    const users = [...this.users];
+    const group = (family: Family, keys: string[]): [Family, string][] =>
+      keys.map((k) => [family, k]);
+    const days = DAYS.map((d) => d.replace(/-/g, ''));
+    const brands = [...this.brandIds];
+    return [
+      group('master', ['master:departments', 'master:brands']),
+      group(
+        'session',
+        users.map((u) => `session:user:${u}`),
+      ),
+      group(
+        'permissions',
+        users.map((u) => `permissions:user:${u}`),
+      ),
+      group(
+        'permissions',
+        [...this.codes].map((c) => `permissions:menu:${c}`),
+      ),
+      group(
+        'master',
+        this.categories().map((c) => `master:products:category:${c}`),
+      ),
+      group(
+        'stats',
+        days.map((d) => `stats:daily_sales:${d}`),
+      ),
+      group(
+        'stats',
+        [...new Set(DAYS.map((d) => d.slice(0, 7).replace('-', '')))].map(
+          (m) => `stats:monthly_revenue:${m}`,
+        ),
+      ),
+      group(
+        'stats',
+        brands.map((b) => `stats:sales:brand:${b}`),
+      ),
+      group(
+        'stats',
+        brands.flatMap((b) => days.map((d) => `stats:daily_sales:brand:${b}:${d}`)),
+      ),
+      group(
+        'stats',
+        [...this.brandCodes].flatMap((c) => days.map((d) => `stats:serial_count:${c}:${d}`)),
+      ),
+    ].filter((g) => g.length > 0);
   }
 }
 
@@ -415,8 +455,13 @@ export async function runOracle(
     if (!c) redis.set(n, (c = redisDb(n)));
     return c;
   };
-  const app = new Application(new CacheTruth(loader, matcher), dbOf, config.redis.ttl, () =>
-    readRnd() < 0.3 ? Math.floor(readRnd() * 30) : 0,
+  // One application instance (and MySQL pool) per reader, as separate web workers would be.
+  const loaders = Array.from({ length: opts.readers }, () => createRowLoader(config.mysql.url));
+  const apps = loaders.map(
+    (l) =>
+      new Application(new CacheTruth(l, matcher), dbOf, config.redis.ttl, () =>
+        readRnd() < 0.3 ? Math.floor(readRnd() * 30) : 0,
+      ),
   );
   const candidates = TABLES.filter(
     (t) =>
@@ -435,9 +480,10 @@ export async function runOracle(
   let writing = true;
   const started = Date.now();
   try {
-    const readers = Array.from({ length: opts.readers }, async () => {
+    const readers = apps.map(async (app) => {
       while (writing) {
-        const keys = writer.keys();
+        const groups = writer.keys();
+        const keys = groups[Math.floor(readRnd() * groups.length)] as [Family, string][];
         const [family, key] = keys[Math.floor(readRnd() * keys.length)] as [Family, string];
         await app.read(family, key);
         result.reads += 1;
@@ -446,6 +492,7 @@ export async function runOracle(
     for (let seq = 1; seq <= opts.writes; seq++) {
       if (seq === Math.floor(opts.writes / 2)) await writer.truncate(truncated, seq);
       else await writer.step(seq);
+      if (opts.writePauseMs > 0) await new Promise((r) => setTimeout(r, opts.writePauseMs));
       if (seq % 5000 === 0)
         console.log(`oracle: ${seq}/${opts.writes} writes, ${result.reads} reads`);
     }
@@ -476,11 +523,12 @@ export async function runOracle(
       writes: writer.log.length,
       failedWrites: writer.failed,
       reads: result.reads,
-      fills: app.fills.length,
+      fills: apps.reduce((n, a) => n + a.fills.length, 0),
+      coverage: coverage(apps.flatMap((a) => a.fills)),
       truncated,
       ms: { writing: wrote - started, settling: settled - wrote, verifying: verified - settled },
       failure:
-        report.staleKeys.length === 0 ? '' : explainFailure(opts, report, writer, app, rules),
+        report.staleKeys.length === 0 ? '' : explainFailure(opts, report, writer, apps, rules),
     };
   } finally {
     writing = false;
@@ -489,11 +537,23 @@ export async function runOracle(
       sql`INSERT IGNORE INTO ${sql.ident(truncated)} SELECT * FROM ${sql.ident(SCRATCH, truncated)}`,
     );
     await db.query(sql`DROP DATABASE IF EXISTS ${sql.ident(SCRATCH)}`);
-    await cleanRange(db, base);
+    if (process.env.ORACLE_KEEP !== '1') await cleanRange(db, base); // 1: keep rows to inspect
     await Promise.all([...redis.values()].map((c) => c.quit()));
     await clients.close();
     await loader.close();
+    await Promise.all(loaders.map((l) => l.close()));
   }
+}
+
+function coverage(fills: readonly { key: string; value: string }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of fills) {
+    const kind = f.key.split(':').slice(0, 2).join(':');
+    out[kind] = (out[kind] ?? 0) + 1;
+    if (kind === 'session:user' && f.value.includes('"permissions":{"'))
+      out['session with permissions'] = (out['session with permissions'] ?? 0) + 1;
+  }
+  return out;
 }
 
 async function cleanRange(db: ConnectionPool, base: number): Promise<void> {
@@ -538,7 +598,7 @@ function explainFailure(
   opts: OracleOptions,
   report: VerifyReport,
   writer: Writer,
-  app: Application,
+  apps: readonly Application[],
   rules: RuleSet,
 ): string {
   const first = report.staleKeys[0];
@@ -567,7 +627,9 @@ function explainFailure(
       );
     }
   }
-  const fills = app.fills
+  const fills = apps
+    .flatMap((a) => a.fills)
+    .sort((a, b) => a.at - b.at)
     .filter((f) => f.key === first.key)
     .map((f) => `  fill ${new Date(f.at).toISOString()} ${f.value.slice(0, 200)}`);
   return [
