@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { configError } from '../errors';
 import { isValidTimeZone } from '../rules/dates';
 import { FAMILIES, isFamily, type Family } from './families';
+import { VALUE_FORMATS, type ValueFormat, type ValueFormats } from './value-formats';
 import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -49,6 +50,8 @@ export interface Config {
     readonly tlsCaFile: string;
     readonly tlsRejectUnauthorized: boolean;
     readonly secondPassDelayMs: number;
+    /** Format of rebuilt values per family (MCS_VALUE_FORMATS); json when absent. */
+    readonly valueFormats: ValueFormats;
   };
   readonly mysql: { readonly url: string };
   readonly time: { readonly zone: string; readonly databaseZone: string };
@@ -149,6 +152,7 @@ export function buildConfig(raw: RawValues): Config {
       tlsCaFile: get('MCS_REDIS_TLS_CA_FILE'),
       tlsRejectUnauthorized: get('MCS_REDIS_TLS_REJECT_UNAUTHORIZED'),
       secondPassDelayMs: get('MCS_SECOND_PASS_DELAY_MS'),
+      valueFormats: valueFormats(get('MCS_VALUE_FORMATS')),
     },
     mysql: { url: get('MYSQL_URL') },
     time: { zone, databaseZone: get<string>('MCS_DB_TIME_ZONE') || zone },
@@ -172,6 +176,21 @@ export function buildConfig(raw: RawValues): Config {
   };
   checkCrossSettings(config);
   return deepFreeze(config);
+}
+
+/** `family=format` pairs of MCS_VALUE_FORMATS. */
+function valueFormats(pairs: string[]): ValueFormats {
+  const label = 'MCS_VALUE_FORMATS (redis.valueFormats)';
+  const out: Partial<Record<Family, ValueFormat>> = {};
+  for (const pair of pairs) {
+    const [family = '', format = ''] = pair.split('=').map((s) => s.trim());
+    if (!isFamily(family))
+      throw configError(label, `"${pair}": family must be one of ${FAMILIES.join(', ')}`);
+    if (!VALUE_FORMATS.includes(format as ValueFormat))
+      throw configError(label, `"${pair}": format must be one of ${VALUE_FORMATS.join(', ')}`);
+    out[family] = format as ValueFormat;
+  }
+  return out;
 }
 
 /** MCS_DATABASES, else the database named in MYSQL_URL's path, else MYSQL_DATABASE. */

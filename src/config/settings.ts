@@ -357,6 +357,13 @@ export const SETTINGS = [
     doc: 'Whether snapshot reads (`op: r`) invalidate keys. Off: a snapshot describes rows that did not change.',
   },
   {
+    env: 'MCS_VALUE_FORMATS',
+    yaml: 'redis.valueFormats',
+    type: 'list',
+    default: '',
+    doc: 'Format of the values the service writes (refreshes, rebuild), per family: `family=json|pickle`, comma-separated (e.g. `master=pickle` for an application reading with Python `pickle.loads`). Unlisted families: json. `verify` reads the same format.',
+  },
+  {
     env: 'MCS_DATABASES',
     yaml: 'rules.databases',
     type: 'list',

@@ -11,6 +11,7 @@ import type { RowLoader } from '../mysql/loader';
 import type { RedisPort } from '../redis/port';
 import { KeyMatcher } from '../rules/match';
 import type { RuleSet } from '../rules/registry';
+import { decodeValue, type ValueFormat } from '../redis/value-format';
 import { CacheTruth, comparable } from './truth';
 
 export interface VerifyOptions {
@@ -32,7 +33,7 @@ export interface VerifyReport {
   stale: number;
   /** Keys of a known family and template, but nothing to check them against. */
   missingLoader: number;
-  /** Values that are not JSON (e.g. pickled by an older reader): not judged. */
+  /** Values neither JSON nor the pickle subset the application writes: not judged. */
   unreadable: number;
   /** Keys no rule produces. */
   unknown: number;
@@ -71,7 +72,7 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
         continue;
       }
       const withExistence = matches.find((m) => m.target.compiledExistsOnlyIf);
-      const cached = await port.get(key);
+      const cached = await port.getBuffer(key);
       if (cached === null) {
         report.changed += 1; // expired or invalidated since the scan
         continue;
@@ -80,7 +81,7 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
       let why = '';
       const truth = await cacheTruth.of(family, key);
       if (truth.kind === 'value') {
-        const parsed = parse(cached);
+        const parsed = readValue(deps.config.redis.valueFormats[family] ?? 'json', cached);
         if (parsed === undefined) verdict = 'unreadable';
         else if (
           canonical(comparable(family, parsed)) === canonical(comparable(family, truth.value))
@@ -102,7 +103,8 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
         verdict = rows.length > 0 ? 'consistent' : 'stale';
         why = `must not exist: ${withExistence.rule.table} has no qualifying row (${withExistence.rule.file})`;
       }
-      if (verdict === 'stale' && (await port.get(key)) !== cached) {
+      const again = verdict === 'stale' ? await port.getBuffer(key) : cached;
+      if (!again || !again.equals(cached)) {
         report.changed += 1; // rewritten while checked: not judged
         continue;
       }
@@ -130,12 +132,11 @@ async function sample(port: RedisPort, pattern: string, max: number): Promise<st
   return [...keys];
 }
 
-function parse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** The family's configured format first, then the other one (the application may write either). */
+function readValue(format: ValueFormat, raw: Buffer): unknown {
+  const first = decodeValue(format, raw);
+  if (first !== undefined) return first;
+  return decodeValue(format === 'json' ? 'pickle' : 'json', raw);
 }
 
 /** JSON with object keys sorted, so field order does not count as a difference. */

@@ -15,11 +15,14 @@ import type { Logger } from '../telemetry/logger';
 import { deleteMatching, unlinkAll } from './keyspace';
 import type { RedisPort } from './port';
 import { refreshKey } from './refresh';
+import type { ValueFormats } from './value-format';
 
 export interface ExecutorOptions {
   readonly scanCount: number;
   readonly unlinkBatch: number;
   readonly ttl: Readonly<Record<Family | 'lock', number>>;
+  /** Format of rebuilt values per family (JSON when absent). */
+  readonly valueFormats?: ValueFormats;
 }
 
 export interface ApplyResult {
@@ -113,7 +116,13 @@ export class KeyExecutor {
     result: ApplyResult,
     tally: FamilyTally | undefined,
   ): Promise<void> {
-    const ctx = { port, loader: this.loader, ttl: this.options.ttl, logger: this.logger };
+    const ctx = {
+      port,
+      loader: this.loader,
+      ttl: this.options.ttl,
+      logger: this.logger,
+      format: this.options.valueFormats?.[op.family] ?? 'json',
+    };
     const { outcome, deleted } = await refreshKey(ctx, op, 'delete');
     if (outcome === 'written') result.refreshed += 1;
     else result.refreshFallbacks += 1;

@@ -1,0 +1,102 @@
+/**
+ * Values the application can read (issue 8 §4) on the real stack: with MCS_REFRESH_FAMILIES=master
+ * and MCS_VALUE_FORMATS=master=pickle, a brand rename rebuilds `master:brands` in pickle, and a
+ * Python cache-aside reader written like the application's (test/support/python/cache_reader.py,
+ * Debian's python3 + python3-redis) gets it as a cache hit, with no decode error, equal to what
+ * it builds from MySQL. `verify` judges the pickled value consistent.
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import type { ConnectionPool } from '@databases/mysql';
+import type Redis from 'ioredis';
+import { createRowLoader } from '../../../src/mysql/loader';
+import { verify } from '../../../src/ops/verify';
+import { createRedisClients } from '../../../src/redis/clients';
+import type { RunningService } from '../../../src/service';
+import { createLogger } from '../../../src/telemetry/logger';
+import {
+  mysqlPool,
+  redisDb,
+  sql,
+  startCaughtUp,
+  stackEnv,
+  testConfig,
+  waitFor,
+} from '../../support/stack';
+
+const READER = path.join(__dirname, '..', '..', 'support', 'python', 'cache_reader.py');
+const MASTER_DB = 9;
+
+describe('pickled master data read by a Python cache-aside reader', () => {
+  let db: ConnectionPool;
+  let master: Redis;
+  let service: RunningService;
+  const config = testConfig({
+    MCS_REFRESH_FAMILIES: 'master',
+    MCS_VALUE_FORMATS: 'master=pickle',
+    MCS_REDIS_DB_MASTER: String(MASTER_DB),
+    MCS_SECOND_PASS_DELAY_MS: '0',
+  });
+
+  beforeAll(async () => {
+    db = mysqlPool();
+    master = redisDb(MASTER_DB);
+    service = await startCaughtUp(config);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await master?.del('master:brands');
+    await master?.quit();
+    await db?.dispose();
+  });
+
+  it('a renamed brand is a cache hit equal to MySQL, and verify reads it', async () => {
+    const [before] = (await db.query(sql`SELECT brand_name FROM brands WHERE brand_id = 2`)) as {
+      brand_name: string;
+    }[];
+    const renamed = `조이-${Date.now() % 100000}`;
+    await master.set('master:brands', 'stale', 'EX', 600);
+    await db.query(sql`UPDATE brands SET brand_name = ${renamed} WHERE brand_id = 2`);
+    try {
+      await waitFor(
+        async () =>
+          ((await master.getBuffer('master:brands')) ?? Buffer.alloc(0)).includes(
+            Buffer.from(renamed),
+          ),
+        20_000,
+        'master:brands rebuilt in pickle',
+      );
+      const raw = (await master.getBuffer('master:brands')) as Buffer;
+      expect(raw[0]).toBe(0x80); // pickle PROTO, not JSON
+      const out = JSON.parse(
+        execFileSync('/usr/bin/python3', [
+          READER,
+          stackEnv('REDIS_URL'),
+          String(MASTER_DB),
+          stackEnv('MYSQL_URL'),
+        ]).toString(),
+      ) as { hit: boolean; decode_error: string | null; equal: boolean; value: { name: string }[] };
+      expect(out).toMatchObject({ hit: true, decode_error: null, equal: true });
+      expect(out.value.map((b) => b.name)).toContain(renamed);
+
+      const clients = createRedisClients(config.redis, createLogger('silent'));
+      const loader = createRowLoader(config.mysql.url);
+      try {
+        const report = await verify(
+          { config, rules: service.rules, ports: clients.ports, loader },
+          { sample: 100, families: ['master'] },
+        );
+        expect(report.staleKeys.filter((s) => s.key === 'master:brands')).toEqual([]);
+        expect(report.unreadable).toBe(0);
+        expect(report.consistent).toBeGreaterThanOrEqual(1);
+      } finally {
+        await clients.close();
+        await loader.close();
+      }
+    } finally {
+      await db.query(
+        sql`UPDATE brands SET brand_name = ${before?.brand_name ?? '조이'} WHERE brand_id = 2`,
+      );
+    }
+  });
+});
