@@ -10,6 +10,8 @@ command -v mariadb >/dev/null || need+=(mariadb-client)
 { command -v redis-server >/dev/null || [[ -x /usr/bin/redis-server ]]; } || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v curl >/dev/null || need+=(curl)
+# Debian's python3 with python3-redis: the Python cache-aside reader of the pickle tests
+[[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import redis' 2>/dev/null || need+=(python3 python3-redis)
 if ((${#need[@]} == 0)); then
   echo "prerequisites: all present"
   exit 0

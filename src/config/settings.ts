@@ -361,14 +361,14 @@ export const SETTINGS = [
     yaml: 'redis.valueFormats',
     type: 'list',
     default: '',
-    doc: 'Format of the values the service writes (refreshes, rebuild), per family: `family=json|pickle`, comma-separated (e.g. `master=pickle` for an application reading with Python `pickle.loads`). Unlisted families: json. `verify` reads the same format.',
+    doc: 'Format of values the service writes (refresh, rebuild), per family: `family=json|pickle`, comma-separated, e.g. `master=pickle` for Python `pickle.loads` readers. Unlisted: json. `verify` reads both.',
   },
   {
     env: 'MCS_DATABASES',
     yaml: 'rules.databases',
     type: 'list',
     default: '',
-    doc: "Databases whose rows dirty keys (`source.db` of the change event). Rows of other databases (a second database in the connector's include list, routed topics) are skipped and counted (`foreign_db_events_total`). Empty: the database of MYSQL_URL, else MYSQL_DATABASE.",
+    doc: 'Databases whose rows dirty keys (`source.db`); rows of others are skipped and counted (`foreign_db_events_total`), not dead-lettered. Empty: the database of MYSQL_URL, else MYSQL_DATABASE.',
   },
   {
     env: 'MCS_CONSUMERS_DIR',
