@@ -459,8 +459,11 @@ export async function runOracle(
   const loaders = Array.from({ length: opts.readers }, () => createRowLoader(config.mysql.url));
   const apps = loaders.map(
     (l) =>
-      new Application(new CacheTruth(l, matcher), dbOf, config.redis.ttl, () =>
-        readRnd() < 0.3 ? Math.floor(readRnd() * 30) : 0,
+      new Application(
+        new CacheTruth(l, matcher),
+        dbOf,
+        config.redis.ttl,
+        () => (readRnd() < 0.05 ? Math.floor(readRnd() * 400) : 0), // a slow reader: the stale-set window
       ),
   );
   const candidates = TABLES.filter(

@@ -40,6 +40,8 @@ describe('rows of databases not watched', () => {
 
   it('are skipped and counted, not dead-lettered; the watched database still invalidates', async () => {
     expect(config.rules.databases).toEqual(['mis']); // the default: the database of MYSQL_URL
+    // earlier runs left foreign records on the topic: the group read them while catching up
+    const seen = service.counters.get('skippedForeignDb', 'mis_foreign');
     const foreignId = uniqId();
     const ownId = foreignId + 1;
     const keys = (id: number) =>
@@ -80,7 +82,7 @@ describe('rows of databases not watched', () => {
     try {
       await waitFor(
         async () =>
-          service.counters.get('skippedForeignDb', 'mis_foreign') === 1 &&
+          service.counters.get('skippedForeignDb', 'mis_foreign') === seen + 1 &&
           (await db0.exists(`session:user:${ownId}`)) === 0,
         20_000,
         'the foreign event to be skipped and the own insert to invalidate',
@@ -91,7 +93,7 @@ describe('rows of databases not watched', () => {
         'mis_cache_sync_foreign_db_events_total',
       );
       expect(metric).toContain(
-        'mis_cache_sync_foreign_db_events_total{db="mis_foreign",table="users"} 1',
+        `mis_cache_sync_foreign_db_events_total{db="mis_foreign",table="users"} ${seen + 1}`,
       );
       expect(service.counters.get('deadLettered')).toBe(0);
       expect(

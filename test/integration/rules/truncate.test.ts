@@ -13,6 +13,7 @@ import { truncateOp } from '../../../src/rules/plan';
 import type { RunningService } from '../../../src/service';
 import { shippedRules } from '../../support/rules';
 import {
+  kafka,
   mysqlPool,
   redisDb,
   sql,
@@ -123,10 +124,29 @@ describe('TRUNCATE of every ruled table', () => {
           if ((await client(k.db).exists(k.key)) === 1) survivors.push(`${k.db}/${k.key}`);
         expect(survivors).toEqual(kept.map((k) => `${k.db}/${k.key}`));
       } finally {
+        const topic = `${config.kafka.topicPrefix}.mis.${table}`;
+        const end = async () => {
+          const admin = kafka().admin();
+          await admin.connect();
+          try {
+            return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+          } finally {
+            await admin.disconnect();
+          }
+        };
+        const before = await end();
+        const [{ n }] = (await db.query(sql`SELECT COUNT(*) AS n FROM ${copy}`)) as [{ n: number }];
         await db.query(sql`INSERT INTO ${src} SELECT * FROM ${copy}`);
+        // Debezium has published the restored rows (one event each) before we wait for the group
+        await waitFor(
+          async () => (await end()) >= before + Number(n),
+          BOUND_MS,
+          `${n} restore events of ${table}`,
+          100,
+        );
         await db.query(sql`DROP TABLE IF EXISTS ${copy}`);
         // The restored rows' own invalidations must pass before the next table arms its keys.
-        await waitCaughtUp(config.kafka.groupId, [`${config.kafka.topicPrefix}.mis.${table}`]);
+        await waitCaughtUp(config.kafka.groupId, [topic]);
         for (const k of [...doomed, ...kept]) await client(k.db).del(k.key);
       }
     });
