@@ -69,5 +69,14 @@ module.exports = {
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
+    {
+      // the oracle at 50,000 writes (`npm run test:soak`, not in CI)
+      displayName: 'soak',
+      testEnvironment: 'node',
+      transform: ts,
+      testMatch: ['<rootDir>/test/soak/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+      globalTeardown: '<rootDir>/test/support/global-teardown.js',
+    },
   ],
 };

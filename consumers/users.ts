@@ -8,6 +8,8 @@ const activeUser = { sql: "SELECT 1 FROM users WHERE user_id = {user_id} AND use
 
 export default defineTable({
   table: 'users',
+  // A disabled user seen only by a (re-)snapshot still loses the session and permissions.
+  denyingStates: [{ use_yn: 'N' }],
   targets: [
     {
       key: 'session:user:{user_id}',

@@ -17,6 +17,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v docker-compose >/dev/null || need+=(docker-compose)
 # promtool (alert rule tests in CI) and prometheus (the alert integration test): one package.
 command -v promtool >/dev/null || need+=(prometheus)
+# Debian's python3 with python3-redis: the Python cache-aside reader of the pickle tests
+[[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import redis' 2>/dev/null || need+=(python3 python3-redis)
 if ((${#need[@]} == 0)); then
   echo "prerequisites: all present"
   exit 0

@@ -17,6 +17,7 @@ import {
   type SentinelTarget,
 } from './sentinel';
 import { secretFromFile } from './secret-files';
+import { VALUE_FORMATS, type ValueFormat, type ValueFormats } from './value-formats';
 import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
@@ -66,6 +67,8 @@ export interface Config {
     readonly patternFenceTimeoutMs: number;
     /** Logical DB of the row index (0 in cluster mode). */
     readonly rowIndexDb: number;
+    /** Format of rebuilt values per family (MCS_VALUE_FORMATS); json when absent. */
+    readonly valueFormats: ValueFormats;
   };
   readonly mysql: {
     readonly url: string;
@@ -88,6 +91,8 @@ export interface Config {
     readonly snapshotInvalidates: boolean;
     readonly dir: string;
     readonly refreshFamilies: readonly Family[];
+    /** Databases whose rows dirty keys (source.db); rows of others are skipped and counted. */
+    readonly databases: readonly string[];
   };
   readonly log: { readonly level: LogLevel; readonly statsIntervalMs: number };
   readonly http: { readonly enabled: boolean; readonly host: string; readonly port: number };
@@ -199,6 +204,7 @@ export function buildConfig(raw: RawValues): Config {
       walkSharePercent: get('MCS_WALK_SHARE_PERCENT'),
       patternFenceTimeoutMs: get('MCS_PATTERN_FENCE_TIMEOUT_MS'),
       rowIndexDb: cluster ? 0 : get('MCS_ROW_INDEX_DB'),
+      valueFormats: valueFormats(get('MCS_VALUE_FORMATS')),
     },
     mysql: {
       url: get('MYSQL_URL'),
@@ -225,6 +231,7 @@ export function buildConfig(raw: RawValues): Config {
       snapshotInvalidates: get('MCS_SNAPSHOT_INVALIDATES'),
       dir: get('MCS_CONSUMERS_DIR'),
       refreshFamilies: refreshFamilies as Family[],
+      databases: watchedDatabases(get('MCS_DATABASES'), get('MYSQL_URL'), get('MYSQL_DATABASE')),
     },
     log: { level: get('LOG_LEVEL'), statsIntervalMs: get('MCS_STATS_INTERVAL_MS') },
     http: {
@@ -265,6 +272,28 @@ export function windows(items: readonly string[], label: string): number[] {
   if (out.some((v, i) => i > 0 && v <= (out[i - 1] as number)))
     throw configError(label, 'windows must be ascending');
   return out;
+}
+
+/** `family=format` pairs of MCS_VALUE_FORMATS. */
+function valueFormats(pairs: string[]): ValueFormats {
+  const label = 'MCS_VALUE_FORMATS (redis.valueFormats)';
+  const out: Partial<Record<Family, ValueFormat>> = {};
+  for (const pair of pairs) {
+    const [family = '', format = ''] = pair.split('=').map((s) => s.trim());
+    if (!isFamily(family))
+      throw configError(label, `"${pair}": family must be one of ${FAMILIES.join(', ')}`);
+    if (!VALUE_FORMATS.includes(format as ValueFormat))
+      throw configError(label, `"${pair}": format must be one of ${VALUE_FORMATS.join(', ')}`);
+    out[family] = format as ValueFormat;
+  }
+  return out;
+}
+
+/** MCS_DATABASES, else the database named in MYSQL_URL's path, else MYSQL_DATABASE. */
+function watchedDatabases(listed: string[], mysqlUrl: string, database: string): string[] {
+  if (listed.length > 0) return listed;
+  const fromUrl = /^mysql:\/\/[^/]*\/([^/?#]+)/.exec(mysqlUrl)?.[1];
+  return [fromUrl ? decodeURIComponent(fromUrl) : database];
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], label: string): T {

@@ -487,6 +487,20 @@ export const SETTINGS = [
     doc: 'Whether snapshot reads (`op: r`) invalidate keys. Off: a snapshot describes rows that did not change.',
   },
   {
+    env: 'MCS_VALUE_FORMATS',
+    yaml: 'redis.valueFormats',
+    type: 'list',
+    default: '',
+    doc: 'Format of values the service writes (refresh, rebuild), per family: `family=json|pickle`, comma-separated, e.g. `master=pickle` for Python `pickle.loads` readers. Unlisted: json. `verify` reads both.',
+  },
+  {
+    env: 'MCS_DATABASES',
+    yaml: 'rules.databases',
+    type: 'list',
+    default: '',
+    doc: 'Databases whose rows dirty keys (`source.db`); rows of others are skipped and counted (`foreign_db_events_total`), not dead-lettered. Empty: the database of MYSQL_URL, else MYSQL_DATABASE.',
+  },
+  {
     env: 'MCS_CONSUMERS_DIR',
     yaml: 'rules.dir',
     type: 'string',

@@ -34,6 +34,13 @@ export interface HandledEvent {
   readonly kafkaTsMs?: number;
 }
 
+/** A change of a row of a database the service does not watch: skipped, counted. */
+export interface ForeignEvent {
+  readonly place: RecordPlace;
+  readonly db: string;
+  readonly table?: string;
+}
+
 export interface BatchPlan {
   readonly ops: KeyOp[];
   readonly handled: HandledEvent[];
@@ -45,6 +52,8 @@ export interface BatchPlan {
    * `rowTables` in the context.
    */
   readonly rows: RowEvent[];
+  /** Events of other databases (`source.db` not watched): no keys, not rejected. */
+  readonly foreign: ForeignEvent[];
 }
 
 export interface BatchContext extends PlanOptions {
@@ -57,6 +66,8 @@ export interface BatchContext extends PlanOptions {
   readonly schemas?: SchemaSource;
   /** Tables the row index, cascades or via targets concern (set by the service at start). */
   readonly rowTables?: ReadonlySet<string>;
+  /** Databases whose rows dirty keys (`source.db`); absent: every database. */
+  readonly databases?: ReadonlySet<string>;
 }
 
 /** The planning context the configuration and rules call for (the service and replay alike). */
@@ -70,6 +81,7 @@ export function batchContext(config: Config, rules: RuleSet): BatchContext {
     zones: { business: config.time.zone, database: config.time.databaseZone },
     maxMessageBytes: config.kafka.maxMessageBytes,
     ...(config.registry.url ? { schemas: new SchemaRegistry(config.registry) } : {}),
+    databases: new Set(config.rules.databases),
   };
 }
 
@@ -79,6 +91,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
   const rejected: Rejected[] = [];
   const rows: RowEvent[] = [];
   const deletedKeys = new Set<string>();
+  const foreign: ForeignEvent[] = [];
   let tombstones = 0;
   for (const record of records) {
     const place = { topic: record.topic, partition: record.partition, offset: record.offset };
@@ -107,6 +120,11 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       }
       // The event's own source wins over the topic name (topics may be routed/renamed).
       table = decoded.event.source.table ?? table;
+      const db = decoded.event.source.db;
+      if (db !== undefined && ctx.databases && !ctx.databases.has(db)) {
+        foreign.push({ place, db, ...(table === undefined ? {} : { table }) });
+        continue;
+      }
       const rule = table === undefined ? undefined : ctx.rules.get(table);
       if (!rule) {
         throw new SyncError('UNKNOWN_TABLE', `no rule for table ${JSON.stringify(table ?? null)}`, {
@@ -143,7 +161,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       rejected.push({ record, place, ...(table === undefined ? {} : { table }), error });
     }
   }
-  return { ops: [...ops.values()], handled, tombstones, rejected, rows };
+  return { ops: [...ops.values()], handled, tombstones, rejected, rows, foreign };
 }
 
 function keyId(record: RawRecord): string {

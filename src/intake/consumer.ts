@@ -250,6 +250,14 @@ export class ChangeIntake {
       counters.add('events', 1, `${h.table}:${h.op}`);
       if (h.op === 'r' && h.keys === 0) counters.add('skippedSnapshot');
     }
+    for (const f of plan.foreign) {
+      counters.add('skippedForeignDb', 1, f.db);
+      this.deps.metrics?.recordForeign(f.db, f.table);
+      this.log.debug(
+        { ...f.place, table: f.table, db: f.db },
+        'skipped change event of a database not watched (MCS_DATABASES)',
+      );
+    }
     for (const r of plan.rejected) {
       counters.add('rejected', 1, r.error.code);
       // Poison message: logged with its place, dead-lettered (policy), never blocking the partition.

@@ -63,6 +63,7 @@ export async function rebuild(
         loader,
         ttl: config.redis.ttl,
         logger: deps.logger,
+        format: config.redis.valueFormats[target.family] ?? 'json',
       };
       for (const row of rows) {
         const key = renderTemplate(target.template, row, { escapeGlob: false });

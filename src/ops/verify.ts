@@ -1,8 +1,9 @@
 /**
- * Verify: samples cached keys of each family and checks them against MySQL. A key with a loader
- * (refresh target) must hold what the loader reads now; a key with an `existsOnlyIf` query may
- * exist only while that query returns a row (e.g. no session for a disabled user). Other keys
- * cannot be judged and are counted as without loader.
+ * Verify: samples cached keys of each family and checks them against MySQL. Every family the
+ * application caches has its truth in truth.ts (the value the application would build now, or
+ * that the key must not exist; master data by the rule's loader). Keys truth.ts does not know
+ * fall back to a target's `existsOnlyIf` query; other keys cannot be judged and are counted as
+ * without loader.
  */
 import type { Config } from '../config/config';
 import type { Family } from '../config/families';
@@ -10,6 +11,8 @@ import type { RowLoader } from '../mysql/loader';
 import type { RedisPort } from '../redis/port';
 import { KeyMatcher } from '../rules/match';
 import type { RuleSet } from '../rules/registry';
+import { decodeValue, type ValueFormat } from '../redis/value-format';
+import { CacheTruth, comparable } from './truth';
 
 export interface VerifyOptions {
   /** Keys sampled per family. */
@@ -30,7 +33,7 @@ export interface VerifyReport {
   stale: number;
   /** Keys of a known family and template, but nothing to check them against. */
   missingLoader: number;
-  /** Values that are not JSON (e.g. pickled by an older reader): not judged. */
+  /** Values neither JSON nor the pickle subset the application writes: not judged. */
   unreadable: number;
   /** Keys no rule produces. */
   unknown: number;
@@ -48,6 +51,7 @@ export interface VerifyDeps {
 
 export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<VerifyReport> {
   const matcher = new KeyMatcher(deps.rules);
+  const truth = new CacheTruth(deps.loader, matcher);
   const report: VerifyReport = {
     checked: 0,
     consistent: 0,
@@ -62,7 +66,7 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
     const port = deps.ports[family];
     for (const key of await sample(port, `${family}:*`, options.sample)) {
       report.checked += 1;
-      const verdict = await judgeKey(deps, matcher, family, key);
+      const verdict = await judgeKey(deps, matcher, family, key, truth);
       switch (verdict.kind) {
         case 'unknown':
           report.unknown += 1;
@@ -103,7 +107,7 @@ export type KeyVerdict =
   | { readonly kind: 'consistent' }
   /** Cached value differs from the truth, or exists though it must not; `cached` as read. */
   | { readonly kind: 'stale'; readonly why: string; readonly cached: string }
-  /** Not JSON (e.g. pickled by an older reader). */
+  /** Neither JSON nor the pickle subset the application writes. */
   | { readonly kind: 'unreadable' }
   /** A known key whose target has neither a loader nor an existsOnlyIf query. */
   | { readonly kind: 'missing-loader' }
@@ -111,39 +115,40 @@ export type KeyVerdict =
   | { readonly kind: 'changed' };
 
 /**
- * The truth of one cached key: a target with a loader must hold what the loader reads now
- * (JSON compared with sorted keys); a target with `existsOnlyIf` may exist only while the query
- * returns a row. Shared by `verify` and the consistency monitor.
+ * The truth of one cached key (truth.ts: what the application would build from MySQL now, or
+ * that the key must not exist; master data by the rule's loader), else a target's
+ * `existsOnlyIf` query. Values are read as the family's configured format (JSON or pickle).
+ * A key that looks stale is read again: rewritten meanwhile, it is not judged. Shared by
+ * `verify` and the consistency monitor.
  */
 export async function judgeKey(
-  deps: Pick<VerifyDeps, 'ports' | 'loader'>,
+  deps: Pick<VerifyDeps, 'ports' | 'loader' | 'config'>,
   matcher: KeyMatcher,
   family: Family,
   key: string,
+  truth: CacheTruth = new CacheTruth(deps.loader, matcher),
 ): Promise<KeyVerdict> {
   const port = deps.ports[family];
   const matches = matcher.match(key).filter((m) => m.target.family === family);
   if (matches.length === 0) return { kind: 'unknown' };
-  const withLoader = matches.find((m) => m.target.compiledLoader);
   const withExistence = matches.find((m) => m.target.compiledExistsOnlyIf);
-  const cached = await port.get(key);
+  const cached = await port.getBuffer(key);
   if (cached === null) return { kind: 'absent' };
   let verdict: KeyVerdict = { kind: 'missing-loader' };
-  if (withLoader?.target.compiledLoader) {
-    const loader = withLoader.target.compiledLoader;
-    const rows = await deps.loader.query(
-      loader.text,
-      loader.params.map((p) => withLoader.fields[p]),
-    );
-    const parsed = parse(cached);
+  const t = await truth.of(family, key);
+  if (t.kind === 'value') {
+    const parsed = readValue(deps.config.redis.valueFormats[family] ?? 'json', cached);
+    const want = canonical(comparable(family, t.value));
     if (parsed === undefined) verdict = { kind: 'unreadable' };
-    else if (canonical(parsed) === canonical(rows)) verdict = { kind: 'consistent' };
+    else if (canonical(comparable(family, parsed)) === want) verdict = { kind: 'consistent' };
     else
       verdict = {
         kind: 'stale',
-        why: `differs from ${withLoader.rule.table} (${rows.length} row(s) now)`,
-        cached,
+        why: `differs from what the application builds now: ${want.slice(0, 300)}`,
+        cached: cached.toString('utf8'),
       };
+  } else if (t.kind === 'absent') {
+    verdict = { kind: 'stale', why: `must not exist: ${t.why}`, cached: cached.toString('utf8') };
   } else if (withExistence?.target.compiledExistsOnlyIf) {
     const q = withExistence.target.compiledExistsOnlyIf;
     const rows = await deps.loader.query(
@@ -156,10 +161,13 @@ export async function judgeKey(
         : {
             kind: 'stale',
             why: `must not exist: ${withExistence.rule.table} has no qualifying row (${withExistence.rule.file})`,
-            cached,
+            cached: cached.toString('utf8'),
           };
   }
-  if (verdict.kind === 'stale' && (await port.get(key)) !== cached) return { kind: 'changed' };
+  if (verdict.kind === 'stale') {
+    const again = await port.getBuffer(key);
+    if (!again || !again.equals(cached)) return { kind: 'changed' };
+  }
   return verdict;
 }
 
@@ -176,12 +184,11 @@ async function sample(port: RedisPort, pattern: string, max: number): Promise<st
   return [...keys];
 }
 
-function parse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** The family's configured format first, then the other one (the application may write either). */
+function readValue(format: ValueFormat, raw: Buffer): unknown {
+  const first = decodeValue(format, raw);
+  if (first !== undefined) return first;
+  return decodeValue(format === 'json' ? 'pickle' : 'json', raw);
 }
 
 /** JSON with object keys sorted, so field order does not count as a difference. */

@@ -164,6 +164,7 @@ function standalonePort(client: Redis): RedisPort {
     scanNodes: () => [scanner],
     setNx: async (key, value, ttl) => (await client.set(key, value, 'EX', ttl, 'NX')) === 'OK',
     get: (key) => client.get(key),
+    getBuffer: (key) => client.getBuffer(key),
     eval: (script, keys, args) => client.eval(script, keys.length, ...keys, ...args),
     ping: () => client.ping(),
     waitReplicas: async (replicas, timeoutMs) => [
@@ -199,6 +200,7 @@ function clusterPort(cluster: Cluster): RedisPort {
       })),
     setNx: async (key, value, ttl) => (await cluster.set(key, value, 'EX', ttl, 'NX')) === 'OK',
     get: (key) => cluster.get(key),
+    getBuffer: (key) => cluster.getBuffer(key),
     eval: (script, keys, args) => cluster.eval(script, keys.length, ...keys, ...args),
     ping: () => cluster.ping(),
     waitReplicas: (replicas, timeoutMs) =>

@@ -16,6 +16,7 @@ import { deleteMatching, unlinkAll } from './keyspace';
 import type { PatternDeleter } from './pattern-deletes';
 import type { RedisPort } from './port';
 import { refreshKey } from './refresh';
+import type { ValueFormats } from './value-format';
 
 export interface ExecutorOptions {
   readonly scanCount: number;
@@ -24,6 +25,8 @@ export interface ExecutorOptions {
   /** MCS_REDIS_WAIT_REPLICAS: replicas that must hold a batch's writes before its commit. */
   readonly waitReplicas?: number;
   readonly waitTimeoutMs?: number;
+  /** Format of rebuilt values per family (JSON when absent). */
+  readonly valueFormats?: ValueFormats;
 }
 
 export interface ApplyResult {
@@ -181,7 +184,13 @@ export class KeyExecutor {
     result: ApplyResult,
     tally: FamilyTally | undefined,
   ): Promise<void> {
-    const ctx = { port, loader: this.loader, ttl: this.options.ttl, logger: this.logger };
+    const ctx = {
+      port,
+      loader: this.loader,
+      ttl: this.options.ttl,
+      logger: this.logger,
+      format: this.options.valueFormats?.[op.family] ?? 'json',
+    };
     const { outcome, deleted } = await refreshKey(ctx, op, 'delete');
     if (outcome === 'written') result.refreshed += 1;
     else result.refreshFallbacks += 1;

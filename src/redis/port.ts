@@ -21,11 +21,13 @@ export interface RedisPort {
   /** SET key value EX ttl NX: true when set (a lock taken). */
   setNx(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   get(key: string): Promise<string | null>;
+  /** GET as bytes (pickled values are not UTF-8). */
+  getBuffer(key: string): Promise<Buffer | null>;
   /** EVAL of one of the scripts in scripts.ts. */
   eval(
     script: string,
     keys: readonly string[],
-    args: readonly (string | number)[],
+    args: readonly (string | number | Buffer)[],
   ): Promise<unknown>;
   ping(): Promise<string>;
   /**

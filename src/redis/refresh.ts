@@ -13,6 +13,7 @@ import type { RowLoader } from '../mysql/loader';
 import type { RefreshOp } from '../rules/ops';
 import type { Logger } from '../telemetry/logger';
 import type { RedisPort } from './port';
+import { encodeValue, type ValueFormat } from './value-format';
 import {
   RELEASE_LOCK,
   VERSIONED_DELETE,
@@ -35,6 +36,8 @@ export interface RefreshContext {
   readonly loader: RowLoader | undefined;
   readonly ttl: Readonly<Record<Family | 'lock', number>>;
   readonly logger: Logger;
+  /** How the rebuilt value is written (JSON when absent). */
+  readonly format?: ValueFormat;
 }
 
 export async function refreshKey(
@@ -74,7 +77,7 @@ export async function refreshKey(
     const written = await port.eval(
       VERSIONED_SET,
       [op.key, verKey],
-      [JSON.stringify(rows), ttl[op.family], op.version, verTtl],
+      [encodeValue(ctx.format ?? 'json', rows), ttl[op.family], op.version, verTtl],
     );
     return Number(written) === 1
       ? { outcome: 'written', deleted: 0 }

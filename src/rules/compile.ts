@@ -6,7 +6,7 @@ import { FAMILIES, isFamily } from '../config/families';
 import { SyncError } from '../errors';
 import type { Op } from '../envelope/types';
 import { hasGlob, parseTemplate, type Template } from './template';
-import type { Action, ColumnType, KeyTarget, TableRule } from './types';
+import type { Action, ColumnType, DenyingState, KeyTarget, TableRule } from './types';
 
 export interface CompiledLoader {
   /** The SQL with `?` in place of each placeholder. */
@@ -56,10 +56,12 @@ export function compileRule(value: unknown, file: string): CompiledRule {
     throw fail('targets', 'must be a non-empty list');
   }
   const compiled = targets.map((t: unknown, i) => compileTarget(t, `targets[${i}]`, fail));
+  const denying = compileDenyingStates(value.denyingStates, fail);
   return Object.freeze({
     table,
     file,
     ...(columnTypes ? { columns: columnTypes } : {}),
+    ...(denying ? { denyingStates: denying } : {}),
     targets: Object.freeze(compiled),
   });
 }
@@ -74,6 +76,27 @@ function compileColumns(columns: unknown, fail: Fail): Record<string, ColumnType
     }
   }
   return Object.freeze({ ...(columns as Record<string, ColumnType>) });
+}
+
+function compileDenyingStates(states: unknown, fail: Fail): readonly DenyingState[] | undefined {
+  if (states === undefined) return undefined;
+  const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  if (!Array.isArray(states) || states.length === 0) {
+    throw fail('denyingStates', 'must be a non-empty list of { column: value | [values] }');
+  }
+  return Object.freeze(
+    states.map((s: unknown, i) => {
+      const at = `denyingStates[${i}]`;
+      if (!isObject(s) || Object.keys(s).length === 0) {
+        throw fail(at, 'must map at least one column to a value or a list of values');
+      }
+      for (const [column, v] of Object.entries(s)) {
+        const ok = Array.isArray(v) ? v.length > 0 && v.every(scalar) : scalar(v);
+        if (!ok) throw fail(`${at}.${column}`, 'must be a value or a non-empty list of values');
+      }
+      return Object.freeze({ ...s }) as DenyingState;
+    }),
+  );
 }
 
 function compileTarget(t: unknown, at: string, fail: Fail): CompiledTarget {

@@ -7,7 +7,7 @@ import type { ChangeEvent, Row, SourceInfo } from '../envelope/types';
 import type { CompiledRule, CompiledTarget } from './compile';
 import type { TimeZones } from './dates';
 import type { KeyOp, Reason } from './ops';
-import { renderTemplate } from './template';
+import { escapeGlob, renderTemplate } from './template';
 
 export interface PlanOptions {
   /** Whether snapshot reads (op r) invalidate. */
@@ -20,19 +20,17 @@ export interface PlanOptions {
 }
 
 export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanOptions): KeyOp[] {
-  if (event.op === 'r' && !options.snapshotInvalidates) return [];
+  if (event.op === 'r' && !options.snapshotInvalidates && !inDenyingState(rule, event.after)) {
+    return [];
+  }
   const ops = new Map<string, KeyOp>();
   const version = sourceVersion(event.source, event.tsMs);
   rule.targets.forEach((target, index) => {
     if (target.via && event.op !== 't') return; // related rows: the resolve step (resolve.ts)
     if (!applies(target, event)) return;
     if (event.op === 't') {
-      // A truncate has no row images: every key of the family goes.
-      const key = renderTemplate(target.template, null, { escapeGlob: true, wildcardFields: true });
-      const action = target.template.fields.length > 0 ? 'pattern-delete' : 'delete';
-      if (key === null) return;
-      const op: KeyOp = { family: target.family, action, key };
-      ops.set(`${op.action}\u0000${key}`, withReason(op, rule, index, 'none', null, options));
+      const op = truncateOp(target);
+      ops.set(`${op.action}\u0000${op.key}`, withReason(op, rule, index, 'none', null, options));
       return;
     }
     for (const [name, image] of [
@@ -51,6 +49,39 @@ export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanO
     }
   });
   return [...ops.values()];
+}
+
+/**
+ * A truncate has no row images: every key of the target goes. A target declared as a pattern
+ * stays a pattern (its literal `*` is a glob, e.g. menus' `permissions:user:*`); a target with
+ * placeholders becomes a pattern with `*` in place of each placeholder and its literal text
+ * glob-escaped; a literal key without placeholders stays a plain delete.
+ */
+export function truncateOp(target: CompiledTarget): KeyOp {
+  const pattern = target.action === 'pattern-delete';
+  if (!pattern && target.template.fields.length === 0) {
+    return { family: target.family, action: 'delete', key: target.key };
+  }
+  let key = '';
+  for (const seg of target.template.segments) {
+    if ('field' in seg) key += '*';
+    else key += pattern ? seg.text : escapeGlob(seg.text);
+  }
+  return { family: target.family, action: 'pattern-delete', key };
+}
+
+/**
+ * Whether a row is in one of the rule's denying states (a disabled user, a revoked permission):
+ * such a snapshot read invalidates even when snapshot reads otherwise do not.
+ */
+export function inDenyingState(rule: CompiledRule, row: Row | null): boolean {
+  if (!row || !rule.denyingStates) return false;
+  return rule.denyingStates.some((state) =>
+    Object.entries(state).every(([column, want]) => {
+      const have = row[column];
+      return Array.isArray(want) ? want.some((w) => sameValue(w, have)) : sameValue(want, have);
+    }),
+  );
 }
 
 export function applies(target: CompiledTarget, event: ChangeEvent): boolean {

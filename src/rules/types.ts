@@ -71,7 +71,17 @@ export interface TableRule {
    */
   readonly columns?: Readonly<Record<string, ColumnType>>;
   readonly targets: readonly KeyTarget[];
+  /**
+   * Row states that deny access (e.g. `{ use_yn: 'N' }`): a snapshot read (`op: r`) of a row in
+   * one of them applies the rule's targets even with MCS_SNAPSHOT_INVALIDATES off, because after
+   * a binlog gap a re-snapshot may be the only news of a revocation. Each entry maps columns to
+   * a value or a list of values; a row is in the state when every column of one entry matches.
+   */
+  readonly denyingStates?: readonly DenyingState[];
 }
+
+export type DenyingState = Readonly<Record<string, Scalar | readonly Scalar[]>>;
+export type Scalar = string | number | boolean | null;
 
 /** Identity helper so rule files get type checking and completion. */
 export function defineTable(rule: TableRule): TableRule {

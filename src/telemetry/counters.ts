@@ -6,6 +6,7 @@ export type CounterName =
   | 'events'
   | 'tombstones'
   | 'skippedSnapshot'
+  | 'skippedForeignDb'
   | 'rejected'
   | 'keysDeleted'
   | 'keysRefreshed'

@@ -47,6 +47,7 @@ export class Metrics {
   private readonly rejected: Counter<'code'>;
   private readonly deadLettered: Counter;
   private readonly retries: Counter<'code'>;
+  private readonly foreignDb: Counter<'db' | 'table'>;
   private readonly lag: Gauge<'topic' | 'partition'>;
   private readonly commitLatency: Histogram<'table'>;
   private readonly kafkaLatency: Histogram<'table'>;
@@ -63,6 +64,12 @@ export class Metrics {
       name: `${p}events_total`,
       help: 'Change events handled (decoded and planned), by table and operation (c, u, d, r, t).',
       labelNames: ['table', 'op'],
+      registers,
+    });
+    this.foreignDb = new Counter({
+      name: `${p}foreign_db_events_total`,
+      help: 'Change events of databases not watched (MCS_DATABASES), skipped without touching keys.',
+      labelNames: ['db', 'table'],
       registers,
     });
     this.tombstones = new Counter({
@@ -167,6 +174,11 @@ export class Metrics {
     for (const h of handled) this.events.inc({ table: h.table, op: h.op });
     if (tombstones > 0) this.tombstones.inc(tombstones);
     for (const code of rejectedCodes) this.rejected.inc({ code });
+  }
+
+  /** A change event of a database the service does not watch (skipped). */
+  recordForeign(db: string, table: string | undefined): void {
+    this.foreignDb.inc({ db, table: table ?? '' });
   }
 
   /** A batch Redis acknowledged at `ackMs`: per-family key counts and both latencies. */

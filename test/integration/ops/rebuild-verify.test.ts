@@ -90,7 +90,15 @@ describe('rebuild and verify', () => {
         600,
       );
       await session.set(`session:user:${disabled}`, '{"user_id":1}', 'EX', 600);
-      await session.set(`session:user:${active}`, '{"user_id":2}', 'EX', 600);
+      // the session the application builds for the active user (truth.ts): consistent
+      const activeSession = {
+        user_id: active,
+        username: `a${active}`,
+        dept_id: null,
+        permissions: {},
+        last_activity: '2026-01-01T00:00:00Z',
+      };
+      await session.set(`session:user:${active}`, JSON.stringify(activeSession), 'EX', 600);
       await session.set('session:temp:upload_abc', '{}', 'EX', 600); // no rule produces it
 
       const report = await verify(deps(), { sample: 100, families: ['master', 'session'] });

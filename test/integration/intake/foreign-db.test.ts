@@ -1,0 +1,107 @@
+/**
+ * Foreign databases on the real stack: a `users` change event of another database routed onto
+ * this database's topic (as a topic router or a second database in the connector's include list
+ * would deliver it) dirties no key, is counted in `foreign_db_events_total` and the stats
+ * counters, and is not dead-lettered; a real change of the watched database right after it still
+ * invalidates.
+ */
+import type { ConnectionPool } from '@databases/mysql';
+import type Redis from 'ioredis';
+import { Partitioners } from 'kafkajs';
+import type { RunningService } from '../../../src/service';
+import {
+  kafka,
+  mysqlPool,
+  redisDb,
+  sql,
+  startCaughtUp,
+  testConfig,
+  uniqId,
+  waitFor,
+} from '../../support/stack';
+
+describe('rows of databases not watched', () => {
+  let db: ConnectionPool;
+  let db0: Redis;
+  let db1: Redis;
+  let service: RunningService;
+  const config = testConfig();
+
+  beforeAll(async () => {
+    db = mysqlPool();
+    db0 = redisDb(config.redis.db.session);
+    db1 = redisDb(config.redis.db.permissions);
+    service = await startCaughtUp(config);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await Promise.all([db0?.quit(), db1?.quit(), db?.dispose()]);
+  });
+
+  it('are skipped and counted, not dead-lettered; the watched database still invalidates', async () => {
+    expect(config.rules.databases).toEqual(['mis']); // the default: the database of MYSQL_URL
+    // earlier runs left foreign records on the topic: the group read them while catching up
+    const seen = service.counters.get('skippedForeignDb', 'mis_foreign');
+    const foreignId = uniqId();
+    const ownId = foreignId + 1;
+    const keys = (id: number) =>
+      [
+        [db0, `session:user:${id}`],
+        [db1, `permissions:user:${id}`],
+      ] as const;
+    for (const id of [foreignId, ownId])
+      for (const [c, k] of keys(id)) await c.set(k, 'cached', 'EX', 600);
+
+    const user = { user_id: foreignId, username: `f${foreignId}`, dept_id: 1, use_yn: 'N' };
+    const value = {
+      before: { ...user, use_yn: 'Y' },
+      after: user,
+      source: {
+        connector: 'mariadb',
+        name: 'mis',
+        ts_ms: Date.now(),
+        snapshot: 'false',
+        db: 'mis_foreign',
+        table: 'users',
+        file: 'mariadb-bin.000001',
+        pos: 4,
+      },
+      op: 'u',
+      ts_ms: Date.now(),
+    };
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({
+      topic: `${config.kafka.topicPrefix}.mis.users`,
+      messages: [{ key: JSON.stringify({ user_id: foreignId }), value: JSON.stringify(value) }],
+    });
+    await producer.disconnect();
+    await db.query(
+      sql`INSERT INTO users (user_id, username, use_yn) VALUES (${ownId}, ${`u${ownId}`}, 'N')`,
+    );
+    try {
+      await waitFor(
+        async () =>
+          service.counters.get('skippedForeignDb', 'mis_foreign') === seen + 1 &&
+          (await db0.exists(`session:user:${ownId}`)) === 0,
+        20_000,
+        'the foreign event to be skipped and the own insert to invalidate',
+      );
+      for (const [c, k] of keys(foreignId)) expect(await c.exists(k)).toBe(1);
+      expect(await db1.exists(`permissions:user:${ownId}`)).toBe(0);
+      const metric = await service.metrics.registry.getSingleMetricAsString(
+        'mis_cache_sync_foreign_db_events_total',
+      );
+      expect(metric).toContain(
+        `mis_cache_sync_foreign_db_events_total{db="mis_foreign",table="users"} ${seen + 1}`,
+      );
+      expect(service.counters.get('deadLettered')).toBe(0);
+      expect(
+        Object.keys(service.counters.snapshot()).filter((k) => k.startsWith('rejected')),
+      ).toEqual([]);
+    } finally {
+      await db.query(sql`DELETE FROM users WHERE user_id = ${ownId}`);
+      for (const id of [foreignId, ownId]) for (const [c, k] of keys(id)) await c.del(k);
+    }
+  });
+});

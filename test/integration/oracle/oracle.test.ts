@@ -1,0 +1,38 @@
+/**
+ * The oracle at CI size (test/support/oracle.ts): random writes over all eight tables with
+ * cache-aside readers, then every cached key must equal what the application builds from MySQL
+ * now. Runs with the service's recommended settings (README "Reliability": second pass on at
+ * its default 1 s; refresh off, the default), in logical DBs of its own (4, 5, 6).
+ * ORACLE_SEED / ORACLE_WRITES reproduce a run; `npm run test:soak` runs it at 50,000 writes.
+ */
+import type { ConnectionPool } from '@databases/mysql';
+import { runOracle, oracleOptions } from '../../support/oracle';
+import { oracleConfig, reportOracle } from '../../support/oracle-run';
+import type { RunningService } from '../../../src/service';
+import { mysqlPool, startCaughtUp } from '../../support/stack';
+
+describe('oracle: randomized whole-schema consistency', () => {
+  let db: ConnectionPool;
+  let service: RunningService;
+  const config = oracleConfig();
+
+  beforeAll(async () => {
+    db = mysqlPool();
+    service = await startCaughtUp(config);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await db?.dispose();
+  });
+
+  it('every cached key equals what the application would build from MySQL now, or is absent', async () => {
+    const opts = oracleOptions(1500);
+    const result = await runOracle(db, config, service.rules, opts);
+    reportOracle('ORACLE', opts, result);
+    expect(result.failure).toBe('');
+    expect(result.report.stale).toBe(0);
+    expect(result.report.unknown + result.report.missingLoader + result.report.unreadable).toBe(0);
+    expect(result.report.consistent).toBeGreaterThan(20); // the readers did fill the cache
+    expect(result.writes).toBeGreaterThan(opts.writes * 0.8);
+  });
+});

@@ -1,0 +1,34 @@
+/** The oracle's service settings and its one-line report (CI and soak sizes alike). */
+import type { Config } from '../../src/config/config';
+import type { OracleOptions, OracleResult } from './oracle';
+import { testConfig } from './stack';
+
+/**
+ * The service as the README recommends it (second pass on at its default delay, refresh off),
+ * in logical DBs of the oracle's own: session 4, permissions/master/stats 5, temp 6.
+ */
+export function oracleConfig(): Config {
+  return testConfig({
+    MCS_REDIS_DB_SESSION: '4',
+    MCS_REDIS_DB_PERMISSIONS: '5',
+    MCS_REDIS_DB_MASTER: '5',
+    MCS_REDIS_DB_STATS: '5',
+    MCS_REDIS_DB_TEMP: '6',
+    MCS_DAILY_STATS_CRON: '',
+    MCS_SECOND_PASS_DELAY_MS: process.env.ORACLE_SECOND_PASS_MS ?? '1000', // 0: shows the stale-set race
+  });
+}
+
+export function reportOracle(label: string, opts: OracleOptions, r: OracleResult): void {
+  const line =
+    `${label}: seed ${opts.seed}, ${r.writes} writes (${r.failedWrites} refused), truncate of ${r.truncated}, ` +
+    `${r.reads} reads (${r.fills} fills), ${opts.readers} readers; verify: checked ${r.report.checked}, ` +
+    `consistent ${r.report.consistent}, stale ${r.report.stale}, unknown ${r.report.unknown}; ` +
+    `writing ${(r.ms.writing / 1000).toFixed(1)} s, settling ${(r.ms.settling / 1000).toFixed(1)} s, ` +
+    `verifying ${(r.ms.verifying / 1000).toFixed(1)} s; fk cascades ${opts.fkCascades ? 'on' : 'off'}, menu renames ${opts.menuRenames ? 'on' : 'off'}`;
+  const cover = Object.entries(r.coverage)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  console.log(`${label} fills: ${cover}`);
+  console.log(r.failure ? `${line}\n${r.failure}` : line);
+}

@@ -1,0 +1,650 @@
+/**
+ * The oracle: a randomized whole-schema consistency run on the real stack. A seeded writer makes
+ * random changes over all eight tables (creates, updates that move rows to another user,
+ * category, brand or day, deletes, one TRUNCATE halfway), while cache-aside readers
+ * (application.ts) fill every family. At quiescence (service caught up, second passes done)
+ * `verify` — the same truth an operator runs against a live deployment — must find every cached
+ * key equal to what the application would build from MySQL now, or absent.
+ *
+ * Reproducible: ORACLE_SEED picks the ids, the writes and the reads. A failure prints the seed,
+ * the first diverging key and the writes and reader fills that touched it.
+ *
+ * Switches (environment, off by default):
+ * - ORACLE_FK_CASCADES=1: adds ON DELETE CASCADE foreign keys (user_auth.user_id → users,
+ *   products.brand_id → brands) for the run, and parent deletes then remove children below the
+ *   binlog. Turn on once the service handles cascades (the row-index / FK-graph work).
+ * - ORACLE_MENU_RENAMES=1: menu code renames and menu deletes (and menus among the truncate
+ *   candidates). Sessions embed menu codes; turn on once a menu change drops the sessions of the
+ *   users holding it (menus → sessions work).
+ */
+import type { ConnectionPool } from '@databases/mysql';
+import type Redis from 'ioredis';
+import type { Config } from '../../src/config/config';
+import { FAMILIES, type Family } from '../../src/config/families';
+import { createRowLoader } from '../../src/mysql/loader';
+import { CacheTruth } from '../../src/ops/truth';
+import { verify, type VerifyReport } from '../../src/ops/verify';
+import { createRedisClients } from '../../src/redis/clients';
+import { SECOND_PASS_KEY } from '../../src/redis/second-pass';
+import { KeyMatcher } from '../../src/rules/match';
+import { planEvent } from '../../src/rules/plan';
+import type { RuleSet } from '../../src/rules/registry';
+import { createLogger } from '../../src/telemetry/logger';
+import { Application } from './application';
+import { redisDb, sql, waitCaughtUp, waitFor } from './stack';
+
+export interface OracleOptions {
+  readonly seed: number;
+  readonly writes: number;
+  readonly readers: number;
+  /** Pause after each write, so readers fill keys between changes. */
+  readonly writePauseMs: number;
+  readonly fkCascades: boolean;
+  readonly menuRenames: boolean;
+}
+
+export function oracleOptions(defaultWrites: number): OracleOptions {
+  const env = process.env;
+  return {
+    seed: Number(env.ORACLE_SEED ?? Math.floor(Math.random() * 2 ** 31)),
+    writes: Number(env.ORACLE_WRITES ?? defaultWrites),
+    readers: Number(env.ORACLE_READERS ?? 6),
+    writePauseMs: Number(env.ORACLE_WRITE_PAUSE_MS ?? 3),
+    fkCascades: env.ORACLE_FK_CASCADES === '1',
+    menuRenames: env.ORACLE_MENU_RENAMES === '1',
+  };
+}
+
+/** mulberry32: small, seeded, reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Row = Record<string, unknown>;
+type Table =
+  | 'departments'
+  | 'brands'
+  | 'users'
+  | 'menus'
+  | 'user_auth'
+  | 'products'
+  | 'trade_orders'
+  | 'serials';
+
+const PK: Record<Table, string> = {
+  departments: 'dept_id',
+  brands: 'brand_id',
+  users: 'user_id',
+  menus: 'menu_id',
+  user_auth: 'auth_id',
+  products: 'product_id',
+  trade_orders: 'order_id',
+  serials: 'serial_id',
+};
+const TABLES = Object.keys(PK) as Table[];
+const DAYS = ['2031-01-29', '2031-01-30', '2031-01-31', '2031-02-01', '2031-02-02'];
+const CHANNELS = ['online', 'store', 'export'];
+const SEED_BRANDS = [
+  { brand_id: 1, brand_code: 'REAN' },
+  { brand_id: 2, brand_code: 'JOY' },
+  { brand_id: 3, brand_code: 'NUNA' },
+];
+
+export interface WriteLog {
+  readonly seq: number;
+  readonly at: number;
+  readonly table: Table;
+  readonly op: 'c' | 'u' | 'd' | 't';
+  readonly before: Row | null;
+  readonly after: Row | null;
+}
+
+export interface OracleResult {
+  readonly report: VerifyReport;
+  readonly writes: number;
+  readonly failedWrites: number;
+  readonly reads: number;
+  readonly fills: number;
+  readonly truncated: Table;
+  /** Fills per key family (prefix), and session fills whose permission map was not empty. */
+  readonly coverage: Record<string, number>;
+  readonly ms: { readonly writing: number; readonly settling: number; readonly verifying: number };
+  /** Empty when consistent; else the seed, the first diverging key and what touched it. */
+  readonly failure: string;
+}
+
+/** The generator: the rows it created, by table, and the SQL of each random change. */
+class Writer {
+  readonly rows = new Map<Table, Map<number, Row>>(TABLES.map((t) => [t, new Map()]));
+  readonly log: WriteLog[] = [];
+  failed = 0;
+  private next: number;
+  /** Every id / code the run ever used: the readers' key universe. */
+  readonly users = new Set<number>();
+  readonly codes = new Set<string>();
+  readonly brandIds = new Set<number>(SEED_BRANDS.map((b) => b.brand_id));
+  readonly brandCodes = new Set<string>(SEED_BRANDS.map((b) => b.brand_code));
+
+  constructor(
+    private readonly db: ConnectionPool,
+    private readonly rnd: () => number,
+    readonly base: number,
+    private readonly opts: OracleOptions,
+  ) {
+    this.next = base;
+  }
+
+  readonly categories = (): number[] => [1, 2, 3, 4].map((i) => this.base + i);
+  private pick<T>(items: readonly T[]): T | undefined {
+    return items.length === 0 ? undefined : items[Math.floor(this.rnd() * items.length)];
+  }
+  private some(table: Table): Row | undefined {
+    return this.pick([...(this.rows.get(table) as Map<number, Row>).values()]);
+  }
+  private yn(pY = 0.7): string {
+    return this.rnd() < pY ? 'Y' : 'N';
+  }
+  private brand(): { brand_id: number; brand_code: string } {
+    const own = [...(this.rows.get('brands') as Map<number, Row>).values()].map((b) => ({
+      brand_id: b.brand_id as number,
+      brand_code: b.brand_code as string,
+    }));
+    return this.pick([...own, ...SEED_BRANDS]) as { brand_id: number; brand_code: string };
+  }
+
+  /** A fresh row of the table (its id from the run's own range). */
+  private fresh(table: Table): Row | undefined {
+    const id = ++this.next;
+    switch (table) {
+      case 'departments':
+        return { dept_id: id, dept_name: `부서${id}`, sort: id % 7, use_yn: this.yn() };
+      case 'brands':
+        return {
+          brand_id: id,
+          brand_name: `브랜드${id}`,
+          brand_code: `OB${id}`,
+          sort: id % 5,
+          use_yn: this.yn(),
+        };
+      case 'users':
+        return { user_id: id, username: `ou${id}`, dept_id: 1 + (id % 3), use_yn: this.yn(0.8) };
+      case 'menus':
+        return { menu_id: id, code: `om${id}`, name: `메뉴${id}`, sort: id % 9, use_yn: 'Y' };
+      case 'user_auth': {
+        const user = this.some('users');
+        const menu = this.some('menus');
+        if (!user || !menu) return undefined;
+        const taken = [...(this.rows.get('user_auth') as Map<number, Row>).values()].some(
+          (a) => a.user_id === user.user_id && a.menu_id === menu.menu_id,
+        );
+        if (taken) return undefined;
+        return {
+          auth_id: id,
+          user_id: user.user_id,
+          menu_id: menu.menu_id,
+          create_yn: this.yn(0.5),
+          read_yn: this.yn(0.9),
+          update_yn: this.yn(0.5),
+          delete_yn: this.yn(0.3),
+          use_yn: this.yn(0.85),
+        };
+      }
+      case 'products':
+        return {
+          product_id: id,
+          category_id: this.pick(this.categories()),
+          brand_id: this.brand().brand_id,
+          product_name: `상품${id}`,
+          use_yn: this.yn(0.8),
+        };
+      case 'trade_orders':
+        return {
+          order_id: id,
+          order_no: `OO${id}`,
+          order_date: this.pick(DAYS),
+          brand_id: this.brand().brand_id,
+          channel: this.pick(CHANNELS),
+          amount: (Math.floor(this.rnd() * 1_000_000) / 100).toFixed(2),
+          status: 'ORDERED',
+        };
+      case 'serials':
+        return {
+          serial_id: id,
+          serial_no: `OS${id}`,
+          brand_code: this.brand().brand_code,
+          product_id: 1,
+          created_date: this.pick(DAYS),
+        };
+    }
+  }
+
+  /** A change of some columns (moves included: another user, category, brand, day). */
+  private changed(table: Table, row: Row): Row | undefined {
+    const r = { ...row };
+    const n = this.rnd();
+    switch (table) {
+      case 'departments':
+        if (n < 0.4) r.dept_name = `부서${row.dept_id}-${this.next++}`;
+        else if (n < 0.7) r.sort = Math.floor(this.rnd() * 9);
+        else r.use_yn = row.use_yn === 'Y' ? 'N' : 'Y';
+        return r;
+      case 'brands':
+        if (n < 0.4) r.brand_name = `브랜드${row.brand_id}-${this.next++}`;
+        else if (n < 0.6) r.sort = Math.floor(this.rnd() * 9);
+        else r.use_yn = row.use_yn === 'Y' ? 'N' : 'Y';
+        return r;
+      case 'users':
+        if (n < 0.4) r.use_yn = row.use_yn === 'Y' ? 'N' : 'Y';
+        else if (n < 0.7) r.dept_id = 1 + Math.floor(this.rnd() * 3);
+        else r.username = `ou${row.user_id}-${this.next++}`;
+        return r;
+      case 'menus':
+        if (this.opts.menuRenames && n < 0.4) r.code = `om${row.menu_id}-${this.next++}`;
+        else if (n < 0.7) r.name = `메뉴${this.next++}`;
+        else r.sort = Math.floor(this.rnd() * 9);
+        return r;
+      case 'user_auth': {
+        if (n < 0.25) {
+          const user = this.some('users'); // move to another user
+          if (!user) return undefined;
+          const taken = [...(this.rows.get('user_auth') as Map<number, Row>).values()].some(
+            (a) => a.user_id === user.user_id && a.menu_id === row.menu_id,
+          );
+          if (taken) return undefined;
+          r.user_id = user.user_id;
+        } else {
+          const col = this.pick([
+            'create_yn',
+            'read_yn',
+            'update_yn',
+            'delete_yn',
+            'use_yn',
+          ]) as string;
+          r[col] = row[col] === 'Y' ? 'N' : 'Y';
+        }
+        return r;
+      }
+      case 'products':
+        if (n < 0.4) r.category_id = this.pick(this.categories());
+        else if (n < 0.55) r.brand_id = this.brand().brand_id;
+        else if (n < 0.75) r.product_name = `상품${this.next++}`;
+        else r.use_yn = row.use_yn === 'Y' ? 'N' : 'Y';
+        return r;
+      case 'trade_orders':
+        if (n < 0.3) r.order_date = this.pick(DAYS);
+        else if (n < 0.5) r.brand_id = this.brand().brand_id;
+        else if (n < 0.8) r.amount = (Math.floor(this.rnd() * 1_000_000) / 100).toFixed(2);
+        else r.channel = this.pick(CHANNELS);
+        return r;
+      case 'serials':
+        if (n < 0.5) r.created_date = this.pick(DAYS);
+        else r.brand_code = this.brand().brand_code;
+        return r;
+    }
+  }
+
+  private track(table: Table, row: Row): void {
+    if (table === 'users') this.users.add(row.user_id as number);
+    if (table === 'menus') this.codes.add(row.code as string);
+    if (table === 'brands') {
+      this.brandIds.add(row.brand_id as number);
+      this.brandCodes.add(row.brand_code as string);
+    }
+  }
+
+  /** One random write; returns false when it could not be made (e.g. nothing to update). */
+  async step(seq: number): Promise<void> {
+    const table = this.pick(TABLES) as Table;
+    const rows = this.rows.get(table) as Map<number, Row>;
+    const n = this.rnd();
+    const pk = PK[table];
+    let op: 'c' | 'u' | 'd' = rows.size < 3 || n < 0.4 ? 'c' : n < 0.85 ? 'u' : 'd';
+    if (table === 'menus' && op === 'd' && !this.opts.menuRenames) op = 'u';
+    const before = op === 'c' ? null : (this.some(table) ?? null);
+    const after =
+      op === 'c' ? this.fresh(table) : op === 'u' && before ? this.changed(table, before) : null;
+    if ((op !== 'c' && !before) || (op !== 'd' && !after)) return;
+    const ident = sql.ident(table);
+    try {
+      if (op === 'c' && after) {
+        const cols = Object.keys(after);
+        await this.db.query(
+          sql`INSERT INTO ${ident} (${sql.join(
+            cols.map((c) => sql.ident(c)),
+            ', ',
+          )}) VALUES (${sql.join(
+            cols.map((c) => sql`${after[c]}`),
+            ', ',
+          )})`,
+        );
+      } else if (op === 'u' && before && after) {
+        const sets = Object.keys(after)
+          .filter((c) => after[c] !== before[c])
+          .map((c) => sql`${sql.ident(c)} = ${after[c]}`);
+        if (sets.length === 0) return;
+        await this.db.query(
+          sql`UPDATE ${ident} SET ${sql.join(sets, ', ')} WHERE ${sql.ident(pk)} = ${before[pk]}`,
+        );
+      } else if (before) {
+        await this.db.query(sql`DELETE FROM ${ident} WHERE ${sql.ident(pk)} = ${before[pk]}`);
+      }
+    } catch (err) {
+      this.failed += 1;
+      if (this.failed <= 3)
+        console.warn(`oracle: write ${seq} ${table} ${op} failed: ${(err as Error).message}`);
+      return;
+    }
+    const id = (after ?? before)?.[pk] as number;
+    if (after) {
+      rows.set(id, after);
+      this.track(table, after);
+    } else {
+      rows.delete(id);
+      if (this.opts.fkCascades) this.cascade(table, id);
+    }
+    this.log.push({ seq, at: Date.now(), table, op, before, after: after ?? null });
+  }
+
+  /** What ON DELETE CASCADE did below the binlog, mirrored in the generator's state. */
+  private cascade(table: Table, id: number): void {
+    const children: [Table, string][] =
+      table === 'users'
+        ? [['user_auth', 'user_id']]
+        : table === 'brands'
+          ? [['products', 'brand_id']]
+          : [];
+    for (const [child, column] of children) {
+      const map = this.rows.get(child) as Map<number, Row>;
+      for (const [k, r] of map) if (r[column] === id) map.delete(k);
+    }
+  }
+
+  async truncate(table: Table, seq: number): Promise<void> {
+    await this.db.query(sql`TRUNCATE TABLE ${sql.ident(table)}`);
+    (this.rows.get(table) as Map<number, Row>).clear();
+    this.log.push({ seq, at: Date.now(), table, op: 't', before: null, after: null });
+  }
+
+  /** Every key the readers fill, in groups of one key shape (readers pick a group, then a key). */
+  keys(): [Family, string][][] {
+    const size = this.users.size + this.codes.size + this.brandIds.size + this.brandCodes.size;
+    if (this.keyCache?.size !== size) this.keyCache = { size, groups: this.buildKeys() };
+    return this.keyCache.groups;
+  }
+  private keyCache: { size: number; groups: [Family, string][][] } | undefined;
+
+  private buildKeys(): [Family, string][][] {
+    const users = [...this.users];
+    const group = (family: Family, keys: string[]): [Family, string][] =>
+      keys.map((k) => [family, k]);
+    const days = DAYS.map((d) => d.replace(/-/g, ''));
+    const brands = [...this.brandIds];
+    return [
+      group('master', ['master:departments', 'master:brands']),
+      group(
+        'session',
+        users.map((u) => `session:user:${u}`),
+      ),
+      group(
+        'permissions',
+        users.map((u) => `permissions:user:${u}`),
+      ),
+      group(
+        'permissions',
+        [...this.codes].map((c) => `permissions:menu:${c}`),
+      ),
+      group(
+        'master',
+        this.categories().map((c) => `master:products:category:${c}`),
+      ),
+      group(
+        'stats',
+        days.map((d) => `stats:daily_sales:${d}`),
+      ),
+      group(
+        'stats',
+        [...new Set(DAYS.map((d) => d.slice(0, 7).replace('-', '')))].map(
+          (m) => `stats:monthly_revenue:${m}`,
+        ),
+      ),
+      group(
+        'stats',
+        brands.map((b) => `stats:sales:brand:${b}`),
+      ),
+      group(
+        'stats',
+        brands.flatMap((b) => days.map((d) => `stats:daily_sales:brand:${b}:${d}`)),
+      ),
+      group(
+        'stats',
+        [...this.brandCodes].flatMap((c) => days.map((d) => `stats:serial_count:${c}:${d}`)),
+      ),
+    ].filter((g) => g.length > 0);
+  }
+}
+
+const SCRATCH = 'mis_oracle_scratch';
+
+/** Runs the oracle against a service already consuming with `config` (its own DBs and group). */
+export async function runOracle(
+  db: ConnectionPool,
+  config: Config,
+  rules: RuleSet,
+  opts: OracleOptions,
+): Promise<OracleResult> {
+  const rnd = prng(opts.seed); // the writes: the same seed gives the same writes
+  const readRnd = prng(opts.seed ^ 0x5bd1e995); // the reads (their timing is not reproducible)
+  const base = 700_000_000 + (opts.seed % 1000) * 200_000;
+  const writer = new Writer(db, rnd, base, opts);
+  const logger = createLogger('warn');
+  const clients = createRedisClients(config.redis, logger);
+  await clients.ready();
+  const loader = createRowLoader(config.mysql.url);
+  const matcher = new KeyMatcher(rules);
+  const redis = new Map<number, Redis>();
+  const dbOf = (f: Family): Redis => {
+    const n = config.redis.db[f];
+    let c = redis.get(n);
+    if (!c) redis.set(n, (c = redisDb(n)));
+    return c;
+  };
+  // One application instance (and MySQL pool) per reader, as separate web workers would be.
+  const loaders = Array.from({ length: opts.readers }, () => createRowLoader(config.mysql.url));
+  const apps = loaders.map(
+    (l) =>
+      new Application(
+        new CacheTruth(l, matcher),
+        dbOf,
+        config.redis.ttl,
+        () => (readRnd() < 0.05 ? Math.floor(readRnd() * 400) : 0), // a slow reader: the stale-set window
+      ),
+  );
+  const candidates = TABLES.filter(
+    (t) =>
+      (opts.menuRenames || t !== 'menus') &&
+      !(opts.fkCascades && (t === 'users' || t === 'brands')),
+  );
+  const truncated = candidates[Math.floor(prng(opts.seed + 1)() * candidates.length)] as Table;
+  await cleanRange(db, base);
+  await db.query(sql`CREATE DATABASE IF NOT EXISTS ${sql.ident(SCRATCH)}`);
+  await db.query(sql`DROP TABLE IF EXISTS ${sql.ident(SCRATCH, truncated)}`);
+  await db.query(
+    sql`CREATE TABLE ${sql.ident(SCRATCH, truncated)} AS SELECT * FROM ${sql.ident(truncated)}`,
+  );
+  if (opts.fkCascades) await addForeignKeys(db);
+  const result = { reads: 0 };
+  let writing = true;
+  const started = Date.now();
+  try {
+    const readers = apps.map(async (app) => {
+      while (writing) {
+        const groups = writer.keys();
+        const keys = groups[Math.floor(readRnd() * groups.length)] as [Family, string][];
+        const [family, key] = keys[Math.floor(readRnd() * keys.length)] as [Family, string];
+        await app.read(family, key);
+        result.reads += 1;
+      }
+    });
+    for (let seq = 1; seq <= opts.writes; seq++) {
+      if (seq === Math.floor(opts.writes / 2)) await writer.truncate(truncated, seq);
+      else await writer.step(seq);
+      if (opts.writePauseMs > 0) await new Promise((r) => setTimeout(r, opts.writePauseMs));
+      if (seq % 5000 === 0)
+        console.log(`oracle: ${seq}/${opts.writes} writes, ${result.reads} reads`);
+    }
+    writing = false;
+    await Promise.all(readers);
+    const wrote = Date.now();
+    // Quiescence: the service has applied every change, and every pending second pass ran.
+    const topics = rules.tables.map(
+      (t) => `${config.kafka.topicPrefix}.${config.kafka.database}.${t}`,
+    );
+    await waitCaughtUp(config.kafka.groupId, topics, 600_000);
+    if (config.redis.secondPassDelayMs > 0) {
+      await waitFor(
+        async () => (await dbOf('temp').zcard(SECOND_PASS_KEY)) === 0,
+        60_000,
+        'second passes',
+        100,
+      );
+    }
+    const settled = Date.now();
+    const report = await verify(
+      { config, rules, ports: clients.ports, loader },
+      { sample: 10_000_000, families: [...FAMILIES].filter((f) => f !== 'temp') },
+    );
+    const verified = Date.now();
+    return {
+      report,
+      writes: writer.log.length,
+      failedWrites: writer.failed,
+      reads: result.reads,
+      fills: apps.reduce((n, a) => n + a.fills.length, 0),
+      coverage: coverage(apps.flatMap((a) => a.fills)),
+      truncated,
+      ms: { writing: wrote - started, settling: settled - wrote, verifying: verified - settled },
+      failure:
+        report.staleKeys.length === 0 ? '' : explainFailure(opts, report, writer, apps, rules),
+    };
+  } finally {
+    writing = false;
+    if (opts.fkCascades) await dropForeignKeys(db);
+    await db.query(
+      sql`INSERT IGNORE INTO ${sql.ident(truncated)} SELECT * FROM ${sql.ident(SCRATCH, truncated)}`,
+    );
+    await db.query(sql`DROP DATABASE IF EXISTS ${sql.ident(SCRATCH)}`);
+    if (process.env.ORACLE_KEEP !== '1') await cleanRange(db, base); // 1: keep rows to inspect
+    await Promise.all([...redis.values()].map((c) => c.quit()));
+    await clients.close();
+    await loader.close();
+    await Promise.all(loaders.map((l) => l.close()));
+  }
+}
+
+function coverage(fills: readonly { key: string; value: string }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of fills) {
+    const kind = f.key.split(':').slice(0, 2).join(':');
+    out[kind] = (out[kind] ?? 0) + 1;
+    if (kind === 'session:user' && f.value.includes('"permissions":{"'))
+      out['session with permissions'] = (out['session with permissions'] ?? 0) + 1;
+  }
+  return out;
+}
+
+async function cleanRange(db: ConnectionPool, base: number): Promise<void> {
+  for (const t of TABLES) {
+    await db.query(
+      sql`DELETE FROM ${sql.ident(t)} WHERE ${sql.ident(PK[t])} BETWEEN ${base} AND ${base + 199_999}`,
+    );
+  }
+}
+
+async function addForeignKeys(db: ConnectionPool): Promise<void> {
+  await db.tx(async (c) => {
+    await c.query(sql`SET foreign_key_checks = 0`);
+    await c.query(
+      sql`ALTER TABLE user_auth ADD CONSTRAINT fk_oracle_auth_user FOREIGN KEY (user_id) REFERENCES users (user_id) ON DELETE CASCADE`,
+    );
+    await c.query(
+      sql`ALTER TABLE products ADD CONSTRAINT fk_oracle_product_brand FOREIGN KEY (brand_id) REFERENCES brands (brand_id) ON DELETE CASCADE`,
+    );
+    await c.query(sql`SET foreign_key_checks = 1`);
+  });
+}
+
+async function dropForeignKeys(db: ConnectionPool): Promise<void> {
+  await db.query(sql`ALTER TABLE user_auth DROP FOREIGN KEY IF EXISTS fk_oracle_auth_user`);
+  await db.query(sql`ALTER TABLE products DROP FOREIGN KEY IF EXISTS fk_oracle_product_brand`);
+}
+
+/** Redis glob (only `*` and `\` escapes occur in planned patterns) → RegExp. */
+function globRe(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    const lit = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (c === '\\') re += lit(glob[++i] ?? '');
+    else re += c === '*' ? '.*' : lit(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function explainFailure(
+  opts: OracleOptions,
+  report: VerifyReport,
+  writer: Writer,
+  apps: readonly Application[],
+  rules: RuleSet,
+): string {
+  const first = report.staleKeys[0];
+  if (!first) return '';
+  const touching: string[] = [];
+  for (const w of writer.log) {
+    const rule = rules.get(w.table);
+    if (!rule) continue;
+    let ops;
+    try {
+      ops = planEvent({ op: w.op, before: w.before, after: w.after, source: {} }, rule, {
+        snapshotInvalidates: false,
+        refreshFamilies: new Set(),
+        zones: { business: 'Asia/Seoul', database: 'Asia/Seoul' },
+      });
+    } catch {
+      continue;
+    }
+    if (
+      ops.some((o) =>
+        o.action === 'pattern-delete' ? globRe(o.key).test(first.key) : o.key === first.key,
+      )
+    ) {
+      touching.push(
+        `  #${w.seq} ${new Date(w.at).toISOString()} ${w.table} ${w.op} before=${JSON.stringify(w.before)} after=${JSON.stringify(w.after)}`,
+      );
+    }
+  }
+  const fills = apps
+    .flatMap((a) => a.fills)
+    .sort((a, b) => a.at - b.at)
+    .filter((f) => f.key === first.key)
+    .map((f) => `  fill ${new Date(f.at).toISOString()} ${f.value.slice(0, 200)}`);
+  return [
+    `ORACLE FAILED: seed ${opts.seed} (rerun with ORACLE_SEED=${opts.seed} ORACLE_WRITES=${opts.writes}); ${report.stale} diverging key(s)`,
+    `first diverging key: DB ${first.db} ${first.key}: ${first.why}`,
+    `writes that touched it (${touching.length}, last 20):`,
+    ...touching.slice(-20),
+    `reader fills of it (${fills.length}, last 10):`,
+    ...fills.slice(-10),
+    `other diverging keys: ${report.staleKeys
+      .slice(1, 20)
+      .map((s) => s.key)
+      .join(', ')}`,
+  ].join('\n');
+}
