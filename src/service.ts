@@ -3,11 +3,10 @@
  * failures name the part that failed; a Redis that is down at start is waited for, not
  * crashed on.
  */
-import { Partitioners, type Admin } from 'kafkajs';
 import { redactUrl, type Config } from './config/config';
 import { SyncError, errorMessage } from './errors';
 import { ChangeIntake } from './intake/consumer';
-import { createKafka } from './intake/kafka';
+import { createKafkaClient } from './intake/client-factory';
 import { createRowLoader } from './mysql/loader';
 import { createRedisClients } from './redis/clients';
 import { KeyExecutor } from './redis/executor';
@@ -79,7 +78,7 @@ export async function startService(
     throw err;
   }
 
-  const kafka = createKafka(config.kafka, logger);
+  const kafka = createKafkaClient(config.kafka, logger);
   const loader =
     config.rules.refreshFamilies.length > 0 ? createRowLoader(config.mysql.url) : undefined;
   const executor = new KeyExecutor(
@@ -94,13 +93,7 @@ export async function startService(
     config.redis.secondPassDelayMs,
     logger.child({ component: 'second-pass' }),
   );
-  const producer =
-    config.kafka.poisonPolicy === 'dead-letter'
-      ? kafka.producer({
-          allowAutoTopicCreation: true,
-          createPartitioner: Partitioners.DefaultPartitioner,
-        })
-      : undefined;
+  const producer = config.kafka.poisonPolicy === 'dead-letter' ? kafka.producer() : undefined;
   const deadLetters = producer
     ? new DeadLetterQueue(producer, config.kafka.deadLetterTopic)
     : undefined;
@@ -118,7 +111,10 @@ export async function startService(
   consuming = intake;
   try {
     const topics = [...intake.topics, ...(deadLetters ? [deadLetters.topic] : [])];
-    if (config.kafka.ensureTopics) await ensureTopics(kafka.admin(), topics, logger);
+    if (config.kafka.ensureTopics) {
+      const created = await kafka.ensureTopics(topics);
+      if (created.length > 0) logger.info({ topics: created }, 'created missing change topics');
+    }
     await producer?.connect();
     await intake.start();
   } catch (err) {
@@ -134,7 +130,10 @@ export async function startService(
       },
     );
   }
-  logger.info({ topics: intake.topics, groupId: config.kafka.groupId }, 'consuming change events');
+  logger.info(
+    { topics: intake.topics, groupId: config.kafka.groupId, client: kafka.name },
+    'consuming change events',
+  );
 
   const daily = config.schedule.dailyStatsCron
     ? new DailyStatsJob(
@@ -233,26 +232,4 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-/** Debezium creates a table's topic only with its first event; subscribe needs it to exist. */
-async function ensureTopics(
-  admin: Admin,
-  topics: readonly string[],
-  logger: Logger,
-): Promise<void> {
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic })),
-        waitForLeaders: true,
-      });
-      logger.info({ topics: missing }, 'created missing change topics');
-    }
-  } finally {
-    await admin.disconnect();
-  }
 }
