@@ -3,7 +3,12 @@
  * stack: MariaDB, Kafka, Debezium/Connect, Redis, started once by the global setup) and `faults`
  * (fault injection on that stack: kills, outages, races, fuzzing; `npm run test:faults`).
  */
-const ts = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+const ts = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  // ESM-only dependencies (the @platformatic/kafka client), transpiled to CommonJS for Jest.
+  '/node_modules/@platformatic/.+\\.js$': '<rootDir>/test/support/esm-transform.js',
+};
+const esmOnly = { transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'] };
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -13,12 +18,14 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
@@ -28,6 +35,7 @@ module.exports = {
       displayName: 'faults',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',

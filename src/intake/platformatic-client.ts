@@ -138,8 +138,8 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     this.options.events.stopped();
   }
 
-  private openStream(): Promise<Stream> {
-    return this.consumer.consume({
+  private async openStream(): Promise<Stream> {
+    const stream = await this.consumer.consume({
       topics: [...this.options.topics],
       mode: 'committed',
       fallbackMode: this.options.fromBeginning ? 'earliest' : 'latest',
@@ -147,6 +147,11 @@ class PlatformaticGroupConsumer implements GroupConsumer {
       sessionTimeout: this.options.sessionTimeoutMs,
       heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 10),
     });
+    // A permanent 'readable' listener keeps the stream in paused (pull) mode: without one Node
+    // sets readableFlowing back to null and the library stops fetching.
+    stream.on('readable', () => undefined);
+    stream.on('error', () => undefined); // seen by the loop (waitForRecords / drain)
+    return stream;
   }
 
   /** Reads what the stream buffered, processes it as per-partition batches, again until stop. */
