@@ -7,6 +7,7 @@ import JSONbig from 'json-bigint';
 import { SyncError } from '../errors';
 import type { ChangeEvent, DecodedRecord, Op, RawRecord, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';
+import { WrapperCache } from './wrapper-cache';
 
 const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r', 't']);
 
@@ -24,7 +25,11 @@ export function parseJson(text: string): unknown {
 
 function imagesHaveUnsafeInteger(json: unknown): boolean {
   if (!isObject(json)) return false;
-  const payload = isObject(json.payload) ? json.payload : json;
+  return payloadHasUnsafeInteger(isObject(json.payload) ? json.payload : json);
+}
+
+function payloadHasUnsafeInteger(payload: unknown): boolean {
+  if (!isObject(payload)) return false;
   for (const name of ['before', 'after']) {
     const image = payload[name];
     if (!isObject(image)) continue;
@@ -35,16 +40,41 @@ function imagesHaveUnsafeInteger(json: unknown): boolean {
   return false;
 }
 
+/** Schema wrappers seen last per topic (see wrapper-cache.ts): their schema is parsed once. */
+const wrappers = new WrapperCache();
+
 export function decodeRecord(record: RawRecord): DecodedRecord {
-  if (record.value === null || record.value.length === 0) return { kind: 'tombstone' };
+  const { value } = record;
+  if (value === null || value.length === 0) return { kind: 'tombstone' };
+  const cached = parseWithKnownWrapper(record.topic, value);
+  if (cached) return { kind: 'change', event: decodeEnvelope(cached) };
   let json: unknown;
   try {
-    json = parseJson(record.value.toString('utf8'));
+    json = parseJson(value.toString('utf8'));
   } catch (err) {
     throw malformed(`value is not JSON (${clip((err as Error).message, 120)})`);
   }
   if (json === null) return { kind: 'tombstone' };
+  if (isObject(json) && 'schema' in json && 'payload' in json)
+    wrappers.learn(record.topic, value, json.schema);
   return { kind: 'change', event: decodeEnvelope(json) };
+}
+
+/** `{schema, payload}` parsing only the payload, when the wrapper is the topic's known one. */
+function parseWithKnownWrapper(
+  topic: string,
+  value: Buffer,
+): { schema: unknown; payload: unknown } | undefined {
+  const hit = wrappers.lookup(topic, value);
+  if (!hit) return undefined;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(hit.payloadText);
+  } catch {
+    return undefined; // not the plain wrapper after all: the full parse decides
+  }
+  if (payloadHasUnsafeInteger(payload)) payload = bigJson.parse(hit.payloadText);
+  return { schema: hit.schema, payload };
 }
 
 /** Decodes an already parsed envelope (with or without the schema wrapper). */
