@@ -78,7 +78,7 @@ export async function startService(
     throw err;
   }
 
-  const kafka = createKafkaClient(config.kafka, logger);
+  const kafka = await createKafkaClient(config.kafka, logger);
   const loader =
     config.rules.refreshFamilies.length > 0 ? createRowLoader(config.mysql.url) : undefined;
   const executor = new KeyExecutor(

@@ -35,7 +35,9 @@ type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
 /** How long a fetch waits at most for new records (also bounds how long `stop()` waits). */
 const MAX_WAIT_MS = 500;
 /** Records buffered ahead of processing (the stream's high-water mark). */
-const BUFFERED_RECORDS = 2048;
+const BUFFERED_RECORDS = 1024;
+/** Bytes per fetch response (records are slices of it, so it bounds what a batch pins). */
+const MAX_FETCH_BYTES = 2 * 1024 * 1024;
 /** How often the partitions' end offsets are refreshed for the lag metric. */
 const END_OFFSETS_INTERVAL_MS = 2000;
 
@@ -113,6 +115,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
       heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
       autocommit: false,
       maxWaitTime: MAX_WAIT_MS,
+      maxBytes: MAX_FETCH_BYTES,
       highWaterMark: BUFFERED_RECORDS,
     });
     this.consumer.on('consumer:group:join', (e) =>
@@ -305,7 +308,8 @@ function generationOf(m: Msg): number | undefined {
 
 function toRawRecord(m: Msg): RawRecord {
   const headers: Record<string, Buffer> = {};
-  for (const [k, v] of m.headers) headers[k.toString('utf8')] = v;
+  for (const [k, v] of m.headers)
+    if (k !== undefined) headers[k.toString('utf8')] = v ?? Buffer.alloc(0);
   return {
     topic: m.topic,
     partition: m.partition,
