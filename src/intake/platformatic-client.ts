@@ -38,6 +38,8 @@ const MAX_WAIT_MS = 500;
 const BUFFERED_RECORDS = 1024;
 /** Bytes per fetch response (records are slices of it, so it bounds what a batch pins). */
 const MAX_FETCH_BYTES = 2 * 1024 * 1024;
+/** Value bytes per batch at most (see byBytes). */
+const MAX_BATCH_BYTES = 512 * 1024;
 /** How often the partitions' end offsets are refreshed for the lag metric. */
 const END_OFFSETS_INTERVAL_MS = 2000;
 
@@ -224,7 +226,8 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     let next = 0;
     const worker = async () => {
       for (let g = groups[next++]; g !== undefined; g = groups[next++]) {
-        await this.processPartition(g[0], g[1], handler);
+        for (const chunk of byBytes(g[1], MAX_BATCH_BYTES))
+          await this.processPartition(g[0], chunk, handler);
       }
     };
     const width = Math.min(this.options.partitionsConcurrency, groups.length);
@@ -294,6 +297,29 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   }
 }
 
+/**
+ * Consecutive slices of at most `max` value bytes (at least one record each): a batch's rejected
+ * records go to the dead-letter topic in one produce request, which the broker caps (1 MiB by
+ * default), as kafkajs' batches are capped by its fetch size per partition.
+ */
+function byBytes(messages: Msg[], max: number): Msg[][] {
+  const out: Msg[][] = [];
+  let current: Msg[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = (m.value?.length ?? 0) + (m.key?.length ?? 0);
+    if (current.length > 0 && bytes + size > max) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 function drain(stream: Stream): Msg[] {
   const out: Msg[] = [];
   for (let m = stream.read() as Msg | null; m !== null; m = stream.read() as Msg | null)
@@ -333,22 +359,33 @@ function platformaticProducer(base: BaseOptions): RecordProducer {
     },
     async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
       producer ??= new Producer({ ...base, autocreateTopics: true });
-      await producer.send({
-        acks: -1,
-        messages: records.map((r) => ({
-          topic,
-          ...(r.key === null ? {} : { key: r.key }),
-          ...(r.value === null ? {} : { value: r.value }),
-          headers: new Map(
-            Object.entries(r.headers).map(([k, v]) => [
-              Buffer.from(k),
-              Buffer.isBuffer(v) ? v : Buffer.from(v),
-            ]),
-          ),
-        })),
-      });
+      await producer
+        .send({
+          acks: -1,
+          messages: records.map((r) => ({
+            topic,
+            ...(r.key === null ? {} : { key: r.key }),
+            ...(r.value === null ? {} : { value: r.value }),
+            headers: new Map(
+              Object.entries(r.headers).map(([k, v]) => [
+                Buffer.from(k),
+                Buffer.isBuffer(v) ? v : Buffer.from(v),
+              ]),
+            ),
+          })),
+        })
+        .catch((err: unknown) => {
+          throw new Error(`${errorMessage(err)}: ${nestedMessages(err)}`, { cause: err });
+        });
     },
   };
+}
+
+/** The library wraps the broker's answer in `errors` arrays; their messages say what failed. */
+function nestedMessages(err: unknown, depth = 0): string {
+  const nested = (err as { errors?: unknown[] }).errors;
+  if (!Array.isArray(nested) || depth > 3) return errorMessage(err);
+  return nested.map((e) => nestedMessages(e, depth + 1)).join('; ');
 }
 
 async function ensureTopics(base: BaseOptions, topics: readonly string[]): Promise<string[]> {
