@@ -39,7 +39,7 @@ const BUFFERED_RECORDS = 1024;
 /** Bytes per fetch response (records are slices of it, so it bounds what a batch pins). */
 const MAX_FETCH_BYTES = 2 * 1024 * 1024;
 /** Value bytes per batch at most (see byBytes). */
-const MAX_BATCH_BYTES = 512 * 1024;
+const MAX_BATCH_BYTES = 768 * 1024;
 /** How often the partitions' end offsets are refreshed for the lag metric. */
 const END_OFFSETS_INTERVAL_MS = 2000;
 
