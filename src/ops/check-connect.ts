@@ -121,7 +121,7 @@ async function oneConnector(
       ? {}
       : { fix: `add ${config.kafka.database} to database.include.list, or set MYSQL_DATABASE` }),
   });
-  out.push(converterLine(name, c));
+  out.push(converterLine(name, c, config.registry.url));
   out.push(smtLine(name, c));
   const mode = c['snapshot.mode'] ?? 'initial';
   const stops = mode === 'initial_only';
@@ -134,7 +134,7 @@ async function oneConnector(
   return out;
 }
 
-function converterLine(name: string, c: ConnectorConfig): CheckLine {
+function converterLine(name: string, c: ConnectorConfig, registryUrl: string): CheckLine {
   const conv = c['value.converter'];
   const label = `connector ${name} value converter`;
   if (!conv)
@@ -150,12 +150,14 @@ function converterLine(name: string, c: ConnectorConfig): CheckLine {
       detail: `JSON ${c['value.converter.schemas.enable'] === 'false' ? 'without' : 'with'} schemas`,
     };
   if (/Avro/i.test(conv))
-    return {
-      ok: false,
-      name: label,
-      detail: `${conv}: Avro`,
-      fix: 'this build decodes JSON change events: use org.apache.kafka.connect.json.JsonConverter',
-    };
+    return registryUrl
+      ? { ok: true, name: label, detail: `${conv}: Avro, registry ${registryUrl}` }
+      : {
+          ok: false,
+          name: label,
+          detail: `${conv}: Avro`,
+          fix: "set SCHEMA_REGISTRY_URL to the registry's Confluent-compatible API (README, Deployments)",
+        };
   return {
     ok: false,
     name: label,
@@ -181,11 +183,21 @@ function smtLine(name: string, c: ConnectorConfig): CheckLine {
     };
   const p = `transforms.${flat}.`;
   const del =
-    c[`${p}delete.tombstone.handling.mode`] ?? c[`${p}delete.handling.mode`] ?? '(default: drop)';
+    c[`${p}delete.tombstone.handling.mode`] ??
+    c[`${p}delete.handling.mode`] ??
+    '(default: tombstone)';
+  // `drop` loses deletes entirely (no record, no tombstone); every other mode keeps a record or a
+  // tombstone, which the row index resolves by key.
+  if (/^drop$/.test(del))
+    return {
+      ok: false,
+      name: label,
+      detail: `${flat} (ExtractNewRecordState), delete handling drop: deletes leave no record and no tombstone`,
+      fix: `set ${p}delete.tombstone.handling.mode=rewrite (or tombstone)`,
+    };
   return {
-    ok: false,
+    ok: 'warn',
     name: label,
-    detail: `${flat} (ExtractNewRecordState), delete handling ${del}: flattened records have no before image, so a row that moved keeps its old key${/rewrite/.test(del) ? '' : ', and deletes are dropped'}`,
-    fix: `remove transform ${flat} (the service reads the full envelope)${/rewrite/.test(del) ? '' : `; if it must stay, set ${p}delete.tombstone.handling.mode=rewrite`}`,
+    detail: `${flat} (ExtractNewRecordState), delete handling ${del}: accepted; flattened records have no before image, the row index supplies the old key columns (README, Row index)`,
   };
 }

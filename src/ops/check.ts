@@ -75,7 +75,7 @@ export const kafkaChecks: CheckGroup = {
       const sampleFrom = rules.tables
         .map((t) => topicFor(prefix, database, t))
         .filter((t) => have.has(t));
-      out.push(await formatLine(kafka(), admin, sampleFrom));
+      out.push(await formatLine(kafka(), admin, sampleFrom, config.registry.url));
     } finally {
       await admin.disconnect();
     }
@@ -93,6 +93,7 @@ async function formatLine(
   kafka: Kafka,
   admin: Admin,
   topics: readonly string[],
+  registryUrl: string,
 ): Promise<CheckLine> {
   const name = 'change event format (newest change event of a change topic)';
   let tried = 0;
@@ -110,7 +111,10 @@ async function formatLine(
     } finally {
       await admin.deleteGroups([groupOf(topic)]).catch(() => undefined);
     }
-    if (found) return describeFormat(found.value, `${topic}/${p.partition}@${found.offset}`, name);
+    if (found) {
+      const where = `${topic}/${p.partition}@${found.offset}`;
+      return describeFormat(found.value, where, name, registryUrl);
+    }
   }
   return {
     ok: 'warn',
@@ -151,16 +155,27 @@ async function newestValue(
   return found;
 }
 
-export function describeFormat(value: Buffer | null, where: string, name: string): CheckLine {
+export function describeFormat(
+  value: Buffer | null,
+  where: string,
+  name: string,
+  registryUrl = '',
+): CheckLine {
   if (value === null)
     return { ok: 'warn', name, detail: `${where} is a tombstone: format not checked` };
   if (value[0] === 0)
-    return {
-      ok: false,
-      name,
-      detail: `${where}: Avro (Confluent wire format)`,
-      fix: 'this build decodes JSON change events: use org.apache.kafka.connect.json.JsonConverter',
-    };
+    return registryUrl
+      ? {
+          ok: true,
+          name,
+          detail: `${where}: Avro (Confluent wire format), registry ${registryUrl}`,
+        }
+      : {
+          ok: false,
+          name,
+          detail: `${where}: Avro (Confluent wire format)`,
+          fix: "set SCHEMA_REGISTRY_URL to the registry's Confluent-compatible API (README, Deployments)",
+        };
   let json: unknown;
   try {
     json = JSON.parse(value.toString('utf8'));
@@ -187,10 +202,9 @@ export function describeFormat(value: Buffer | null, where: string, name: string
         detail: `${where}: JSON ${withSchema ? 'with' : 'without'} schemas, full Debezium envelope`,
       }
     : {
-        ok: false,
+        ok: 'warn',
         name,
-        detail: `${where}: JSON ${withSchema ? 'with' : 'without'} schemas, flattened (no op/before/after)`,
-        fix: 'remove the ExtractNewRecordState transform: the service needs the before and after images',
+        detail: `${where}: JSON ${withSchema ? 'with' : 'without'} schemas, flattened (no op/before/after): accepted, the row index supplies the old key columns (README, Row index)`,
       };
 }
 
