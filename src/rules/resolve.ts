@@ -251,7 +251,10 @@ export async function resolveRows(
       // The row's own index entry.
       if (idx && r.event) {
         const e = r.event;
-        if (e.op === 't') writes.complete(tns, 'clear');
+        // After a truncate the table is empty and every row from here on arrives as a change,
+        // so the index is complete again; entries of truncated rows may remain, and only cause
+        // extra invalidations (their keys), never missed ones.
+        if (e.op === 't') writes.complete(tns, 'set');
         else {
           const image = e.op === 'd' ? null : e.after;
           const pk = pkOfRow(e.after ?? e.before);

@@ -3,10 +3,12 @@ import { truncateOp } from '../../../src/rules/plan';
 import { keysFor } from '../../support/rules';
 
 describe('truncate (op t)', () => {
-  it('keeps a target declared as a pattern a pattern (menus: every permission map)', () => {
+  it('keeps a target declared as a pattern a pattern (menus: every permission map and session)', () => {
+    // menus' holders targets (via user_auth) name every user's map and session on a truncate
     expect(keysFor('menus', { op: 't' })).toEqual([
       'permissions pattern-delete permissions:menu:*',
       'permissions pattern-delete permissions:user:*',
+      'session pattern-delete session:user:*',
     ]);
   });
 
