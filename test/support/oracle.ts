@@ -9,13 +9,12 @@
  * Reproducible: ORACLE_SEED picks the ids, the writes and the reads. A failure prints the seed,
  * the first diverging key and the writes and reader fills that touched it.
  *
- * Switches (environment, off by default):
- * - ORACLE_FK_CASCADES=1: adds ON DELETE CASCADE foreign keys (user_auth.user_id → users,
+ * Switches (environment, on by default; `0` turns one off):
+ * - ORACLE_FK_CASCADES: adds ON DELETE CASCADE foreign keys (user_auth.user_id → users,
  *   products.brand_id → brands) for the run, and parent deletes then remove children below the
- *   binlog. Turn on once the service handles cascades (the row-index / FK-graph work).
- * - ORACLE_MENU_RENAMES=1: menu code renames and menu deletes (and menus among the truncate
- *   candidates). Sessions embed menu codes; turn on once a menu change drops the sessions of the
- *   users holding it (menus → sessions work).
+ *   binlog (the service follows them through its FK graph and row index).
+ * - ORACLE_MENU_RENAMES: menu code renames and menu deletes (and menus among the truncate
+ *   candidates). Sessions embed menu codes: a menu change must drop the sessions of its holders.
  */
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
@@ -50,8 +49,8 @@ export function oracleOptions(defaultWrites: number): OracleOptions {
     writes: Number(env.ORACLE_WRITES ?? defaultWrites),
     readers: Number(env.ORACLE_READERS ?? 6),
     writePauseMs: Number(env.ORACLE_WRITE_PAUSE_MS ?? 3),
-    fkCascades: env.ORACLE_FK_CASCADES === '1',
-    menuRenames: env.ORACLE_MENU_RENAMES === '1',
+    fkCascades: env.ORACLE_FK_CASCADES !== '0',
+    menuRenames: env.ORACLE_MENU_RENAMES !== '0',
   };
 }
 
