@@ -249,6 +249,9 @@ EOF
   [ "$(running_format)" != avro ] || avro_env_lines >>"$ENV_FILE"
 }
 
+# A value for the replacement side of `s|…|…|`: `\`, `|` and `&` taken literally (ACLs hold `&…`).
+sed_literal() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+
 render() { # template output : replaces @KEY@ with values of the rest args KEY=VALUE
   local in="$1" out="$2"; shift 2
   local expr=() kv

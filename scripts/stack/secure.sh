@@ -114,7 +114,7 @@ start_redis() {
   render "$SECURE_SRC/redis.conf.in" "$RDIR/redis.conf" \
     REDIS_PORT="${PORT[REDIS_PORT]}" REDIS_PID="$RDIR/redis.pid" REDIS_LOG="$(logfile redis)" REDIS_DIR="$RDIR" \
     CERTS="$CERTS" REDIS_ADMIN_PASSWORD="$(secret redis-admin)" REDIS_SERVICE_PASSWORD="$(secret redis-service)" \
-    REDIS_APP_PASSWORD="$(secret redis-app)" REDIS_SERVICE_ACL="${REDIS_SERVICE_ACL//|/\\|}"
+    REDIS_APP_PASSWORD="$(secret redis-app)" REDIS_SERVICE_ACL="$(sed_literal "$REDIS_SERVICE_ACL")"
   chmod 600 "$RDIR/redis.conf"
   log "redis: starting (TLS only) on 127.0.0.1:${PORT[REDIS_PORT]}"
   rm -f "$RDIR/redis.pid"
