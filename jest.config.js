@@ -4,7 +4,12 @@
  * (fault injection on that stack: kills, outages, races, fuzzing; `npm run test:faults`), and
  * `brokers` (faults on the three-broker stack; `npm run test:brokers`).
  */
-const ts = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+const ts = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  // ESM-only dependencies (the @platformatic/kafka client), transpiled to CommonJS for Jest.
+  '/node_modules/@platformatic/.+\\.js$': '<rootDir>/test/support/esm-transform.js',
+};
+const esmOnly = { transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'] };
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -14,12 +19,14 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
@@ -29,6 +36,7 @@ module.exports = {
       displayName: 'faults',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
@@ -39,6 +47,7 @@ module.exports = {
       displayName: 'brokers',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/brokers/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
@@ -49,6 +58,7 @@ module.exports = {
       displayName: 'containers',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/containers/**/*.test.ts'],
       globalSetup: '<rootDir>/test/containers/support/global-setup.js',
       globalTeardown: '<rootDir>/test/containers/support/global-teardown.js',
@@ -61,6 +71,7 @@ module.exports = {
       displayName: 'secure',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: [
         '<rootDir>/test/secure/**/*.test.ts',
         '<rootDir>/test/integration/intake/tables.test.ts',
@@ -74,6 +85,7 @@ module.exports = {
       displayName: 'soak',
       testEnvironment: 'node',
       transform: ts,
+      ...esmOnly,
       testMatch: ['<rootDir>/test/soak/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',

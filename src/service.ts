@@ -3,10 +3,10 @@
  * failures name the part that failed; a Redis that is down at start is waited for, not
  * crashed on.
  */
-import { Partitioners, type Admin } from 'kafkajs';
 import { redactUrl, type Config } from './config/config';
 import { SyncError, errorMessage } from './errors';
 import { ChangeIntake } from './intake/consumer';
+import { createKafkaClient } from './intake/client-factory';
 import { createKafka } from './intake/kafka';
 import { createRowLoader } from './mysql/loader';
 import { createRedisClients } from './redis/clients';
@@ -97,7 +97,7 @@ export async function startService(
 
   // FK graph, row index and related-row lookups (flattened records, cascades, via targets).
   const rowIndex = await openRowIndex(config, rules, logger);
-  const kafka = createKafka(config.kafka, logger);
+  const kafka = await createKafkaClient(config.kafka, logger);
   const loader =
     config.rules.refreshFamilies.length > 0
       ? createRowLoader(config.mysql.url, config.mysql.tls)
@@ -129,13 +129,7 @@ export async function startService(
     config.redis.secondPassDelayMs,
     logger.child({ component: 'second-pass' }),
   );
-  const producer =
-    config.kafka.poisonPolicy === 'dead-letter'
-      ? kafka.producer({
-          allowAutoTopicCreation: true,
-          createPartitioner: Partitioners.DefaultPartitioner,
-        })
-      : undefined;
+  const producer = config.kafka.poisonPolicy === 'dead-letter' ? kafka.producer() : undefined;
   const deadLetters = producer
     ? new DeadLetterQueue(producer, config.kafka.deadLetterTopic)
     : undefined;
@@ -154,7 +148,10 @@ export async function startService(
   consuming = intake;
   try {
     const topics = [...intake.topics, ...(deadLetters ? [deadLetters.topic] : [])];
-    if (config.kafka.ensureTopics) await ensureTopics(kafka.admin(), topics, logger);
+    if (config.kafka.ensureTopics) {
+      const created = await kafka.ensureTopics(topics);
+      if (created.length > 0) logger.info({ topics: created }, 'created missing change topics');
+    }
     await producer?.connect();
     await intake.start();
   } catch (err) {
@@ -175,14 +172,17 @@ export async function startService(
       )
     );
   }
-  logger.info({ topics: intake.topics, groupId: config.kafka.groupId }, 'consuming change events');
+  logger.info(
+    { topics: intake.topics, groupId: config.kafka.groupId, client: kafka.name },
+    'consuming change events',
+  );
   // MCS_MONITOR_IN_SERVICE: the consistency monitor beside the intake (its own group and loader).
   const monitorLoader = config.monitor.inService
     ? createRowLoader(config.mysql.url, config.mysql.tls)
     : undefined;
   const monitor = monitorLoader
     ? new ConsistencyMonitor({
-        kafka,
+        kafka: createKafka(config.kafka, logger), // ops tools run on kafkajs (README "Kafka clients")
         config,
         rules,
         ports: redis.ports,
@@ -299,26 +299,4 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-/** Debezium creates a table's topic only with its first event; subscribe needs it to exist. */
-async function ensureTopics(
-  admin: Admin,
-  topics: readonly string[],
-  logger: Logger,
-): Promise<void> {
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic })),
-        waitForLeaders: true,
-      });
-      logger.info({ topics: missing }, 'created missing change topics');
-    }
-  } finally {
-    await admin.disconnect();
-  }
 }

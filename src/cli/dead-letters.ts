@@ -1,8 +1,8 @@
 /** `mis-cache-sync dead-letters list|redrive`: wiring of src/ops/dead-letters.ts. */
-import { Partitioners } from 'kafkajs';
 import { SyncError } from '../errors';
 import { DeadLetterQueue } from '../intake/dead-letter';
 import { createKafka } from '../intake/kafka';
+import { kafkajsProducer } from '../intake/kafkajs-client';
 import { createRowLoader } from '../mysql/loader';
 import { listDeadLetters, redrive, redriveGroup } from '../ops/dead-letters';
 import { createRedisClients } from '../redis/clients';
@@ -49,9 +49,7 @@ export async function deadLettersRedriveCommand(
     redis && config.rules.refreshFamilies.length > 0
       ? createRowLoader(requireMysql(config), config.mysql.tls)
       : undefined;
-  const producer = dryRun
-    ? undefined
-    : kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = dryRun ? undefined : kafkajsProducer(kafka);
   try {
     await redis?.ready();
     await producer?.connect();

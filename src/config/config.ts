@@ -35,6 +35,8 @@ export interface Config {
     readonly ensureTopics: boolean;
     readonly sessionTimeoutMs: number;
     readonly partitionsConcurrency: number;
+    /** Kafka client library of the intake. */
+    readonly client: 'kafkajs' | 'platformatic';
     readonly ssl: boolean;
     readonly sslCaFile: string;
     readonly sasl?: {
@@ -158,6 +160,11 @@ export function buildConfig(raw: RawValues): Config {
       ensureTopics: get('MCS_ENSURE_TOPICS'),
       sessionTimeoutMs: get('MCS_SESSION_TIMEOUT_MS'),
       partitionsConcurrency: get('MCS_PARTITIONS_CONCURRENCY'),
+      client: oneOf(
+        get('MCS_KAFKA_CLIENT'),
+        ['kafkajs', 'platformatic'],
+        'MCS_KAFKA_CLIENT (kafka.client)',
+      ),
       ssl: get('MCS_KAFKA_SSL'),
       sslCaFile: get('MCS_KAFKA_SSL_CA_FILE'),
       ...sasl(get),

@@ -86,6 +86,13 @@ export const SETTINGS = [
     doc: 'Partitions processed at the same time (each in order, each committed on its own): a slow batch of one table does not hold up the others.',
   },
   {
+    env: 'MCS_KAFKA_CLIENT',
+    yaml: 'kafka.client',
+    type: 'string',
+    default: 'kafkajs',
+    doc: 'Kafka client library of the intake: `kafkajs` or `platformatic` (@platformatic/kafka). Both keep the same delivery contract (commit after Redis acknowledged); README "Kafka clients" says how to choose. The ops tools (monitor, replay, dead letters, check) use kafkajs.',
+  },
+  {
     env: 'MCS_KAFKA_SSL',
     yaml: 'kafka.ssl',
     type: 'bool',

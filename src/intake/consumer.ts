@@ -6,9 +6,7 @@
  * Kafka down) the batch is retried with backoff (heartbeats keep the group membership), so
  * nothing is skipped and nothing is committed early.
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Config } from '../config/config';
-import type { RawRecord } from '../envelope/types';
 import { isSyncError } from '../errors';
 import type { FamilyTally, KeyExecutor } from '../redis/executor';
 import type { SecondPass } from '../redis/second-pass';
@@ -28,12 +26,14 @@ import type { ConsumerState } from '../telemetry/http';
 import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
 import { batchContext, planBatch, type BatchContext, type BatchPlan } from './batch-plan';
+import type { BatchHandle, GroupConsumer, KafkaClient, PartitionBatch } from './client';
 import type { DeadLetterQueue } from './dead-letter';
 import { OutageReporter } from './outage';
 import { topicFor } from './topics';
 
 export interface IntakeDeps {
-  readonly kafka: Kafka;
+  /** The Kafka client library behind the intake interface (kafkajs or @platformatic/kafka). */
+  readonly kafka: KafkaClient;
   readonly config: Config;
   readonly rules: RuleSet;
   readonly executor: KeyExecutor;
@@ -53,7 +53,7 @@ export interface IntakeDeps {
 }
 
 export class ChangeIntake {
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly ctx: BatchContext;
   private readonly outage: OutageReporter;
   private readonly log: Logger;
@@ -62,11 +62,6 @@ export class ChangeIntake {
   constructor(private readonly deps: IntakeDeps) {
     const { config } = deps;
     this.log = deps.logger.child({ component: 'intake' });
-    this.consumer = deps.kafka.consumer({
-      groupId: config.kafka.groupId,
-      sessionTimeout: config.kafka.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(config.kafka.sessionTimeoutMs / 10),
-    });
     const model = deps.rowIndex?.model;
     this.ctx = {
       ...batchContext(config, deps.rules),
@@ -81,13 +76,23 @@ export class ChangeIntake {
         : {}),
     };
     this.outage = new OutageReporter(this.log, config.retry.reminderMs);
-    const { events } = this.consumer;
-    this.consumer.on(events.GROUP_JOIN, () => {
-      this.consumerState = 'joined';
-      deps.metrics?.resetLag(); // the assignment may have changed
+    this.consumer = deps.kafka.consumer({
+      groupId: config.kafka.groupId,
+      topics: this.topics,
+      fromBeginning: config.kafka.fromBeginning,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      partitionsConcurrency: config.kafka.partitionsConcurrency,
+      events: {
+        joined: ({ memberId, assigned }) => {
+          if (this.consumerState === 'starting')
+            this.log.info({ memberId, assigned, client: deps.kafka.name }, 'joined consumer group');
+          this.consumerState = 'joined';
+          deps.metrics?.resetLag(); // the assignment may have changed
+        },
+        crashed: () => (this.consumerState = 'crashed'),
+        stopped: () => (this.consumerState = 'stopped'),
+      },
     });
-    this.consumer.on(events.CRASH, () => (this.consumerState = 'crashed'));
-    this.consumer.on(events.STOP, () => (this.consumerState = 'stopped'));
   }
 
   /** For readiness: `joined` while the consumer is a member of its group. */
@@ -102,60 +107,31 @@ export class ChangeIntake {
 
   /** Resolves once the consumer has joined its group and is fetching. */
   async start(): Promise<void> {
-    const joined = new Promise<void>((resolve) => {
-      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
-        const { memberId, memberAssignment } = e.payload;
-        this.log.info({ memberId, assigned: memberAssignment }, 'joined consumer group');
-        off();
-        resolve();
-      });
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({
-      topics: this.topics,
-      fromBeginning: this.deps.config.kafka.fromBeginning,
-    });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.deps.config.kafka.partitionsConcurrency,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
-    await joined;
+    await this.consumer.start((batch, handle) => this.handleBatch(batch, handle));
   }
 
   /** Leaves the group after the batch in flight (its offsets committed, or left for redelivery). */
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
+    await this.consumer.stop();
   }
 
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    if (batch.messages.length === 0) return;
-    const records: RawRecord[] = batch.messages.map((m) => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: m.offset,
-      key: m.key,
-      value: m.value,
-      timestamp: m.timestamp,
-      headers: m.headers ?? {},
-    }));
+  private async handleBatch(batch: PartitionBatch, handle: BatchHandle): Promise<void> {
+    const { records } = batch;
+    const last = records[records.length - 1];
+    if (!last) return;
     // Avro: the writer schemas first; a registry outage stalls the partition like Redis's.
     const { schemas } = this.ctx;
-    if (schemas && !(await this.withRetry(payload, () => schemas.prepare(records)))) return;
+    if (schemas && !(await this.withRetry(batch, handle, () => schemas.prepare(records)))) return;
     const plan = planBatch(records, this.ctx);
     this.report(plan);
     let resolution: Resolution | undefined;
-    const done = await this.withRetry(payload, async () => {
-      resolution ??= await this.resolve(plan, payload);
-      await this.applyPlan(plan, resolution, payload);
+    const done = await this.withRetry(batch, handle, async () => {
+      resolution ??= await this.resolve(plan, batch);
+      await this.applyPlan(plan, resolution, batch);
     });
     if (!done) return; // stopping or rebalanced: leave the batch uncommitted for redelivery
-    const last = batch.messages[batch.messages.length - 1];
-    if (last) payload.resolveOffset(last.offset);
-    await payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
-    if (last) {
+    await handle.commit();
+    if (batch.highWatermark !== undefined) {
       this.deps.metrics?.consumerLag(
         batch.topic,
         batch.partition,
@@ -163,11 +139,10 @@ export class ChangeIntake {
         last.offset,
       );
     }
-    await payload.heartbeat();
   }
 
   /** The resolve step: what the row index (or MySQL) adds to the batch's plan. */
-  private async resolve(plan: BatchPlan, { batch }: EachBatchPayload): Promise<Resolution> {
+  private async resolve(plan: BatchPlan, batch: PartitionBatch): Promise<Resolution> {
     const ri = this.deps.rowIndex;
     if (!ri || !needsResolve(plan.rows, ri.model)) return NO_RESOLUTION;
     const res = await resolveRows(
@@ -183,7 +158,7 @@ export class ChangeIntake {
         {
           topic: batch.topic,
           partition: batch.partition,
-          offset: batch.firstOffset(),
+          offset: batch.records[0]?.offset,
           fallbacks: res.fallbacks.slice(0, 10),
           count: res.fallbacks.length,
         },
@@ -197,7 +172,7 @@ export class ChangeIntake {
   private async applyPlan(
     plan: BatchPlan,
     resolution: Resolution,
-    { batch }: EachBatchPayload,
+    batch: PartitionBatch,
   ): Promise<void> {
     const { executor, counters, secondPass, deadLetters, metrics } = this.deps;
     const tally: FamilyTally | undefined = metrics ? new Map() : undefined;
@@ -229,7 +204,7 @@ export class ChangeIntake {
       const fields = {
         topic,
         partition,
-        offset: batch.lastOffset(),
+        offset: batch.records[batch.records.length - 1]?.offset,
         ops: ops.length,
         deleted: result.deleted,
       };
@@ -273,8 +248,11 @@ export class ChangeIntake {
    * MCS_RETRY_MAX_DELAY_MS) and heartbeats. Resolves false when the consumer is stopping or the
    * partition was revoked meanwhile.
    */
-  private async withRetry(payload: EachBatchPayload, step: () => Promise<void>): Promise<boolean> {
-    const { batch } = payload;
+  private async withRetry(
+    batch: PartitionBatch,
+    handle: BatchHandle,
+    step: () => Promise<void>,
+  ): Promise<boolean> {
     let delay = 100;
     for (;;) {
       try {
@@ -289,13 +267,13 @@ export class ChangeIntake {
         this.outage.failed(err.message, {
           topic,
           partition,
-          offset: batch.firstOffset(),
+          offset: batch.records[0]?.offset,
           code: err.code,
         });
-        if (!payload.isRunning() || payload.isStale()) return false;
+        if (!handle.isActive()) return false;
         await sleep(delay);
         delay = Math.min(delay * 2, this.deps.config.retry.maxDelayMs);
-        await payload.heartbeat();
+        await handle.heartbeat();
       }
     }
   }

@@ -4,9 +4,9 @@
  * silently lost and the partition still moves on. A send must succeed before the batch's offsets
  * are committed; a failure is retryable (the batch waits, like for Redis).
  */
-import type { Producer } from 'kafkajs';
 import { SyncError, errorMessage } from '../errors';
 import type { Rejected } from './batch-plan';
+import type { RecordProducer } from './client';
 
 export const DLQ_HEADERS = {
   code: 'mcs.error.code',
@@ -21,7 +21,7 @@ export const DLQ_HEADERS = {
 
 export class DeadLetterQueue {
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: RecordProducer,
     readonly topic: string,
   ) {}
 
@@ -47,7 +47,7 @@ export class DeadLetterQueue {
       return { key: record.key, value: tooLarge ? null : record.value, headers };
     });
     try {
-      await this.producer.send({ topic: this.topic, messages, acks: -1 });
+      await this.producer.send(this.topic, messages);
     } catch (err) {
       throw new SyncError(
         'KAFKA_UNAVAILABLE',

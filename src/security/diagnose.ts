@@ -54,7 +54,10 @@ export function untrustedCertificate(
   );
 }
 
-/** Kafka (kafkajs): SASL refused, certificate untrusted, or an ACL missing. */
+/**
+ * Kafka: SASL refused, certificate untrusted, or an ACL missing. Either client: kafkajs reports
+ * these itself, the @platformatic/kafka adapter in the same shape (`kafkaError`).
+ */
 export function diagnoseKafka(err: unknown, config: Config['kafka']): SyncError | undefined {
   const where = config.brokers.join(',');
   const name = (err as { name?: unknown }).name;

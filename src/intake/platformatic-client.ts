@@ -1,0 +1,436 @@
+/**
+ * The intake's Kafka client on @platformatic/kafka (`MCS_KAFKA_CLIENT=platformatic`).
+ *
+ * The library hands out a stream of single messages of every assigned partition; this adapter
+ * turns what is buffered into per-partition batches (each partition in order, up to
+ * `partitionsConcurrency` partitions at once) and keeps the intake contract of `client.ts`:
+ * - autocommit off: an offset is committed only by `BatchHandle.commit()`;
+ * - a batch fetched under an older group generation, or of a partition this member no longer
+ *   owns, is dropped unprocessed: after a rejoin the stream fetches again from the committed
+ *   offsets, so the partition's owner gets it;
+ * - records below an offset this member already committed are skipped (a rejoin refetches from
+ *   the committed offset, which may lag what was applied meanwhile);
+ * - heartbeats run on the library's own timer, so a long Redis retry keeps the membership;
+ * - a stream that fails (broker gone) is re-created with backoff until `stop()`.
+ */
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { Config } from '../config/config';
+import type { RawRecord } from '../envelope/types';
+import { errorMessage } from '../errors';
+import type { Logger } from '../telemetry/logger';
+import {
+  commitFailed,
+  type BatchHandler,
+  type GroupConsumer,
+  type GroupConsumerOptions,
+  type KafkaClient,
+  type OutgoingRecord,
+  type RecordProducer,
+} from './client';
+
+type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+
+/** How long a fetch waits at most for new records (also bounds how long `stop()` waits). */
+const MAX_WAIT_MS = 500;
+/** Records buffered ahead of processing (the stream's high-water mark). */
+const BUFFERED_RECORDS = 1024;
+/** Bytes per fetch response (records are slices of it, so it bounds what a batch pins). */
+const MAX_FETCH_BYTES = 2 * 1024 * 1024;
+/** Value bytes per batch at most (see byBytes). */
+const MAX_BATCH_BYTES = 768 * 1024;
+/** How often the partitions' end offsets are refreshed for the lag metric. */
+const END_OFFSETS_INTERVAL_MS = 2000;
+
+export function platformaticClient(config: Config['kafka'], logger: Logger): KafkaClient {
+  const base = connectionOptions(config);
+  const log = logger.child({ component: 'platformatic-kafka' });
+  return {
+    name: 'platformatic',
+    consumer: (options) => new PlatformaticGroupConsumer(base, options, log),
+    producer: () => platformaticProducer(base),
+    ensureTopics: (topics) => ensureTopics(base, topics),
+  };
+}
+
+interface BaseOptions {
+  readonly clientId: string;
+  readonly bootstrapBrokers: string[];
+  readonly tls?: TlsOptions;
+  readonly sasl?: {
+    mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+    username: string;
+    password: string;
+  };
+  readonly retries: number;
+  readonly retryDelay: number;
+}
+
+/** Brokers, TLS and SASL settings mapped to the library's connection options. */
+function connectionOptions(config: Config['kafka']): BaseOptions {
+  const out: {
+    -readonly [K in keyof BaseOptions]: BaseOptions[K];
+  } = {
+    clientId: config.clientId,
+    bootstrapBrokers: [...config.brokers],
+    retries: 10,
+    retryDelay: 300,
+  };
+  if (config.ssl)
+    out.tls = config.sslCaFile ? { ca: [readFileSync(config.sslCaFile, 'utf8')] } : {};
+  if (config.sasl) {
+    const { mechanism, username, password } = config.sasl;
+    const name =
+      mechanism === 'plain'
+        ? 'PLAIN'
+        : mechanism === 'scram-sha-256'
+          ? 'SCRAM-SHA-256'
+          : 'SCRAM-SHA-512';
+    out.sasl = { mechanism: name, username, password };
+  }
+  return out;
+}
+
+class PlatformaticGroupConsumer implements GroupConsumer {
+  private readonly consumer: Consumer;
+  private stream: Stream | undefined;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  /** Wakes the loop waiting for records (new records, stream end, stop). */
+  private wake: () => void = () => undefined;
+  /** Per `topic:partition`: the offset after the last record this member committed. */
+  private readonly committed = new Map<string, bigint>();
+  /** Per `topic:partition`: the end offset last seen (lag metric). */
+  private readonly ends = new Map<string, bigint>();
+  private endsTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    base: BaseOptions,
+    private readonly options: GroupConsumerOptions,
+    private readonly log: Logger,
+  ) {
+    this.consumer = new Consumer({
+      ...base,
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
+      autocommit: false,
+      maxWaitTime: MAX_WAIT_MS,
+      maxBytes: MAX_FETCH_BYTES,
+      highWaterMark: BUFFERED_RECORDS,
+    });
+    this.consumer.on('consumer:group:join', (e) =>
+      options.events.joined({ memberId: e.memberId, assigned: this.consumer.assignments }),
+    );
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    this.stream = await this.openStream().catch((err: unknown) => {
+      throw kafkaError(err);
+    });
+    this.loop = this.run(handler);
+    this.endsTimer = setInterval(() => this.refreshEnds(), END_OFFSETS_INTERVAL_MS);
+    this.endsTimer.unref();
+    this.refreshEnds();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.endsTimer) clearInterval(this.endsTimer);
+    this.wake();
+    await this.loop;
+    await this.stream?.close().catch(() => undefined);
+    await this.consumer.close().catch(() => undefined); // leaves the group
+    this.options.events.stopped();
+  }
+
+  private async openStream(): Promise<Stream> {
+    const stream = await this.consumer.consume({
+      topics: [...this.options.topics],
+      mode: 'committed',
+      fallbackMode: this.options.fromBeginning ? 'earliest' : 'latest',
+      autocommit: false,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 10),
+    });
+    // A permanent 'readable' listener keeps the stream in paused (pull) mode: without one Node
+    // sets readableFlowing back to null and the library stops fetching.
+    stream.on('readable', () => undefined);
+    stream.on('error', () => undefined); // seen by the loop (waitForRecords / drain)
+    return stream;
+  }
+
+  /** Reads what the stream buffered, processes it as per-partition batches, again until stop. */
+  private async run(handler: BatchHandler): Promise<void> {
+    let delay = 300;
+    while (!this.stopping) {
+      const stream = this.stream;
+      try {
+        if (!stream || stream.destroyed) throw new Error('message stream closed');
+        const messages = drain(stream);
+        if (messages.length === 0) {
+          await this.waitForRecords(stream);
+          continue;
+        }
+        await this.process(messages, handler);
+        delay = 300;
+      } catch (err) {
+        if (this.stopping) break;
+        // Broker gone, fatal stream error or a failed batch: start over from the committed offsets.
+        const details = (err as { details?: unknown }).details; // a commit names its place
+        this.log.error(
+          { error: errorMessage(kafkaError(err)), details },
+          'kafka consumer failed, restarting it',
+        );
+        this.options.events.crashed(err);
+        await stream?.close().catch(() => undefined);
+        this.stream = undefined;
+        await sleep(delay);
+        delay = Math.min(delay * 2, 10_000);
+        if (this.stopping) break;
+        this.stream = await this.openStream().catch((e: unknown) => {
+          this.log.error({ error: errorMessage(kafkaError(e)) }, 'kafka consumer restart failed');
+          return undefined;
+        });
+      }
+    }
+  }
+
+  private waitForRecords(stream: Stream): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        stream.off('readable', done);
+        stream.off('close', closed);
+        stream.off('error', failed);
+        this.wake = () => undefined;
+        resolve();
+      };
+      const closed = () => {
+        done();
+      };
+      const failed = (err: Error) => {
+        done();
+        reject(err);
+      };
+      stream.on('readable', done);
+      stream.once('close', closed);
+      stream.once('error', failed);
+      this.wake = done;
+    });
+  }
+
+  private async process(messages: Msg[], handler: BatchHandler): Promise<void> {
+    const byPartition = new Map<string, Msg[]>();
+    for (const m of messages) {
+      const tp = `${m.topic}:${m.partition}`;
+      const list = byPartition.get(tp);
+      if (list) list.push(m);
+      else byPartition.set(tp, [m]);
+    }
+    const groups = [...byPartition.entries()];
+    let next = 0;
+    const worker = async () => {
+      for (let g = groups[next++]; g !== undefined; g = groups[next++]) {
+        for (const chunk of byBytes(g[1], MAX_BATCH_BYTES))
+          await this.processPartition(g[0], chunk, handler);
+      }
+    };
+    const width = Math.min(this.options.partitionsConcurrency, groups.length);
+    await Promise.all(Array.from({ length: width }, worker));
+  }
+
+  private async processPartition(
+    tp: string,
+    messages: Msg[],
+    handler: BatchHandler,
+  ): Promise<void> {
+    const first = messages[0];
+    if (!first || this.stopping) return;
+    const { topic, partition } = first;
+    const generation = generationOf(first);
+    if (generation !== this.consumer.generationId || !this.owns(topic, partition)) return;
+    const done = this.committed.get(tp) ?? -1n;
+    const records: RawRecord[] = [];
+    let lastOffset = -1n;
+    for (const m of messages) {
+      if (m.offset < done) continue;
+      lastOffset = m.offset;
+      records.push(toRawRecord(m));
+    }
+    if (records.length === 0) return;
+    const end = this.ends.get(tp);
+    const highWatermark = end === undefined || end <= lastOffset ? lastOffset + 1n : end;
+    const isActive = () =>
+      !this.stopping && this.consumer.generationId === generation && this.owns(topic, partition);
+    await handler(
+      { topic, partition, records, highWatermark: highWatermark.toString() },
+      {
+        isActive,
+        heartbeat: async () => undefined,
+        commit: async () => {
+          if (!isActive()) return; // revoked meanwhile: the new owner re-applies from the committed offset
+          const offset = lastOffset + 1n;
+          try {
+            await this.consumer.commit({
+              offsets: [{ topic, partition, offset, leaderEpoch: -1 }],
+            });
+          } catch (err) {
+            if (!isActive()) return; // the group rebalanced during the commit: redelivered
+            throw commitFailed(topic, partition, offset.toString(), kafkaError(err));
+          }
+          if (offset > (this.committed.get(tp) ?? -1n)) this.committed.set(tp, offset);
+        },
+      },
+    );
+  }
+
+  private owns(topic: string, partition: number): boolean {
+    const a = this.consumer.assignments?.find((x) => x.topic === topic);
+    return a !== undefined && a.partitions.includes(partition);
+  }
+
+  private refreshEnds(): void {
+    if (this.stopping || !this.consumer.assignments?.length) return;
+    this.consumer
+      .listOffsets({ topics: [...this.options.topics] })
+      .then((offsets) => {
+        for (const [topic, parts] of offsets) {
+          parts.forEach((end, partition) => this.ends.set(`${topic}:${partition}`, end));
+        }
+      })
+      .catch(() => undefined); // only the lag metric depends on it
+  }
+}
+
+/**
+ * Consecutive slices of at most `max` value bytes (at least one record each): a batch's rejected
+ * records go to the dead-letter topic in one produce request, which the broker caps (1 MiB by
+ * default), as kafkajs' batches are capped by its fetch size per partition.
+ */
+function byBytes(messages: Msg[], max: number): Msg[][] {
+  const out: Msg[][] = [];
+  let current: Msg[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = (m.value?.length ?? 0) + (m.key?.length ?? 0);
+    if (current.length > 0 && bytes + size > max) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+function drain(stream: Stream): Msg[] {
+  const out: Msg[] = [];
+  for (let m = stream.read() as Msg | null; m !== null; m = stream.read() as Msg | null)
+    out.push(m);
+  return out;
+}
+
+function generationOf(m: Msg): number | undefined {
+  const consumer = m.metadata.consumer as { generationId?: number } | undefined;
+  return consumer?.generationId;
+}
+
+function toRawRecord(m: Msg): RawRecord {
+  const headers: Record<string, Buffer> = {};
+  for (const [k, v] of m.headers)
+    if (k !== undefined) headers[k.toString('utf8')] = v ?? Buffer.alloc(0);
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset.toString(),
+    key: m.key ?? null,
+    value: m.value ?? null,
+    timestamp: m.timestamp.toString(),
+    headers,
+  };
+}
+
+function platformaticProducer(base: BaseOptions): RecordProducer {
+  let producer: Producer | undefined;
+  return {
+    async connect() {
+      producer ??= new Producer({ ...base, autocreateTopics: true });
+    },
+    async disconnect() {
+      await producer?.close();
+      producer = undefined;
+    },
+    async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
+      producer ??= new Producer({ ...base, autocreateTopics: true });
+      await producer
+        .send({
+          acks: -1,
+          messages: records.map((r) => ({
+            topic,
+            ...(r.key === null ? {} : { key: r.key }),
+            ...(r.value === null ? {} : { value: r.value }),
+            headers: new Map(
+              Object.entries(r.headers).map(([k, v]) => [
+                Buffer.from(k),
+                Buffer.isBuffer(v) ? v : Buffer.from(v),
+              ]),
+            ),
+          })),
+        })
+        .catch((err: unknown) => {
+          throw kafkaError(err);
+        });
+    },
+  };
+}
+
+/**
+ * One error for the logs and for the startup diagnosis (src/security/diagnose.ts): the library
+ * nests the broker's answers in `errors` arrays and causes, so their messages are joined (a TLS
+ * or SASL failure is named there), and a Kafka error name such as TOPIC_AUTHORIZATION_FAILED
+ * becomes `type`, where kafkajs reports it too.
+ */
+export function kafkaError(err: unknown): Error {
+  const leaves: unknown[] = [];
+  const walk = (e: unknown, depth: number): void => {
+    if (!e || depth > 6) return;
+    const nested = (e as { errors?: unknown }).errors;
+    if (Array.isArray(nested) && nested.length > 0) {
+      for (const n of nested) walk(n, depth + 1);
+      return;
+    }
+    leaves.push(e);
+    walk((e as { cause?: unknown }).cause, depth + 1);
+  };
+  walk(err, 0);
+  const top = errorMessage(err);
+  const type = leaves
+    .map((l) => (l as { apiId?: unknown }).apiId)
+    .find((t): t is string => typeof t === 'string');
+  const nested = [...new Set(leaves.map(errorMessage))].filter((m) => m !== top);
+  const out = new Error(nested.length > 0 ? `${top}: ${nested.join('; ')}` : top, { cause: err });
+  if (type) Object.assign(out, { type });
+  return out;
+}
+
+async function ensureTopics(base: BaseOptions, topics: readonly string[]): Promise<string[]> {
+  const admin = new Admin(base);
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length > 0) await admin.createTopics({ topics: missing });
+    return missing;
+  } catch (err) {
+    throw kafkaError(err);
+  } finally {
+    await admin.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
