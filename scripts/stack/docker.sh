@@ -85,7 +85,9 @@ base_image() {
     if [ ! -s "$BASE_TARBALL" ]; then
       command -v debootstrap >/dev/null || _dk_die "debootstrap is not installed (apt-get install debootstrap)"
       local mirror tmp
-      mirror="$(grep -hoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -v security | head -n1 || true)"
+      # the mirror apt really uses: skip comments (deb822 files carry a commented snapshot URL)
+      mirror="$(grep -hvE '^[[:space:]]*#' /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null |
+        grep -oE 'https?://[^ ]+/debian/?$|https?://[^ ]+/debian/? ' | grep -v security | head -n1 | tr -d ' ' || true)"
       mirror="${mirror:-http://deb.debian.org/debian}"
       tmp="$STACK_CACHE/rootfs.$$"
       mkdir -p "$STACK_CACHE"
