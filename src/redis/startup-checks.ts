@@ -146,7 +146,7 @@ export async function logTopology(
         `redis ${f.role} ${f.node}: ${f.detail}`,
       );
     }
-    logger.info(
+    logger.debug(
       { nodes: findings.map((f) => `${f.role} ${f.node}${f.ok ? '' : ' (!)'}`) },
       'redis topology',
     );
