@@ -17,6 +17,7 @@ import { DailyStatsJob } from './schedule/daily-stats';
 import { DeadLetterQueue } from './intake/dead-letter';
 import { SecondPass } from './redis/second-pass';
 import { pingAll, sampleInfo } from './redis/health';
+import { aclTargets, inspectTopology, type NodeFinding } from './redis/topology';
 import { runStartupChecks } from './redis/startup-checks';
 import { openRowIndex } from './row-index';
 import { checkRedisAcl } from './redis/acl-check';
@@ -70,11 +71,17 @@ export async function startService(
         host: config.http.host,
         port: config.http.port,
         metrics,
-        readiness: async () =>
-          aggregateReadiness(
-            consuming?.state ?? 'starting',
-            await pingAll(redis.raw, REDIS_PROBE_TIMEOUT_MS),
-          ),
+        readiness: async () => {
+          const [connections, nodes] = await Promise.all([
+            pingAll(redis.raw, REDIS_PROBE_TIMEOUT_MS),
+            inspectTopology(redis.raw, config.redis, REDIS_PROBE_TIMEOUT_MS).catch(
+              (err: unknown): NodeFinding[] => [
+                { node: 'redis', role: 'master', ok: false, detail: errorMessage(err) },
+              ],
+            ),
+          ]);
+          return aggregateReadiness(consuming?.state ?? 'starting', connections, nodes);
+        },
         logger: logger.child({ component: 'http' }),
       })
     : undefined;
@@ -83,12 +90,14 @@ export async function startService(
     await checkTlsTrust(config); // an untrusted certificate stops the start at once
     await waitForRedis(redis.ready, config, logger, options.signal);
     await runStartupChecks(redis.raw, config.redis, logger.child({ component: 'redis' }));
-    const acl = await checkRedisAcl(redis.raw[0]!, config.redis, redactUrl(config.redis.url)).catch(
-      (err: unknown) => {
+    // ACLs are per node (neither replicated nor shared by a cluster): every master is asked.
+    for (const target of aclTargets(redis.raw)) {
+      const where = `${redactUrl(config.redis.url)}, node ${target.node}`;
+      const acl = await checkRedisAcl(target.client, config.redis, where).catch((err: unknown) => {
         throw diagnoseRedis(err, config.redis, redactUrl(config.redis.url)) ?? err;
-      },
-    );
-    logger.debug({ acl }, 'redis ACL check');
+      });
+      logger.debug({ acl, node: target.node }, 'redis ACL check');
+    }
   } catch (err) {
     await http?.close();
     for (const c of redis.raw) c.disconnect();

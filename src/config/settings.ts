@@ -534,7 +534,7 @@ export const SETTINGS = [
     yaml: 'http.enabled',
     type: 'bool',
     default: 'true',
-    doc: 'Serve `/metrics` (Prometheus), `/healthz` (alive) and `/readyz` (consumer group joined and every Redis connection answering) over HTTP.',
+    doc: 'Serve `/metrics` (Prometheus), `/healthz` (alive) and `/readyz` (consumer group joined, every Redis connection answering, no Redis node with a critical problem; the body names each node) over HTTP.',
   },
   {
     env: 'MCS_HTTP_HOST',

@@ -1,10 +1,12 @@
 /** `check`: the stores the service reads and writes, MySQL and Redis (see check.ts). */
 import { withTls } from '../mysql/loader';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import type { Config } from '../config/config';
 import { FAMILIES } from '../config/families';
 import { errorMessage } from '../errors';
 import { createMysqlInspector } from '../mysql/inspect';
 import { checkDatabases, memoryWarnings } from '../redis/startup-checks';
+import { inspectTopology, masters, type NodeFinding } from '../redis/topology';
 import { withTimeout, type CheckGroup, type CheckLine } from './check-line';
 
 export const mysqlChecks: CheckGroup = {
@@ -151,39 +153,79 @@ export const redisChecks: CheckGroup = {
         fix: 'set the MCS_REDIS_DB_* setting to a DB the server has, or raise `databases` in redis.conf',
       });
     }
-    const node = clients.raw[0] as Redis;
-    try {
-      const get = async (name: string) => ((await node.config('GET', name)) as string[])[1] ?? '';
-      const policy = await get('maxmemory-policy');
-      const maxmemory = Number(await get('maxmemory'));
-      const warnings = memoryWarnings({ policy, maxmemory });
-      out.push({
-        ok: warnings.length === 0 ? true : 'warn',
-        name: 'Redis eviction policy',
-        detail: `maxmemory-policy ${policy}, maxmemory ${maxmemory}${warnings.length ? `: ${warnings.join('; ')}` : ''}`,
-        ...(warnings.length
-          ? {
-              fix: 'CONFIG SET maxmemory-policy volatile-lru (and maxmemory), and the same in redis.conf',
-            }
-          : {}),
-      });
-    } catch (err) {
-      out.push({
-        ok: 'warn',
-        name: 'Redis eviction policy',
-        detail: `CONFIG GET refused (${errorMessage(err)}): not checked`,
-        fix: 'allow +config|get to the service user, or check the policy with the provider',
-      });
+    // Eviction policy and ACL are per node: every master is asked and named.
+    const nodes = masters(clients.raw);
+    const named = (name: string, node: string) => (nodes.size > 1 ? `${name} (${node})` : name);
+    for (const [server, node] of nodes) {
+      out.push(await evictionLine(node, named('Redis eviction policy', server), server));
+      out.push(
+        await aclLine(node, named('Redis ACL allows the commands the service uses', server)),
+      );
     }
-    out.push(await aclLine(node));
+    out.push(...(await topologyLines(clients.raw, config.redis)));
     await clients.close();
     return out;
   },
 };
 
+async function evictionLine(node: Redis, name: string, server: string): Promise<CheckLine> {
+  try {
+    const get = async (key: string) => ((await node.config('GET', key)) as string[])[1] ?? '';
+    const policy = await get('maxmemory-policy');
+    const maxmemory = Number(await get('maxmemory'));
+    const warnings = memoryWarnings({ policy, maxmemory });
+    return {
+      ok: warnings.length === 0 ? true : 'warn',
+      name,
+      detail: `${server}: maxmemory-policy ${policy}, maxmemory ${maxmemory}${warnings.length ? `: ${warnings.join('; ')}` : ''}`,
+      ...(warnings.length
+        ? {
+            fix: `on ${server}: CONFIG SET maxmemory-policy volatile-lru (and maxmemory), and the same in its redis.conf`,
+          }
+        : {}),
+    };
+  } catch (err) {
+    return {
+      ok: 'warn',
+      name,
+      detail: `${server}: CONFIG GET refused (${errorMessage(err)}): not checked`,
+      fix: 'allow +config|get to the service user, or check the policy with the provider',
+    };
+  }
+}
+
+/** One line per node of the topology (sentinels, replicas, cluster nodes), named by host:port. */
+async function topologyLines(
+  raw: readonly (Redis | Cluster)[],
+  config: Config['redis'],
+): Promise<CheckLine[]> {
+  let findings: NodeFinding[];
+  try {
+    findings = await inspectTopology(raw, config, 3000);
+  } catch (err) {
+    return [{ ok: 'warn', name: 'Redis topology', detail: `not inspected: ${errorMessage(err)}` }];
+  }
+  return findings.map((f) => ({
+    ok: f.ok ? true : f.critical ? false : 'warn',
+    name: `Redis ${f.role} ${f.node}`,
+    detail: f.detail,
+    ...(f.ok ? {} : { fix: TOPOLOGY_FIX[f.role] }),
+  }));
+}
+
+const TOPOLOGY_FIX: Record<NodeFinding['role'], string> = {
+  sentinel:
+    'start the sentinel or fix MCS_REDIS_SENTINELS; it must monitor the master under MCS_REDIS_SENTINEL_MASTER (SENTINEL MONITOR)',
+  replica:
+    'restart the replica or repair its link to the master (INFO replication on both); with MCS_REDIS_WAIT_REPLICAS a connected replica must acknowledge',
+  master:
+    'start the node or restore its replicas (REPLICAOF / CLUSTER REPLICATE); see redis-cli --cluster check',
+  cluster:
+    'redis-cli --cluster check <node>; a failed master needs its replica promoted or the node back',
+};
+
 /** ACL DRYRUN of every command the service uses, as the connection's own user. */
-async function aclLine(node: Redis): Promise<CheckLine> {
-  const name = 'Redis ACL allows the commands the service uses';
+async function aclLine(node: Redis, name: string): Promise<CheckLine> {
   let user: string;
   try {
     user = String(await node.call('ACL', 'WHOAMI'));

@@ -114,6 +114,32 @@ function sentinelOptions(
 }
 
 /**
+ * Options for a short-lived connection to one more node of the topology (a replica, a cluster
+ * node, a sentinel) with the credentials and TLS of the configured ones; used by the topology
+ * inspection (topology.ts), never for the service's own commands.
+ */
+export function nodeOptions(config: Config['redis'], kind: 'data' | 'sentinel'): RedisOptions {
+  const creds = isSentinelUrl(config.url) ? parseSentinelUrl(config.url) : new URL(config.url);
+  const tls = tlsOptions(config);
+  const base: RedisOptions = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+    connectionName: 'mis-cache-sync-probe',
+    ...tls,
+  };
+  if (kind === 'sentinel')
+    return config.sentinel?.password ? { ...base, password: config.sentinel.password } : base;
+  return {
+    ...base,
+    ...(creds.username ? { username: decodeURIComponent(creds.username) } : {}),
+    ...(creds.password ? { password: decodeURIComponent(creds.password) } : {}),
+  };
+}
+
+/**
  * A connection to one more keyspace outside the families: the row index's DB (standalone), or
  * the cluster. Closed by the caller.
  */
@@ -144,7 +170,16 @@ function handles(ports: Record<Family, RedisPort>, raw: (Redis | Cluster)[]): Re
       await Promise.all(raw.map((c) => c.ping()));
     },
     async close() {
-      await Promise.all(raw.map((c) => c.quit().catch(() => c.disconnect())));
+      // disconnect() after QUIT also ends what a connection opened beside itself (the sentinel
+      // connections of failoverDetector), which would otherwise keep the process alive
+      await Promise.all(
+        raw.map((c) =>
+          c
+            .quit()
+            .catch(() => undefined)
+            .finally(() => c.disconnect()),
+        ),
+      );
     },
   };
 }

@@ -10,6 +10,9 @@
  *   failed SELECT on connect only as an event and goes on in DB 0, so deletes would hit the
  *   wrong DB; an explicit SELECT here stops the service instead, naming the setting. (In cluster
  *   mode config.ts already puts every family in DB 0, the only one a cluster has.)
+ * - The topology (topology.ts): every sentinel, replica and cluster node with a problem is
+ *   logged by host:port (a warning; the service starts: invalidation works without them, and
+ *   `/readyz` keeps reporting them).
  */
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
@@ -17,6 +20,7 @@ import type { Config } from '../config/config';
 import { FAMILIES } from '../config/families';
 import { configError, errorMessage } from '../errors';
 import type { Logger } from '../telemetry/logger';
+import { inspectTopology, masters } from './topology';
 
 /** Setting names of each family's DB, for error messages. */
 const DB_SETTINGS = {
@@ -116,17 +120,37 @@ export async function checkDatabases(
   }
 }
 
-/** Both checks; memory settings once per server (each master of a cluster). */
+/** All three; memory settings once per master (each master of a cluster), named by host:port. */
 export async function runStartupChecks(
   raw: readonly (Redis | Cluster)[],
   config: Config['redis'],
   logger: Logger,
 ): Promise<void> {
   await checkDatabases(raw, config);
-  const servers = new Map<string, Redis>();
-  for (const c of raw) {
-    const nodes = (c as Cluster).isCluster ? (c as Cluster).nodes('master') : [c as Redis];
-    for (const n of nodes) servers.set(`${n.options.host}:${n.options.port}`, n);
+  for (const [server, node] of masters(raw)) await checkMemorySettings(node, server, logger);
+  await logTopology(raw, config, logger);
+}
+
+/** Logs every node of the topology with a problem; never throws. */
+export async function logTopology(
+  raw: readonly (Redis | Cluster)[],
+  config: Config['redis'],
+  logger: Logger,
+): Promise<void> {
+  try {
+    const findings = await inspectTopology(raw, config, 2000);
+    for (const f of findings) {
+      if (f.ok) continue;
+      logger.warn(
+        { node: f.node, role: f.role, critical: f.critical === true },
+        `redis ${f.role} ${f.node}: ${f.detail}`,
+      );
+    }
+    logger.debug(
+      { nodes: findings.map((f) => `${f.role} ${f.node}${f.ok ? '' : ' (!)'}`) },
+      'redis topology',
+    );
+  } catch (err) {
+    logger.warn({ error: errorMessage(err) }, 'redis topology not inspected');
   }
-  for (const [server, node] of servers) await checkMemorySettings(node, server, logger);
 }

@@ -5,8 +5,10 @@
  * - `GET /metrics`: Prometheus text (metrics.ts).
  * - `GET /healthz`: 200 while the process runs (a liveness probe).
  * - `GET /readyz`: 200 when the consumer is a member of its group (joined, not crashed, not
- *   stopped) and every Redis connection answers PING in time; else 503. The JSON body says which
- *   part is not ready.
+ *   stopped), every Redis connection answers PING in time and no node of the Redis topology has a
+ *   critical problem (redis/topology.ts); else 503. The JSON body says which part is not ready,
+ *   and `redis.nodes` names every node behind the connections (sentinels, replicas, cluster
+ *   nodes) with what is wrong with it, also while ready (`degraded` lists those nodes).
  *
  * A port that cannot be bound is logged and the service runs without the endpoint: the cache
  * keeps being invalidated, and a readiness probe of the orchestrator reports the problem.
@@ -15,6 +17,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors';
 import type { ConnectionHealth } from '../redis/health';
+import type { NodeFinding } from '../redis/topology';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 
@@ -24,20 +27,37 @@ export type ConsumerState = 'starting' | 'joined' | 'crashed' | 'stopped';
 export interface ReadinessReport {
   readonly ready: boolean;
   readonly kafka: { readonly ok: boolean; readonly state: ConsumerState };
-  readonly redis: { readonly ok: boolean; readonly connections: readonly ConnectionHealth[] };
+  readonly redis: {
+    readonly ok: boolean;
+    readonly connections: readonly ConnectionHealth[];
+    /** Every node of the topology (topology.ts); present when the topology was inspected. */
+    readonly nodes?: readonly NodeFinding[];
+    /** The nodes with a problem that is not critical (redundancy lost): still ready. */
+    readonly degraded?: readonly string[];
+  };
 }
 
-/** Ready = group joined and every Redis connection healthy (at least one connection). */
+/**
+ * Ready = group joined, every Redis connection healthy (at least one connection) and no node
+ * of the topology with a critical problem.
+ */
 export function aggregateReadiness(
   consumer: ConsumerState,
   redis: readonly ConnectionHealth[],
+  nodes?: readonly NodeFinding[],
 ): ReadinessReport {
   const kafkaOk = consumer === 'joined';
-  const redisOk = redis.length > 0 && redis.every((c) => c.ok);
+  const redisOk =
+    redis.length > 0 && redis.every((c) => c.ok) && !(nodes ?? []).some((n) => n.critical);
+  const degraded = (nodes ?? []).filter((n) => !n.ok && !n.critical).map((n) => n.node);
   return {
     ready: kafkaOk && redisOk,
     kafka: { ok: kafkaOk, state: consumer },
-    redis: { ok: redisOk, connections: redis },
+    redis: {
+      ok: redisOk,
+      connections: redis,
+      ...(nodes ? { nodes, degraded: [...new Set(degraded)] } : {}),
+    },
   };
 }
 
