@@ -9,11 +9,12 @@
  * - a writer changes `--rate` rows/s of bench-owned rows of five ruled tables (user_auth, users,
  *   products updates; trade_orders, serials inserts) in small autocommit statements every
  *   `--tick-ms`;
- * - a probe, every `--probe-ms`, plants `permissions:user:{u}` (DB 1) for one of its own users,
- *   commits a `user_auth` update of that user (which must delete the key) and takes the time from
- *   the commit's return to the key's `del` keyspace notification (`notify-keyspace-events` holds
- *   `g` on the stack). Probe users rotate so the service's delayed second pass (1 s) of one probe
- *   never deletes a later probe's key;
+ * - a probe starts every `--probe-ms` (open loop: it does not wait for earlier probes): it plants
+ *   `permissions:user:{u}` (DB 1) for a user of its own, commits a `user_auth` update of that user
+ *   (which must delete the key) on a connection of its own and takes the time from the commit's
+ *   return to the key's `del` keyspace notification (`notify-keyspace-events` holds `g` on the
+ *   stack). One user per probe: the service's delayed second pass (1 s) of an earlier probe never
+ *   deletes a later probe's key, and a slow probe does not thin out the samples;
  * - a tap consumer (kafkajs, own group) on the user_auth topic notes when each probe event is
  *   readable in Kafka and its record timestamp, to split the latency into Debezium + Connect
  *   (commit → readable) and the service (readable → deleted).
@@ -195,17 +196,22 @@ async function main(): Promise<void> {
   const probeDb: ConnectionPool = connect({
     connectionString: config.mysql.url,
     bigIntMode: 'number',
-    poolSize: 1,
+    poolSize: 4,
   });
   const permDb = config.redis.db.permissions;
   const redis = new Redis(config.redis.url, { db: permDb });
   const sub = new Redis(config.redis.url);
 
-  // 1. Own rows: 40 probe users with one grant each, 1,000 writer users with 5 grants each,
+  // 1. Own rows: a probe user per probe (one grant each), 1,000 writer users with 5 grants each,
   //    200 products in categories of their own.
-  const base = 700_000_000 + Math.floor(Math.random() * 100_000) * 1000;
-  const probeUsers = Array.from({ length: 40 }, (_, i) => base + i);
-  const writerUsers = Array.from({ length: 1000 }, (_, i) => base + 100 + i);
+  const base = 700_000_000 + Math.floor(Math.random() * 10_000) * 10_000;
+  const probeCount = Math.min(
+    2000,
+    Math.ceil(((args.idleSeconds + args.warmupSeconds + args.seconds + 60) * 1000) / args.probeMs),
+  );
+  const probeUsers = Array.from({ length: probeCount }, (_, i) => base + i);
+  const probeSet = new Set(probeUsers);
+  const writerUsers = Array.from({ length: 1000 }, (_, i) => base + 2000 + i);
   const allUsers = [...probeUsers, ...writerUsers];
   for (let i = 0; i < allUsers.length; i += 500) {
     const chunk = allUsers.slice(i, i + 500);
@@ -218,7 +224,7 @@ async function main(): Promise<void> {
     await db.query(
       sql`INSERT INTO user_auth (user_id, menu_id, read_yn) VALUES ${sql.join(
         chunk.flatMap((u) =>
-          probeUsers.includes(u)
+          probeSet.has(u)
             ? [sql`(${u}, 1, 'Y')`]
             : [1, 2, 3, 4, 5].map((m) => sql`(${u}, ${m}, 'Y')`),
         ),
@@ -227,12 +233,12 @@ async function main(): Promise<void> {
     );
   }
   const authRows = await db.query(
-    sql`SELECT auth_id, user_id FROM user_auth WHERE user_id BETWEEN ${base} AND ${base + 1199}`,
+    sql`SELECT auth_id, user_id FROM user_auth WHERE user_id BETWEEN ${base} AND ${base + 2999}`,
   );
   const probeAuth = new Map<number, number>(); // user → auth_id
   const writerAuth: number[] = [];
   for (const r of authRows as { auth_id: number; user_id: number }[]) {
-    if (r.user_id < base + 100) probeAuth.set(r.user_id, r.auth_id);
+    if (r.user_id < base + 2000) probeAuth.set(r.user_id, r.auth_id);
     else writerAuth.push(r.auth_id);
   }
   await db.query(
@@ -313,28 +319,35 @@ async function main(): Promise<void> {
     const probes: Probe[] = [];
     let phase: Probe['phase'] = 'start';
     let stopProbes = false;
-    const probeLoop = (async () => {
-      for (let i = 0; !stopProbes; i++) {
-        const started = performance.now();
-        const user = probeUsers[i % probeUsers.length] as number;
-        const key = `permissions:user:${user}`;
-        await redis.set(key, 'probe', 'EX', 600);
-        const gone = new Promise<number>((resolve) => {
-          const timer = setTimeout(() => resolve(NaN), 30_000);
-          waiting.set(key, (at) => {
-            clearTimeout(timer);
-            resolve(at);
-          });
+    // Open loop: a probe starts every probeMs whatever the earlier ones wait for, each on a user
+    // of its own (so neither a slow earlier probe nor the delayed second pass touches its key).
+    const launched: Promise<void>[] = [];
+    const probe = async (user: number): Promise<void> => {
+      const key = `permissions:user:${user}`;
+      await redis.set(key, 'probe', 'EX', 600);
+      const gone = new Promise<number>((resolve) => {
+        const timer = setTimeout(() => resolve(NaN), 60_000);
+        waiting.set(key, (at) => {
+          clearTimeout(timer);
+          resolve(at);
         });
-        const sentAt = Date.now();
-        await probeDb.query(
-          sql`UPDATE user_auth SET create_yn = IF(create_yn = 'Y', 'N', 'Y') WHERE auth_id = ${probeAuth.get(user)}`,
-        );
-        const committedAt = Date.now();
-        const deletedAt = await gone;
-        waiting.delete(key);
-        probes.push({ user, phase, sentAt, committedAt, deletedAt });
-        const rest = args.probeMs - (performance.now() - started);
+      });
+      const probePhase = phase;
+      const sentAt = Date.now();
+      await probeDb.query(
+        sql`UPDATE user_auth SET create_yn = IF(create_yn = 'Y', 'N', 'Y') WHERE auth_id = ${probeAuth.get(user)}`,
+      );
+      const committedAt = Date.now();
+      const deletedAt = await gone;
+      waiting.delete(key);
+      probes.push({ user, phase: probePhase, sentAt, committedAt, deletedAt });
+    };
+    const probeLoop = (async () => {
+      let next = performance.now();
+      for (let i = 0; !stopProbes; i++) {
+        launched.push(probe(probeUsers[i % probeUsers.length] as number));
+        next += args.probeMs;
+        const rest = next - performance.now();
         if (rest > 0) await sleep(rest);
       }
     })();
@@ -409,6 +422,7 @@ async function main(): Promise<void> {
     stopWriter = true;
     stopProbes = true;
     await Promise.all([writerLoop, probeLoop]);
+    await Promise.all(launched);
     while (inFlight > 0) await sleep(50);
     await sleep(1000); // the tap sees the last probes
 
@@ -417,7 +431,7 @@ async function main(): Promise<void> {
     const byAuth = new Map<number, { at: number; recordTs: number }[]>();
     for (const s of seen) byAuth.set(s.auth, [...(byAuth.get(s.auth) ?? []), s]);
     // A probe's event: the first of its grant readable after it was sent and before the next
-    // probe of the same user was sent (the same user comes back every 40 probes).
+    // probe of the same user was sent (a user comes back only when the pool wraps).
     const nextOf = new Map<Probe, number>();
     const lastOf = new Map<number, Probe>();
     for (const p of probes) {
@@ -498,8 +512,8 @@ async function main(): Promise<void> {
       .deleteGroups([`bench-latency-${token}`, `bench-latency-tap-${token}`])
       .catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    await db.query(sql`DELETE FROM user_auth WHERE user_id BETWEEN ${base} AND ${base + 1199}`);
-    await db.query(sql`DELETE FROM users WHERE user_id BETWEEN ${base} AND ${base + 1199}`);
+    await db.query(sql`DELETE FROM user_auth WHERE user_id BETWEEN ${base} AND ${base + 2999}`);
+    await db.query(sql`DELETE FROM users WHERE user_id BETWEEN ${base} AND ${base + 2999}`);
     await db.query(sql`DELETE FROM products WHERE category_id BETWEEN ${base} AND ${base + 19}`);
     await db.query(sql`DELETE FROM trade_orders WHERE order_no LIKE ${`${token}-%`}`);
     await db.query(sql`DELETE FROM serials WHERE serial_no LIKE ${`${token}-%`}`);
