@@ -93,7 +93,13 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
     try {
       return await consumeRanges(deps, options, groupId, ranges, started);
     } finally {
-      await admin.deleteGroups([groupId]).catch(() => undefined);
+      // Left behind, the empty group only lingers until offsets.retention.minutes; say so.
+      await admin.deleteGroups([groupId]).catch((err: unknown) =>
+        deps.logger.warn(
+          { group: groupId, error: errorMessage(err) },
+          'replay: its one-off consumer group could not be deleted (Kafka ACL: Delete on the group prefix <group>-replay-)',
+        ),
+      );
     }
   } finally {
     await admin.disconnect();

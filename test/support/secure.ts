@@ -114,3 +114,41 @@ export function tryStart(
     });
   });
 }
+
+export interface CommandRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a `mis-cache-sync` command as the real CLI (a child process) with the secure stack's
+ * settings changed by `env` (undefined removes one), from a folder without a .stack/env.
+ */
+export function runCommand(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  deadlineMs = 120_000,
+): Promise<CommandRun> {
+  const merged: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete merged[k];
+    else merged[k] = v;
+  }
+  const child = spawn('node', [path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], {
+    cwd: os.tmpdir(),
+    env: merged,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code, stdout, stderr });
+    });
+  });
+}
