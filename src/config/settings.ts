@@ -608,7 +608,7 @@ export const SETTINGS = [
     yaml: 'connect.tlsCertFile',
     type: 'string',
     default: '',
-    doc: "PEM client certificate `check` presents to Kafka Connect's REST API when its listener requires one (`listeners.https.ssl.client.authentication=required`); with `MCS_CONNECT_TLS_KEY_FILE`.",
+    doc: "PEM client certificate `check` presents to Kafka Connect's REST API when its listener requires one (`listeners.https.ssl.client.auth=required`); with `MCS_CONNECT_TLS_KEY_FILE`.",
   },
   {
     env: 'MCS_CONNECT_TLS_KEY_FILE',

@@ -1,7 +1,8 @@
 /**
  * Secure stack: Kafka Connect's REST API answers only over HTTPS, to a client certificate of the
  * stack's CA (mutual TLS); plaintext HTTP and a client without a certificate are refused. The
- * `check` command (a real CLI process) reads the connector over it with MCS_CONNECT_TLS_*.
+ * `check` command (a real CLI process) reads the connector over it with MCS_CONNECT_TLS_*, and
+ * passes as a whole with the service's least-privilege settings.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -67,7 +68,7 @@ describe("secure stack: Kafka Connect's REST API", () => {
     ).rejects.toThrow(/certificate|alert|socket hang up|ECONNRESET/i);
   });
 
-  it('`check` reads the connector over mutual TLS, and names the fix without the client certificate', async () => {
+  it('`check` passes with the service settings, reading the connector over mutual TLS; without the client certificate it names the fix', async () => {
     const ok = await runCommand(['check']);
     const connectLines = ok.stdout.split('\n').filter((l) => /Connect|connector/.test(l));
     console.log(`CHECK exit ${ok.status}:\n${ok.stdout}`);
@@ -76,6 +77,12 @@ describe("secure stack: Kafka Connect's REST API", () => {
     );
     expect(ok.stdout).toMatch(/✓ connector \S+ RUNNING/);
     expect(connectLines.join('\n')).not.toContain('✗');
+    // the least-privilege MySQL user may not read users: existsOnlyIf (verify's) is a note only
+    expect(ok.stdout).toMatch(
+      /! \S+users\.js targets\[0\]\.existsOnlyIf prepares: SELECT command denied/,
+    );
+    expect(ok.stdout).toMatch(/check passed/);
+    expect(ok.status).toBe(0);
 
     const without = await runCommand(['check'], {
       MCS_CONNECT_TLS_CERT_FILE: undefined,

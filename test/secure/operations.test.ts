@@ -79,10 +79,10 @@ describe('secure stack: replay and verify under the least-privilege users', () =
       await permissions.set(keys.permissions, '{}', 'EX', 600);
       const groupsBefore = await groupsWithPrefix(REPLAY_PREFIX);
 
-      const run = await runCommand(
-        ['replay', '--from', from.toISOString(), '--tables', 'users'],
-        { MCS_GROUP_ID: 'mis-cache-sync', LOG_LEVEL: 'info' },
-      );
+      const run = await runCommand(['replay', '--from', from.toISOString(), '--tables', 'users'], {
+        MCS_GROUP_ID: 'mis-cache-sync',
+        LOG_LEVEL: 'info',
+      });
       console.log(`REPLAY exit ${run.status}: ${run.stdout.trim()}`);
       expect(run.stderr).not.toMatch(/could not be deleted|AUTHORIZATION|denied/i);
       expect(run.status).toBe(0);
