@@ -618,21 +618,29 @@ cmd_part() { # stop|start part
   esac
 }
 
+# `stack.sh kafka <alias>`: the Kafka tool class of an alias (or the argument as a class name).
+kafka_class() {
+  case "$1" in
+    topics) echo org.apache.kafka.tools.TopicCommand ;;
+    console-consumer) echo org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    console-producer) echo org.apache.kafka.tools.ConsoleProducer ;;
+    consumer-groups) echo org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+    get-offsets) echo org.apache.kafka.tools.GetOffsetShell ;;
+    api-versions) echo org.apache.kafka.tools.BrokerApiVersionsCommand ;;
+    acls) echo org.apache.kafka.tools.AclCommand ;;
+    *) echo "$1" ;;
+  esac
+}
+# The client settings a tool class needs (none here; the secure variant adds its admin's).
+kafka_client_args() { KAFKA_CLIENT_ARGS=(); }
+
 cmd_kafka() {
   find_java; load_ports
-  [ $# -gt 0 ] || die "usage: stack.sh kafka topics|console-consumer|console-producer|consumer-groups|get-offsets|api-versions|<class> [args]"
+  [ $# -gt 0 ] || die "usage: stack.sh kafka topics|console-consumer|console-producer|consumer-groups|get-offsets|api-versions|acls|<class> [args]"
   local cls
-  case "$1" in
-    topics) cls=org.apache.kafka.tools.TopicCommand ;;
-    console-consumer) cls=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
-    console-producer) cls=org.apache.kafka.tools.ConsoleProducer ;;
-    consumer-groups) cls=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
-    get-offsets) cls=org.apache.kafka.tools.GetOffsetShell ;;
-    api-versions) cls=org.apache.kafka.tools.BrokerApiVersionsCommand ;;
-    *) cls="$1" ;;
-  esac
-  shift
-  kafka_tool "$cls" --bootstrap-server "127.0.0.1:${PORT[KAFKA_PORT]}" "$@"
+  cls="$(kafka_class "$1")"; shift
+  kafka_client_args "$cls"
+  kafka_tool "$cls" --bootstrap-server "127.0.0.1:${PORT[KAFKA_PORT]}" "${KAFKA_CLIENT_ARGS[@]}" "$@"
 }
 
 cmd_mysql() { exec mariadb --protocol=socket --socket="$MDIR/mariadbd.sock" -uapp -papp mis "$@"; }

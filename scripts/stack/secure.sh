@@ -8,10 +8,12 @@
 #                 StandardAuthorizer; users admin (super user: stack tools), connect, mis-cache-sync;
 #                 ACLs below (secure_kafka_acls)
 #   Connect       worker, producer, admin and Debezium's schema history over SASL_SSL as "connect";
-#                 MariaDB over TLS verified against the CA (verify-full)
+#                 MariaDB over TLS verified against the CA (verify-full); its REST API on HTTPS only,
+#                 with a client certificate of the CA required (mutual TLS)
 #   Redis         TLS port only, default user off; users stack-admin, mis-cache-sync (the README's
 #                 least-privilege ACL), mis-app (the application)
-#   MariaDB       require_secure_transport=ON; cdc, mis-cache-sync (SELECT on the loaders' tables)
+#   MariaDB       require_secure_transport=ON; cdc, mis-cache-sync (SELECT on the loaders' tables,
+#                 REFERENCES for the FK graph), mis-cache-sync-verify (SELECT on what verify judges)
 #                 and mis-app (the application) must use TLS; root only on the unix socket
 #
 # Passwords are random, made with the certificates, kept in $STACK_DIR/secure/secrets (0600).
@@ -27,6 +29,9 @@ REDIS_SERVICE_ACL='resetkeys ~session:* ~permissions:* ~master:* ~stats:* ~temp:
 # The tables the service reads (SELECT only, nothing else): those of the refresh loaders of
 # consumers/, and user_auth for the holders of a changed menu while its row index is not complete.
 SERVICE_MYSQL_TABLES='departments brands products user_auth'
+# `verify` (and the consistency monitor) recompute what the application caches: every table the
+# truth of a cached key reads (src/ops/truth.ts, the loaders, existsOnlyIf). Their own user.
+VERIFY_MYSQL_TABLES='departments brands products user_auth users menus trade_orders serials'
 
 STACK_VARIANT+=" secure"
 
@@ -43,7 +48,7 @@ secure_prepare() {
   log "secure: making a throwaway CA, certificates and passwords in $SDIR"
   rm -rf "$SDIR"; mkdir -p "$CERTS" "$SECRETS"; chmod 700 "$SDIR" "$SECRETS"
   local n
-  for n in kafka-admin kafka-connect kafka-service redis-admin redis-service redis-app mysql-cdc mysql-service mysql-app keystore; do
+  for n in kafka-admin kafka-connect kafka-service redis-admin redis-service redis-app mysql-cdc mysql-service mysql-verify mysql-app keystore; do
     (umask 077; openssl rand -hex 16 >"$SECRETS/$n")
   done
   (
@@ -51,8 +56,9 @@ secure_prepare() {
     umask 077
     openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=mis-cache-sync stack CA" \
       -keyout ca.key -out ca.pem 2>/dev/null || exit 1
-    # server: Redis and MariaDB; kafka: the broker (its subject is also its controller principal)
-    for c in server:localhost kafka:kafka-broker; do
+    # server: Redis and MariaDB; kafka: the broker (its subject is also its controller principal);
+    # connect: Connect's REST listener; connect-client: the client certificate its REST API requires
+    for c in server:localhost kafka:kafka-broker connect:localhost connect-client:connect-rest-client; do
       name="${c%%:*}"; cn="${c#*:}"
       openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$name.key" -out "$name.csr" 2>/dev/null || exit 1
       printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' >"$name.ext"
@@ -63,6 +69,8 @@ secure_prepare() {
     pw="$(cat "$SECRETS/keystore")"
     openssl pkcs12 -export -in kafka.pem -inkey kafka.key -certfile ca.pem -name kafka \
       -out kafka.p12 -passout "pass:$pw" || exit 1
+    openssl pkcs12 -export -in connect.pem -inkey connect.key -certfile ca.pem -name connect \
+      -out connect.p12 -passout "pass:$pw" || exit 1
     keytool -importcert -noprompt -alias ca -file ca.pem -keystore truststore.p12 -storetype PKCS12 \
       -storepass "$pw" >/dev/null 2>&1 || exit 1
     chmod 644 ca.pem
@@ -87,6 +95,7 @@ provision_mariadb() {
   plain_provision_mariadb
   local grants="" t
   for t in $SERVICE_MYSQL_TABLES; do grants+="GRANT SELECT ON \`mis\`.\`$t\` TO 'mis-cache-sync'@'%';"$'\n'; done
+  for t in $VERIFY_MYSQL_TABLES; do grants+="GRANT SELECT ON \`mis\`.\`$t\` TO 'mis-cache-sync-verify'@'%';"$'\n'; done
   mysql_root <<SQL || fail_part mariadb "secure provisioning (TLS users and grants) failed"
 -- STACK_SECURE=1: every TCP user needs TLS; the plain stack's app/app user does not exist here.
 DROP USER IF EXISTS 'app'@'%';
@@ -94,6 +103,11 @@ DROP USER IF EXISTS 'app'@'localhost';
 ALTER USER 'cdc'@'%' IDENTIFIED BY '$(secret mysql-cdc)' REQUIRE SSL;
 DROP USER IF EXISTS 'mis-cache-sync'@'%';
 CREATE USER 'mis-cache-sync'@'%' IDENTIFIED BY '$(secret mysql-service)' REQUIRE SSL;
+-- REFERENCES reads no row: it makes every table's keys visible in information_schema (MariaDB
+-- shows only tables the user holds a privilege on), so the FK graph read at start is complete.
+GRANT REFERENCES ON \`mis\`.* TO 'mis-cache-sync'@'%';
+DROP USER IF EXISTS 'mis-cache-sync-verify'@'%';
+CREATE USER 'mis-cache-sync-verify'@'%' IDENTIFIED BY '$(secret mysql-verify)' REQUIRE SSL;
 $grants
 DROP USER IF EXISTS 'mis-app'@'%';
 CREATE USER 'mis-app'@'%' IDENTIFIED BY '$(secret mysql-app)' REQUIRE SSL;
@@ -159,7 +173,8 @@ acl() { kafka_tool org.apache.kafka.tools.AclCommand --bootstrap-server "127.0.0
   || fail_part kafka "adding ACL failed: $*"; }
 
 # The service: read the change topics (mis.mis.*) and its consumer groups (mis-cache-sync*),
-# write the dead-letter topic. Nothing else (no Create, no other topic, no cluster operation).
+# write the dead-letter topic, delete replay's one-off groups. Nothing else (no Create, no other
+# topic, no cluster operation).
 # Connect/Debezium: everything on mis and mis.* topics (change, schema-change and schema-history
 # topics) and on its groups.
 secure_kafka_acls() {
@@ -168,11 +183,14 @@ secure_kafka_acls() {
   acl --allow-principal User:mis-cache-sync --operation Read --operation Describe \
     --group mis-cache-sync --resource-pattern-type prefixed
   acl --allow-principal User:mis-cache-sync --operation Write --operation Describe --topic "$DLQ_TOPIC"
+  # `mis-cache-sync replay` deletes its one-off group <group>-replay-* when done
+  acl --allow-principal User:mis-cache-sync --operation Delete \
+    --group mis-cache-sync-replay- --resource-pattern-type prefixed
   acl --allow-principal User:connect --operation All --topic mis. --resource-pattern-type prefixed
   acl --allow-principal User:connect --operation All --topic mis # Debezium's schema-change topic
   acl --allow-principal User:connect --operation All --group mis- --resource-pattern-type prefixed
   acl --allow-principal User:connect --operation Describe --operation Create --operation IdempotentWrite --cluster
-  log "kafka: ACLs for mis-cache-sync (read mis.mis.*, groups mis-cache-sync*, write $DLQ_TOPIC) and connect"
+  log "kafka: ACLs for mis-cache-sync (read mis.mis.*, groups mis-cache-sync*, write $DLQ_TOPIC, delete groups mis-cache-sync-replay-*) and connect"
 }
 
 # ------------------------------------------------------------------ Connect
@@ -182,17 +200,29 @@ launch_connect() { [ -n "${SECURE_DEFER_LAUNCH:-}" ] || plain_launch_connect; }
 start_connect() {
   SECURE_DEFER_LAUNCH=1 plain_start_connect # renders the plain files, launches nothing yet
   render "$SECURE_SRC/connect-security.properties.in" "$CDIR/security.properties" \
-    CERTS="$CERTS" CONNECT_PASSWORD="$(secret kafka-connect)"
+    CERTS="$CERTS" CONNECT_PASSWORD="$(secret kafka-connect)" CONNECT_PORT="${PORT[CONNECT_PORT]}" \
+    KEYSTORE_PASSWORD="$(secret keystore)"
   render "$SECURE_SRC/connector-security.properties.in" "$CDIR/connector-security.properties" \
     CERTS="$CERTS" CONNECT_PASSWORD="$(secret kafka-connect)" CDC_PASSWORD="$(secret mysql-cdc)" \
     KEYSTORE_PASSWORD="$(secret keystore)"
   # the plain connector file has ssl.mode=disable and password cdc: drop them
   sed -i -e '/^database.ssl.mode=/d' -e '/^database.password=/d' "$CDIR/mis-connector.properties"
+  # and the plain worker file has an http:// REST listener: the secure one is https
+  sed -i -e '/^listeners=/d' -e '/^rest.advertised.listener=/d' "$CDIR/worker.properties"
   cat "$CDIR/security.properties" >>"$CDIR/worker.properties"
   cat "$CDIR/connector-security.properties" >>"$CDIR/mis-connector.properties"
   rm -f "$CDIR/security.properties" "$CDIR/connector-security.properties"
   chmod 600 "$CDIR/worker.properties" "$CDIR/mis-connector.properties"
   launch_connect
+}
+
+# The stack's own REST calls (wait_connect, status) present the client certificate.
+connect_curl() {
+  curl -sf --max-time 5 --cacert "$CERTS/ca.pem" --cert "$CERTS/connect-client.pem" \
+    --key "$CERTS/connect-client.key" "$@"
+}
+connect_status_json() {
+  connect_curl "https://127.0.0.1:${PORT[CONNECT_PORT]}/connectors/$CONNECTOR/status" 2>/dev/null
 }
 
 # Kafka CLI tools of the plain script (GetOffsetShell in wait_snapshot) get the admin's settings
@@ -210,7 +240,7 @@ eval "plain_$(declare -f write_env)"
 write_env() {
   plain_write_env
   local p="${PORT[MYSQL_PORT]}"
-  sed -i -e '/^export \(MYSQL_URL\|REDIS_URL\|STACK_MYSQL_CLIENT\)=/d' "$ENV_FILE"
+  sed -i -e '/^export \(MYSQL_URL\|REDIS_URL\|STACK_MYSQL_CLIENT\|CONNECT_URL\)=/d' "$ENV_FILE"
   cat >>"$ENV_FILE" <<EOF
 # --- STACK_SECURE=1: every connection encrypted and authenticated (scripts/stack/secure.sh).
 # The service's settings (its least-privilege users):
@@ -227,36 +257,28 @@ export MCS_MYSQL_TLS_CA_FILE=$CERTS/ca.pem
 # The application's credentials (tests and tools that write rows and cache entries as MIS does):
 export APP_REDIS_URL=rediss://mis-app:$(secret redis-app)@127.0.0.1:${PORT[REDIS_PORT]}
 export APP_MYSQL_URL=mysql://mis-app:$(secret mysql-app)@127.0.0.1:$p/mis
+# \`verify\` and the consistency monitor: MYSQL_URL of their own user (SELECT on what they judge)
+export VERIFY_MYSQL_URL=mysql://mis-cache-sync-verify:$(secret mysql-verify)@127.0.0.1:$p/mis
 export STACK_CA_FILE=$CERTS/ca.pem
 export STACK_SECRETS_DIR=$SECRETS
 export STACK_KAFKA_ADMIN_CONFIG=$SDIR/kafka-admin.properties
+# Kafka Connect's REST API: HTTPS with a client certificate (read by \`check\` and the stack tools)
+export CONNECT_URL=https://127.0.0.1:${PORT[CONNECT_PORT]}
+export MCS_CONNECT_TLS_CA_FILE=$CERTS/ca.pem
+export MCS_CONNECT_TLS_CERT_FILE=$CERTS/connect-client.pem
+export MCS_CONNECT_TLS_KEY_FILE=$CERTS/connect-client.key
 export STACK_MYSQL_CLIENT="mariadb --defaults-file=$MDIR/my.cnf -uroot --protocol=socket mis"
 EOF
   chmod 600 "$ENV_FILE"
 }
 
 # ------------------------------------------------------------------ commands
-cmd_kafka() {
-  find_java; load_ports
-  [ $# -gt 0 ] || die "usage: stack.sh kafka topics|console-consumer|console-producer|consumer-groups|get-offsets|api-versions|<class> [args]"
-  local cls
+kafka_client_args() { # `stack.sh kafka …` runs the tools as the stack's admin
   case "$1" in
-    topics) cls=org.apache.kafka.tools.TopicCommand ;;
-    console-consumer) cls=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
-    console-producer) cls=org.apache.kafka.tools.ConsoleProducer ;;
-    consumer-groups) cls=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
-    get-offsets) cls=org.apache.kafka.tools.GetOffsetShell ;;
-    api-versions) cls=org.apache.kafka.tools.BrokerApiVersionsCommand ;;
-    acls) cls=org.apache.kafka.tools.AclCommand ;;
-    *) cls="$1" ;;
+    *ConsoleConsumer) KAFKA_CLIENT_ARGS=(--consumer.config "$SDIR/kafka-admin.properties") ;;
+    *ConsoleProducer) KAFKA_CLIENT_ARGS=(--producer.config "$SDIR/kafka-admin.properties") ;;
+    *) KAFKA_CLIENT_ARGS=(--command-config "$SDIR/kafka-admin.properties") ;;
   esac
-  shift
-  case "$cls" in
-    *ConsoleConsumer) set -- --consumer.config "$SDIR/kafka-admin.properties" "$@" ;;
-    *ConsoleProducer) set -- --producer.config "$SDIR/kafka-admin.properties" "$@" ;;
-    *) set -- --command-config "$SDIR/kafka-admin.properties" "$@" ;;
-  esac
-  kafka_tool "$cls" --bootstrap-server "127.0.0.1:${PORT[KAFKA_PORT]}" "$@"
 }
 
 cmd_redis_cli() { load_ports; redis_cli_secure "$@"; }

@@ -106,7 +106,12 @@ export interface Config {
     readonly inService: boolean;
     readonly httpPort: number;
   };
-  readonly connect: { readonly url: string; readonly connector: string };
+  readonly connect: {
+    readonly url: string;
+    readonly connector: string;
+    /** For an https:// CONNECT_URL: its CA, and the client certificate a mutual-TLS listener asks for. */
+    readonly tls: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+  };
 }
 
 type EnvName = (typeof SETTINGS)[number]['env'];
@@ -253,7 +258,15 @@ export function buildConfig(raw: RawValues): Config {
       inService: get('MCS_MONITOR_IN_SERVICE'),
       httpPort: get('MCS_MONITOR_HTTP_PORT'),
     },
-    connect: { url: get('CONNECT_URL'), connector: get('CONNECTOR_NAME') },
+    connect: {
+      url: get('CONNECT_URL'),
+      connector: get('CONNECTOR_NAME'),
+      tls: {
+        caFile: get('MCS_CONNECT_TLS_CA_FILE'),
+        certFile: get('MCS_CONNECT_TLS_CERT_FILE'),
+        keyFile: get('MCS_CONNECT_TLS_KEY_FILE'),
+      },
+    },
   };
   checkCrossSettings(config);
   return deepFreeze(config);
@@ -358,8 +371,17 @@ function checkCrossSettings(config: Config): void {
     ['MCS_REDIS_TLS_CA_FILE (redis.tlsCaFile)', config.redis.tlsCaFile],
     ['MCS_REGISTRY_CA_FILE (registry.caFile)', config.registry.caFile],
     ['MCS_MYSQL_TLS_CA_FILE (mysql.tlsCaFile)', config.mysql.tls.caFile],
+    ['MCS_CONNECT_TLS_CA_FILE (connect.tlsCaFile)', config.connect.tls.caFile],
+    ['MCS_CONNECT_TLS_CERT_FILE (connect.tlsCertFile)', config.connect.tls.certFile],
+    ['MCS_CONNECT_TLS_KEY_FILE (connect.tlsKeyFile)', config.connect.tls.keyFile],
   ] as const) {
     if (file && !existsSync(file)) throw configError(label, `file ${file} does not exist`);
+  }
+  if (Boolean(config.connect.tls.certFile) !== Boolean(config.connect.tls.keyFile)) {
+    throw configError(
+      'MCS_CONNECT_TLS_CERT_FILE (connect.tlsCertFile)',
+      'goes with MCS_CONNECT_TLS_KEY_FILE (connect.tlsKeyFile): set both or neither',
+    );
   }
   if (config.rules.refreshFamilies.length > 0 && !config.mysql.url) {
     throw configError('MYSQL_URL (mysql.url)', 'is required when MCS_REFRESH_FAMILIES is set');

@@ -603,6 +603,27 @@ export const SETTINGS = [
     default: '',
     doc: 'Debezium connector `check` inspects; empty: every connector whose `topic.prefix` is `TOPIC_PREFIX`.',
   },
+  {
+    env: 'MCS_CONNECT_TLS_CA_FILE',
+    yaml: 'connect.tlsCaFile',
+    type: 'string',
+    default: '',
+    doc: "PEM file of the CA of an `https://` `CONNECT_URL`'s certificate (empty: the system CAs).",
+  },
+  {
+    env: 'MCS_CONNECT_TLS_CERT_FILE',
+    yaml: 'connect.tlsCertFile',
+    type: 'string',
+    default: '',
+    doc: "PEM client certificate `check` presents to Kafka Connect's REST API when its listener requires one (`listeners.https.ssl.client.auth=required`); with `MCS_CONNECT_TLS_KEY_FILE`.",
+  },
+  {
+    env: 'MCS_CONNECT_TLS_KEY_FILE',
+    yaml: 'connect.tlsKeyFile',
+    type: 'string',
+    default: '',
+    doc: 'PEM private key of `MCS_CONNECT_TLS_CERT_FILE` (unencrypted; a file readable only by the service).',
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /** Where the service looks for the local stack's environment (lowest precedence). */

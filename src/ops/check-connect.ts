@@ -1,8 +1,12 @@
 /**
  * `check`: the Debezium connector seen through the Kafka Connect REST API (CONNECT_URL):
  * RUNNING with its tasks, converter, flattening SMT and its delete handling, `topic.prefix`,
- * snapshot mode, database include list.
+ * snapshot mode, database include list. An https:// URL is verified against MCS_CONNECT_TLS_CA_FILE
+ * (else the system CAs), presenting the client certificate of MCS_CONNECT_TLS_CERT_FILE if set.
  */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import type { Config } from '../config/config';
 import { errorMessage } from '../errors';
 import type { CheckLine } from './check-line';
@@ -13,14 +17,46 @@ interface ConnectorStatus {
   tasks?: { id: number; state?: string; trace?: string }[];
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-  return (await res.json()) as T;
+type TlsFiles = Config['connect']['tls'];
+type GetJson = <T>(url: string) => Promise<T>;
+
+/** GET of a JSON document, over https with the configured CA and client certificate. */
+function jsonGetter(tls: TlsFiles): GetJson {
+  const options: https.RequestOptions = {
+    ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+    ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+    ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+  };
+  return <T>(url: string) =>
+    new Promise<T>((resolve, reject) => {
+      const u = new URL(url);
+      const lib = u.protocol === 'https:' ? https : http;
+      const req = lib.get(u, { ...options, timeout: 5000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            reject(new Error(`${url}: HTTP ${status} ${body.slice(0, 200)}`));
+            return;
+          }
+          try {
+            resolve(JSON.parse(body) as T);
+          } catch (err) {
+            reject(new Error(`${url}: not JSON (${errorMessage(err)})`));
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`${url}: no answer within 5 s`)));
+      req.on('error', reject);
+    });
 }
 
 export async function connectChecks(config: Config): Promise<CheckLine[]> {
   const base = config.connect.url.replace(/\/+$/, '');
+  const getJson = jsonGetter(config.connect.tls);
   const out: CheckLine[] = [];
   let names: string[];
   try {
@@ -31,7 +67,9 @@ export async function connectChecks(config: Config): Promise<CheckLine[]> {
         ok: false,
         name: `Kafka Connect reachable at ${base}`,
         detail: errorMessage(err),
-        fix: 'start Kafka Connect, or fix CONNECT_URL (empty skips the Connect checks)',
+        fix: base.startsWith('https:')
+          ? 'start Kafka Connect, or fix CONNECT_URL (empty skips the Connect checks); over https: MCS_CONNECT_TLS_CA_FILE, and MCS_CONNECT_TLS_CERT_FILE / _KEY_FILE when the listener requires a client certificate'
+          : 'start Kafka Connect, or fix CONNECT_URL (empty skips the Connect checks)',
       },
     ];
   }
@@ -63,11 +101,12 @@ export async function connectChecks(config: Config): Promise<CheckLine[]> {
     return out;
   }
   for (const name of wanted)
-    out.push(...(await oneConnector(base, name, configs.get(name) ?? {}, config)));
+    out.push(...(await oneConnector(getJson, base, name, configs.get(name) ?? {}, config)));
   return out;
 }
 
 async function oneConnector(
+  getJson: GetJson,
   base: string,
   name: string,
   c: ConnectorConfig,

@@ -93,7 +93,15 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
     try {
       return await consumeRanges(deps, options, groupId, ranges, started);
     } finally {
-      await admin.deleteGroups([groupId]).catch(() => undefined);
+      // Left behind, the empty group only lingers until offsets.retention.minutes; say so.
+      await admin
+        .deleteGroups([groupId])
+        .catch((err: unknown) =>
+          deps.logger.warn(
+            { group: groupId, error: deleteGroupsError(err) },
+            'replay: its one-off consumer group could not be deleted (Kafka ACL: Delete on the group prefix <group>-replay-)',
+          ),
+        );
     }
   } finally {
     await admin.disconnect();
@@ -101,6 +109,13 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
 }
 
 type Admin = ReturnType<Kafka['admin']>;
+
+/** kafkajs' DeleteGroups error carries the reason per group (GROUP_AUTHORIZATION_FAILED, …). */
+function deleteGroupsError(err: unknown): string {
+  const groups = (err as { groups?: { error?: { type?: string } }[] }).groups ?? [];
+  const types = groups.map((g) => g.error?.type).filter(Boolean);
+  return types.length > 0 ? `${errorMessage(err)}: ${types.join(', ')}` : errorMessage(err);
+}
 
 async function startRanges(
   admin: Admin,

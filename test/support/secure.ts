@@ -86,31 +86,59 @@ export function tryStart(
   env: Record<string, string | undefined>,
   deadlineMs = 30_000,
 ): Promise<StartAttempt> {
-  const merged: NodeJS.ProcessEnv = {
-    ...process.env,
+  const defaults = {
     LOG_LEVEL: 'debug',
     MCS_STATS_INTERVAL_MS: '0',
     MCS_HTTP_PORT: '0',
     MCS_OUTAGE_REMINDER_MS: '100',
   };
+  return runCommand(['run'], { ...defaults, ...env }, deadlineMs).then((r) => ({
+    status: r.status,
+    output: r.output,
+    ms: r.ms,
+  }));
+}
+
+export interface CommandRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout and stderr as they arrived. */
+  readonly output: string;
+  readonly ms: number;
+}
+
+/**
+ * Runs a `mis-cache-sync` command as the real CLI (a child process) with the secure stack's
+ * settings changed by `env` (undefined removes one), from a folder without a .stack/env (only
+ * what is passed counts), killed at `deadlineMs`.
+ */
+export function runCommand(
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  deadlineMs = 120_000,
+): Promise<CommandRun> {
+  const merged: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete merged[k];
     else merged[k] = v;
   }
   const started = Date.now();
-  const child = spawn('node', [path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'run'], {
-    cwd: os.tmpdir(), // no .stack/env to fall back on: only what is passed
+  const child = spawn('node', [path.join(ROOT, 'dist', 'src', 'cli', 'main.js'), ...args], {
+    cwd: os.tmpdir(),
     env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
+  let stderr = '';
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  child.stdout.on('data', (d) => ((stdout += d), (output += d)));
+  child.stderr.on('data', (d) => ((stderr += d), (output += d)));
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ status: code, output, ms: Date.now() - started });
+      resolve({ status: code, stdout, stderr, output, ms: Date.now() - started });
     });
   });
 }
