@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeRecord } from '../../../src/envelope/decode';
+import { decodeKey } from '../../../src/envelope/flattened';
 import type { RawRecord } from '../../../src/envelope/types';
 import { WrapperCache, endOfJsonValue } from '../../../src/envelope/wrapper-cache';
 
@@ -91,5 +92,22 @@ describe('WrapperCache', () => {
       order_date: '2024-03-16',
     });
     expect(decodeRecord(raw(topic, flat(null)))).toEqual({ kind: 'tombstone' });
+  });
+
+  it('decodeKey with a topic reuses the key schema and decodes like a full parse', () => {
+    const topic = `wrapper-test-${Math.random()}`;
+    const keySchema = {
+      type: 'struct',
+      name: 'mis.mis.trade_orders.Key',
+      fields: [{ field: 'order_date', type: 'int32', name: 'io.debezium.time.Date' }],
+    };
+    const key = (payload: unknown) => Buffer.from(JSON.stringify({ schema: keySchema, payload }));
+    expect(decodeKey(key({ order_date: 19797 }), topic)).toEqual({ order_date: '2024-03-15' });
+    const cached = decodeKey(key({ order_date: 19798 }), topic); // payload-only parse
+    expect(cached).toEqual(decodeKey(key({ order_date: 19798 })));
+    expect(cached).toEqual({ order_date: '2024-03-16' });
+    expect(
+      decodeKey(Buffer.from(`${key({ order_date: 1 }).toString().slice(0, -1)},"x":1}`), topic),
+    ).toEqual(decodeKey(Buffer.from(`${key({ order_date: 1 }).toString().slice(0, -1)},"x":1}`)));
   });
 });
