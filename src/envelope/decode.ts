@@ -8,6 +8,7 @@ import { SyncError } from '../errors';
 import { decodeFlattened, isFlattened } from './flattened';
 import type { ChangeEvent, DecodedRecord, Op, RawRecord, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';
+import { WrapperCache } from './wrapper-cache';
 
 const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r', 't']);
 
@@ -45,20 +46,48 @@ function hasUnsafeInteger(row: Record<string, unknown>): boolean {
   );
 }
 
+/** Schema wrappers seen last per topic (see wrapper-cache.ts): their schema is parsed once. */
+const wrappers = new WrapperCache();
+
 export function decodeRecord(record: RawRecord): DecodedRecord {
-  if (record.value === null || record.value.length === 0) return { kind: 'tombstone' };
-  let json: unknown;
-  try {
-    json = parseJson(record.value.toString('utf8'));
-  } catch (err) {
-    throw malformed(`value is not JSON (${clip((err as Error).message, 120)})`);
-  }
+  const { value } = record;
+  if (value === null || value.length === 0) return { kind: 'tombstone' };
+  const json = parseWithKnownWrapper(record.topic, value) ?? parseValue(record.topic, value);
   if (json === null) return { kind: 'tombstone' };
   // The JSON converter with schemas keeps the value schema of a tombstone the unwrap SMT made.
   if (isObject(json) && 'schema' in json && json.payload === null) return { kind: 'tombstone' };
   // A flattened row (ExtractNewRecordState) is detected per record: nothing to configure.
   if (isObject(json) && isFlattened(json)) return { kind: 'change', event: decodeFlattened(json) };
   return { kind: 'change', event: decodeEnvelope(json) };
+}
+
+/** The full parse; a `{schema, payload}` wrapper is remembered for the topic's next values. */
+function parseValue(topic: string, value: Buffer): unknown {
+  let json: unknown;
+  try {
+    json = parseJson(value.toString('utf8'));
+  } catch (err) {
+    throw malformed(`value is not JSON (${clip((err as Error).message, 120)})`);
+  }
+  if (isObject(json) && 'schema' in json && 'payload' in json)
+    wrappers.learn(topic, value, json.schema);
+  return json;
+}
+
+/** `{schema, payload}` parsing only the payload, when the wrapper is the topic's known one. */
+function parseWithKnownWrapper(topic: string, value: Buffer): unknown {
+  const hit = wrappers.lookup(topic, value);
+  if (!hit) return undefined;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(hit.payloadText);
+  } catch {
+    return undefined; // not the plain wrapper after all: the full parse decides
+  }
+  const json = { schema: hit.schema, payload };
+  // The same BigInt rule as parseJson, on the payload alone.
+  if (imagesHaveUnsafeInteger(json)) json.payload = bigJson.parse(hit.payloadText);
+  return json;
 }
 
 /** Decodes an already parsed envelope (with or without the schema wrapper). */

@@ -10,6 +10,7 @@
 import { SyncError } from '../errors';
 import type { ChangeEvent, Op, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';
+import { WrapperCache } from './wrapper-cache';
 
 /**
  * Whether a parsed value (with or without the `{schema, payload}` wrapper) is a flattened row
@@ -95,21 +96,41 @@ function sourceOf(p: Record<string, unknown>): SourceInfo {
   return info as SourceInfo;
 }
 
-/** The primary-key row of a Kafka record key (`{schema, payload}` or bare), or null. */
-export function decodeKey(key: Buffer | null): Row | null {
+/** Key schema wrappers seen last per topic: a known one is not parsed again (wrapper-cache.ts). */
+const keyWrappers = new WrapperCache();
+
+/**
+ * The primary-key row of a Kafka record key (`{schema, payload}` or bare), or null. With the
+ * record's topic, the topic's last key schema is reused when the key carries the same one.
+ */
+export function decodeKey(key: Buffer | null, topic?: string): Row | null {
   if (key === null || key.length === 0) return null;
+  const hit = topic === undefined ? undefined : keyWrappers.lookup(topic, key);
   let json: unknown;
   try {
-    json = JSON.parse(key.toString('utf8'));
+    json = hit
+      ? { schema: hit.schema, payload: JSON.parse(hit.payloadText) as unknown }
+      : JSON.parse(key.toString('utf8'));
   } catch {
-    return null;
+    if (!hit) return null;
+    json = parseOrNull(key); // not the plain wrapper after all: the full parse decides
   }
   if (!isObject(json)) return null;
+  if (!hit && topic !== undefined && 'schema' in json && 'payload' in json)
+    keyWrappers.learn(topic, key, json.schema);
   const wrapped = 'payload' in json && 'schema' in json;
   const payload = wrapped ? json.payload : json;
   if (!isObject(payload)) return null;
   const schema = wrapped && isObject(json.schema) ? (json.schema as ConnectSchema) : undefined;
   return Object.freeze(decodeRow(payload, schema));
+}
+
+function parseOrNull(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -112,7 +112,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
         tombstones += 1;
         // A tombstone after its delete is redundant; alone (flattened topics, drop mode) it is
         // the delete, resolved from the row index by key.
-        const key = ctx.rowTables && record.key ? decodeKey(record.key) : null;
+        const key = ctx.rowTables && record.key ? decodeKey(record.key, record.topic) : null;
         if (key && table && ctx.rules.get(table) && !deletedKeys.has(keyId(record))) {
           rows.push({ place, table, event: null, key, version: `k:${record.offset}` });
         }
@@ -139,7 +139,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
           place,
           table: rule.table,
           event,
-          key: decodeKey(record.key),
+          key: decodeKey(record.key, record.topic),
           version: rowVersion(event.source, event.tsMs, record.offset),
         });
       }

@@ -182,8 +182,8 @@ export class ChangeIntake {
       for (const op of [...plan.ops, ...resolution.ops]) mergeOp(merged, op);
       ops = [...merged.values()];
     }
-    const result = await executor.apply(ops, tally);
-    await secondPass?.schedule(ops);
+    // The second pass only records the operations for later: it need not wait for the deletes.
+    const [result] = await Promise.all([executor.apply(ops, tally), secondPass?.schedule(ops)]);
     // The index is written after the keys its old entries named were dropped, and before the
     // commit: a redelivered batch finds either the old entries or the keys already gone.
     if (resolution.writes.length > 0) await this.deps.rowIndex?.index.write(resolution.writes);

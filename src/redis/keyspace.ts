@@ -12,11 +12,14 @@ export async function unlinkAll(
   keys: readonly string[],
   chunking: Chunking,
 ): Promise<number> {
-  let removed = 0;
+  // All chunks at once: the client pipelines them on its connection (one round trip, not one
+  // per chunk); each UNLINK stays small enough not to block Redis.
+  const chunks: Promise<number>[] = [];
   for (let i = 0; i < keys.length; i += chunking.unlinkBatch) {
-    removed += await port.unlink(keys.slice(i, i + chunking.unlinkBatch));
+    chunks.push(port.unlink(keys.slice(i, i + chunking.unlinkBatch)));
   }
-  return removed;
+  const removed = await Promise.all(chunks);
+  return removed.reduce((a, b) => a + b, 0);
 }
 
 /** Paces SCAN steps (walk-budget.ts). */

@@ -28,9 +28,11 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, to
 for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
 return due`;
 
-/** ZADD of many members with one score (via EVAL, to keep the port narrow). */
+/** ZADD of many members with one score, in one call (via EVAL, to keep the port narrow). */
 const ADD_ALL = `
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i]) end
+local args = {}
+for i = 2, #ARGV do args[#args + 1] = ARGV[1]; args[#args + 1] = ARGV[i] end
+redis.call('ZADD', KEYS[1], unpack(args))
 return #ARGV - 1`;
 
 /**
@@ -65,13 +67,12 @@ export class SecondPass {
     if (ops.length === 0 || this.delayMs === 0) return;
     // The reason is for explain only; leaving it out makes equal operations one member.
     const members = ops.map(({ reason: _reason, ...op }) => JSON.stringify(op));
+    const due = this.now() + this.delayMs;
+    const chunks: Promise<unknown>[] = [];
     for (let i = 0; i < members.length; i += CLAIM_BATCH) {
-      await this.port.eval(
-        ADD_ALL,
-        [this.key],
-        [this.now() + this.delayMs, ...members.slice(i, i + CLAIM_BATCH)],
-      );
+      chunks.push(this.port.eval(ADD_ALL, [this.key], [due, ...members.slice(i, i + CLAIM_BATCH)]));
     }
+    await Promise.all(chunks); // pipelined on the connection: one round trip
   }
 
   /** Starts draining due passes every `intervalMs`. */

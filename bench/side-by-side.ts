@@ -1,0 +1,528 @@
+/**
+ * Side-by-side throughput in ONE run, so that ratios hold however busy the machine is:
+ *
+ *   npm run bench:side -- [--events 200000] [--naive-events 50000] [--schemas both|with|without]
+ *                         [--only kind,kind] [--users 50000] [--profile] [--no-write]
+ *
+ * For each form of the events (JSON converter with the schema wrapper, and without it) it
+ * produces N Debezium-shaped `user_auth` updates to ONE partition, then runs, each in its own
+ * child process (clean memory figures, no JIT state carried over), reading from the earliest offset:
+ * - `ceiling-kafkajs`, `ceiling-platformatic`: the client consumes and JSON.parses every value,
+ *   nothing else (no commits) — the raw consume+parse ceiling of each client;
+ * - `naive`: kafkajs eachMessage, JSON.parse, then an awaited DEL of the user's two keys (over
+ *   `--naive-events`, its rate is what counts);
+ * - `service-kafkajs`, `service-platformatic`: the real service (`startService`, rules, Redis,
+ *   commits after Redis acknowledged) with `MCS_KAFKA_CLIENT` set, until its committed offset is
+ *   the end of the partition. A build whose config has no Kafka client choice runs kafkajs only:
+ *   `service-platformatic` is then reported as skipped.
+ * Rates are events / (last event − first event). Redis holds `permissions:user:{1..users}` and
+ * `session:user:{1..users}` (DBs 11/10) before each naive and service run; the keys gone after the
+ * run are counted and printed (keys actually deleted). Peak RSS is the child's maxRSS.
+ * Results are appended to `bench/results/<date>-side-by-side.json`.
+ */
+import { execSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import Redis from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../src/config/config';
+import { endOfJsonValue } from '../src/envelope/wrapper-cache';
+import { loadRules } from '../src/rules/registry';
+import { startService } from '../src/service';
+import { createLogger } from '../src/telemetry/logger';
+import { HEADERS, generateEvents } from './generate';
+
+const REPO = path.resolve(__dirname, '..', '..', '..'); // .stack/bench-build/bench → repo
+const DATABASE = 'mis';
+const DB = { session: 10, permissions: 11, temp: 12, rowIndex: 13 };
+const KINDS = [
+  'ceiling-kafkajs',
+  'ceiling-platformatic',
+  'naive',
+  'service-kafkajs',
+  'service-platformatic',
+] as const;
+type Kind = (typeof KINDS)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    'naive-events': { type: 'string', default: '50000' },
+    users: { type: 'string', default: '50000' },
+    schemas: { type: 'string', default: 'both' },
+    only: { type: 'string', default: KINDS.join(',') },
+    profile: { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+    // child mode
+    child: { type: 'string' },
+    prefix: { type: 'string' },
+    count: { type: 'string' },
+  },
+  strict: true,
+});
+
+const brokers = () => {
+  const b = process.env.KAFKA_BROKERS;
+  if (!b) throw new Error('KAFKA_BROKERS unset: source .stack/env (npm run stack:up)');
+  return b.split(',');
+};
+const redisUrl = () => process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const topicOf = (prefix: string) => `${prefix}.${DATABASE}.user_auth`;
+const round = (n: number, d = 0) => Math.round(n * 10 ** d) / 10 ** d;
+const log = (msg: string) =>
+  console.error(`[side ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const kafkajs = () =>
+  new Kafka({ clientId: 'mcs-bench-side', brokers: brokers(), logLevel: logLevel.NOTHING });
+
+interface ChildResult {
+  kind: Kind;
+  /** Why the kind did not run (its figures are then zero). */
+  skipped?: string;
+  events: number;
+  firstToLastMs: number;
+  eventsPerSec: number;
+  peakRssMiB: number;
+  cpuSeconds: number;
+  keysDeletedCounter?: number;
+}
+
+// ---- child processes ------------------------------------------------------------------------
+
+async function child(kind: Kind, prefix: string, count: number): Promise<void> {
+  const topic = topicOf(prefix);
+  const group = `mcs-bench-side-${kind}-${Date.now().toString(36)}`;
+  let first = 0;
+  let last = 0;
+  let seen = 0;
+  const cpu0 = process.cpuUsage();
+  const mark = (n: number) => {
+    if (seen === 0 && n > 0) first = performance.now();
+    seen += n;
+    if (seen >= count && last === 0) last = performance.now();
+  };
+  let keysDeletedCounter: number | undefined;
+  if (kind === 'ceiling-kafkajs' || kind === 'naive') {
+    const consumer = kafkajs().consumer({ groupId: group });
+    const redis =
+      kind === 'naive'
+        ? {
+            s: new Redis(redisUrl(), { db: DB.session }),
+            p: new Redis(redisUrl(), { db: DB.permissions }),
+          }
+        : undefined;
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      void consumer.run(
+        redis
+          ? {
+              autoCommit: false,
+              eachMessage: async ({ message }) => {
+                if (seen >= count) return;
+                const json = JSON.parse(message.value?.toString('utf8') ?? 'null') as {
+                  payload?: { after?: { user_id?: number } };
+                  after?: { user_id?: number };
+                };
+                const id = (json.payload ?? json).after?.user_id;
+                await redis.p.del(`permissions:user:${id}`);
+                await redis.s.del(`session:user:${id}`);
+                mark(1);
+                if (seen >= count) resolve();
+              },
+            }
+          : {
+              autoCommit: false,
+              eachBatch: async ({ batch }) => {
+                for (const m of batch.messages) JSON.parse(m.value?.toString('utf8') ?? 'null');
+                mark(batch.messages.length);
+                if (seen >= count) resolve();
+              },
+            },
+      );
+    });
+    await consumer.disconnect();
+    redis?.s.disconnect();
+    redis?.p.disconnect();
+  } else if (kind === 'ceiling-platformatic') {
+    const { Consumer } = await import('@platformatic/kafka');
+    const consumer = new Consumer({
+      clientId: 'mcs-bench-side',
+      bootstrapBrokers: brokers(),
+      groupId: group,
+      autocommit: false,
+      maxWaitTime: 500,
+    });
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+    await new Promise<void>((resolve) => {
+      stream.on('data', (m) => {
+        JSON.parse((m.value as Buffer).toString('utf8'));
+        mark(1);
+        if (seen >= count) resolve();
+      });
+    });
+    await stream.close();
+    await consumer.close();
+  } else {
+    const client = kind === 'service-kafkajs' ? 'kafkajs' : 'platformatic';
+    const config = loadConfig({
+      cwd: REPO,
+      env: {
+        ...process.env,
+        TOPIC_PREFIX: prefix,
+        MYSQL_DATABASE: DATABASE,
+        MCS_GROUP_ID: group,
+        MCS_KAFKA_CLIENT: client,
+        MCS_FROM_BEGINNING: 'true',
+        MCS_ENSURE_TOPICS: 'false',
+        MCS_REFRESH_FAMILIES: '',
+        MCS_CONSUMERS_DIR: '',
+        MCS_DAILY_STATS_CRON: '',
+        MCS_HTTP_ENABLED: 'false',
+        LOG_LEVEL: 'warn',
+        MCS_STATS_INTERVAL_MS: '0',
+        MCS_REDIS_CLUSTER: 'false',
+        MCS_REDIS_DB_SESSION: String(DB.session),
+        MCS_REDIS_DB_PERMISSIONS: String(DB.permissions),
+        MCS_REDIS_DB_MASTER: String(DB.permissions),
+        MCS_REDIS_DB_STATS: String(DB.permissions),
+        MCS_REDIS_DB_TEMP: String(DB.temp),
+        MCS_ROW_INDEX_DB: String(DB.rowIndex),
+      },
+    });
+    const chosen = (config.kafka as { client?: string }).client ?? 'kafkajs';
+    if (chosen !== client) {
+      const skipped = `this build has no MCS_KAFKA_CLIENT=${client}`;
+      process.stdout.write(`${JSON.stringify({ kind, skipped, events: 0, eventsPerSec: 0 })}\n`);
+      return;
+    }
+    const admin = kafkajs().admin();
+    await admin.connect();
+    const service = await startService(config, createLogger(config.log.level));
+    const events = () => service.counters.get('events', 'user_auth:u');
+    // First event: polled every 2 ms; end: the committed offset reaches the partition's end.
+    while (events() === 0) await new Promise((r) => setTimeout(r, 2));
+    first = performance.now();
+    // No Kafka polling while the backlog is worked through (it would cost the service CPU):
+    // the committed offset is polled once every event was counted.
+    while (events() < count) await new Promise((r) => setTimeout(r, 2));
+    for (;;) {
+      const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const committed = Number(t?.partitions[0]?.offset ?? -1);
+      if (committed >= count) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    last = performance.now();
+    seen = events();
+    keysDeletedCounter = service.counters.get('keysDeleted');
+    await service.stop();
+    await admin.deleteGroups([group]).catch(() => undefined);
+    await admin.disconnect();
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const ms = last - first;
+  const result: ChildResult = {
+    kind,
+    events: Math.min(seen, count),
+    firstToLastMs: round(ms, 1),
+    eventsPerSec: round((Math.min(seen, count) - 1) / (ms / 1000)),
+    peakRssMiB: round(process.resourceUsage().maxRSS / 1024, 1),
+    cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
+    ...(keysDeletedCounter === undefined ? {} : { keysDeletedCounter }),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function runChild(kind: Kind, prefix: string, count: number, profileDir?: string) {
+  const nodeArgs = [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    __filename,
+    '--child',
+    kind,
+    '--prefix',
+    prefix,
+    '--count',
+    String(count),
+  ];
+  return new Promise<ChildResult>((resolve, reject) => {
+    const p = spawn(process.execPath, nodeArgs, {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) reject(new Error(`${kind} exited ${code}: ${out.slice(-500)}`));
+      else resolve(JSON.parse(line) as ChildResult);
+    });
+  });
+}
+
+// ---- parent ---------------------------------------------------------------------------------
+
+async function produce(prefix: string, events: number, users: number, withSchema: boolean) {
+  const k = kafkajs();
+  const admin = k.admin();
+  await admin.connect();
+  const tables = loadRules().tables;
+  const topics = tables.map((t) => `${prefix}.${DATABASE}.${t}`);
+  await admin
+    .createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
+      waitForLeaders: true,
+    })
+    .catch((err: unknown) => log(`createTopics: ${String(err)}; waiting for the leaders`));
+  // On a loaded machine waitForLeaders can give up before the broker has them: poll on.
+  for (let i = 0; ; i++) {
+    try {
+      await admin.fetchTopicMetadata({ topics });
+      break;
+    } catch (err) {
+      if (i >= 60) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  await admin.disconnect();
+  const producer = k.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const topic = topicOf(prefix);
+  let batch: { key: Buffer; value: Buffer; headers: Record<string, string> }[] = [];
+  let bytes = 0;
+  let valueBytes = 0;
+  const mix = { events, users, brands: 20, ordersShare: 0, brandsShare: 0, seed: 42 };
+  for (const e of generateEvents(mix)) {
+    let value = e.value;
+    if (!withSchema) {
+      // The payload's exact bytes: `{"schema":<S>,"payload":<P>}` → <P>.
+      const end = endOfJsonValue(value, '{"schema":'.length);
+      value = value.subarray(end + ',"payload":'.length, value.length - 1);
+    }
+    batch.push({ key: e.key, value, headers: HEADERS });
+    bytes += value.length + e.key.length + 300; // + headers
+    valueBytes += value.length;
+    if (bytes > 600_000) {
+      await producer.send({ topic, messages: batch, acks: -1 });
+      batch = [];
+      bytes = 0;
+    }
+  }
+  if (batch.length > 0) await producer.send({ topic, messages: batch, acks: -1 });
+  await producer.disconnect();
+  return { avgValueBytes: Math.round(valueBytes / events) };
+}
+
+async function dropTopics(prefix: string) {
+  const admin = kafkajs().admin();
+  await admin.connect();
+  const tables = loadRules().tables;
+  await admin
+    .deleteTopics({ topics: tables.map((t) => `${prefix}.${DATABASE}.${t}`) })
+    .catch(() => undefined);
+  await admin.disconnect();
+}
+
+async function fillRedis(users: number): Promise<number> {
+  let n = 0;
+  for (const [db, family] of [
+    [DB.session, 'session'],
+    [DB.permissions, 'permissions'],
+  ] as const) {
+    const r = new Redis(redisUrl(), { db });
+    for (let u = 1; u <= users; u += 1000) {
+      const pipe = r.pipeline();
+      for (let i = u; i < Math.min(u + 1000, users + 1); i++) {
+        pipe.set(`${family}:user:${i}`, '{"bench":1}', 'EX', 3600);
+        n++;
+      }
+      await pipe.exec();
+    }
+    r.disconnect();
+  }
+  return n;
+}
+
+/** Keys of the bench families left in DBs 10/11 (removes them too). */
+async function drainRedis(users: number): Promise<number> {
+  let left = 0;
+  for (const [db, family] of [
+    [DB.session, 'session'],
+    [DB.permissions, 'permissions'],
+  ] as const) {
+    const r = new Redis(redisUrl(), { db });
+    for (let u = 1; u <= users; u += 1000) {
+      const keys: string[] = [];
+      for (let i = u; i < Math.min(u + 1000, users + 1); i++) keys.push(`${family}:user:${i}`);
+      left += await r.unlink(...keys);
+    }
+    r.disconnect();
+  }
+  return left;
+}
+
+/** Distinct users of the first `count` generated events (the keys a full run must delete). */
+function expectedUsers(count: number, users: number): number {
+  const seen = new Set<number>();
+  let i = 0;
+  for (const e of generateEvents({
+    events: count,
+    users,
+    brands: 20,
+    ordersShare: 0,
+    brandsShare: 0,
+    seed: 42,
+  })) {
+    const id = (JSON.parse(e.value.toString('utf8')) as { payload: { after: { user_id: number } } })
+      .payload.after.user_id;
+    seen.add(id);
+    if (++i >= count) break;
+  }
+  return seen.size;
+}
+
+async function main(): Promise<void> {
+  if (args.child) {
+    await child(args.child as Kind, String(args.prefix), Number(args.count));
+    process.exit(0);
+  }
+  const events = Number(args.events);
+  const naiveEvents = Math.min(Number(args['naive-events']), events);
+  const users = Number(args.users);
+  const only = String(args.only).split(',') as Kind[];
+  for (const k of only) if (!KINDS.includes(k)) throw new Error(`--only: unknown kind ${k}`);
+  const forms =
+    args.schemas === 'both' ? [true, false] : args.schemas === 'without' ? [false] : [true];
+  const profileDir = args.profile
+    ? path.join(REPO, '.stack', 'profiles', Date.now().toString(36))
+    : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const load = () => os.loadavg().map((l) => round(l, 2));
+  const expected = {
+    all: expectedUsers(events, users) * 2,
+    naive: expectedUsers(naiveEvents, users) * 2,
+  };
+  const entry = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    gitHead: git('rev-parse --short HEAD'),
+    srcDirtyFiles: git('status --porcelain -- src consumers').split('\n').filter(Boolean).length,
+    events,
+    naiveEvents,
+    users,
+    partitions: 1,
+    forms: [] as unknown[],
+  };
+  const lines: string[] = [];
+  for (const withSchema of forms) {
+    const prefix = `side${Date.now().toString(36)}${withSchema ? 's' : 'n'}`;
+    const form = withSchema ? 'with schema' : 'without schema';
+    log(`${form}: producing ${events} user_auth updates to ${topicOf(prefix)} (1 partition)…`);
+    const produced = await produce(prefix, events, users, withSchema);
+    const results: (ChildResult & { loadAtStart: number[]; keysActuallyDeleted?: number })[] = [];
+    try {
+      for (const kind of only) {
+        const count = kind === 'naive' ? naiveEvents : events;
+        const touchesRedis = kind === 'naive' || kind.startsWith('service');
+        const loadAtStart = load();
+        let prepared = 0;
+        if (touchesRedis) {
+          await drainRedis(users);
+          prepared = await fillRedis(users);
+        }
+        log(`${form}: ${kind} over ${count} events (load ${loadAtStart.join(' ')})…`);
+        const r = await runChild(
+          kind,
+          prefix,
+          count,
+          kind.startsWith('service') ? profileDir : undefined,
+        );
+        const keysActuallyDeleted = touchesRedis ? prepared - (await drainRedis(users)) : undefined;
+        results.push({
+          ...r,
+          loadAtStart,
+          ...(keysActuallyDeleted === undefined ? {} : { keysActuallyDeleted }),
+        });
+        if (r.skipped) {
+          log(`${form}: ${kind}: skipped (${r.skipped})`);
+          continue;
+        }
+        log(
+          `${form}: ${kind}: ${r.eventsPerSec} events/s, peak RSS ${r.peakRssMiB} MiB` +
+            (keysActuallyDeleted === undefined
+              ? ''
+              : `, keys deleted ${keysActuallyDeleted} (expected ${kind === 'naive' ? expected.naive : expected.all})`),
+        );
+      }
+    } finally {
+      await dropTopics(prefix);
+    }
+    const ran = results.filter((r) => !r.skipped);
+    const rate = (k: Kind) => ran.find((r) => r.kind === k)?.eventsPerSec;
+    const ceiling = Math.max(rate('ceiling-kafkajs') ?? 0, rate('ceiling-platformatic') ?? 0);
+    const naive = rate('naive');
+    const ratios: Record<string, number> = {};
+    const targets: Record<string, boolean> = {};
+    for (const s of ['service-kafkajs', 'service-platformatic'] as const) {
+      const v = rate(s);
+      if (v === undefined) continue;
+      if (ceiling > 0) ratios[`${s}/ceiling`] = round(v / ceiling, 2);
+      if (naive) ratios[`${s}/naive`] = round(v / naive, 1);
+      // Issue 9's targets: >= 0.75x the fastest client's ceiling, >= 6x naive, <= 200 MiB.
+      if (ceiling > 0) targets[`${s} >= 0.75x ceiling`] = v / ceiling >= 0.75;
+      if (naive) targets[`${s} >= 6x naive`] = v / naive >= 6;
+      const rss = ran.find((r) => r.kind === s)?.peakRssMiB ?? Infinity;
+      targets[`${s} peak RSS <= 200 MiB`] = rss <= 200;
+    }
+    entry.forms.push({
+      form,
+      avgValueBytes: produced.avgValueBytes,
+      expectedKeysDeleted: expected,
+      results,
+      ceiling,
+      ratios,
+      targets,
+    });
+    lines.push(
+      `${form} (${produced.avgValueBytes} B/event, 1 partition, ${events} events, naive over ${naiveEvents}):`,
+      ...ran.map(
+        (r) =>
+          `  ${r.kind.padEnd(21)} ${String(r.eventsPerSec).padStart(7)} events/s  ` +
+          `peak RSS ${r.peakRssMiB} MiB  CPU ${r.cpuSeconds} s  load ${r.loadAtStart[0]}`,
+      ),
+      `  ceiling (fastest client) ${ceiling}/s, naive ${naive ?? '-'}/s`,
+      `  ratios: ${Object.entries(ratios)
+        .map(([k, v]) => `${k} ${v}x`)
+        .join(', ')}`,
+      `  targets: ${Object.entries(targets)
+        .map(([k, v]) => `${k} ${v ? 'met' : 'NOT met'}`)
+        .join('; ')}`,
+    );
+  }
+  console.log('\nside-by-side (same run):');
+  for (const l of lines) console.log(`  ${l}`);
+  if (profileDir) console.log(`CPU profiles of the service runs: ${profileDir}`);
+  if (!args['no-write']) {
+    const dir = path.join(REPO, 'bench', 'results');
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${entry.date.slice(0, 10)}-side-by-side.json`);
+    const list = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[]) : [];
+    list.push(entry);
+    writeFileSync(file, `${JSON.stringify(list, null, 2)}\n`);
+    console.log(`appended to ${path.relative(REPO, file)}`);
+  }
+}
+
+function git(cmd: string): string {
+  try {
+    return execSync(`git ${cmd}`, { cwd: REPO, encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
