@@ -11,6 +11,10 @@ import { oracleConfig, reportOracle } from '../../support/oracle-run';
 import type { RunningService } from '../../../src/service';
 import { mysqlPool, startCaughtUp } from '../../support/stack';
 
+// The writes alone take ~1 min on an idle machine and several at load 20 (2 cores, 7 stacks):
+// the integration default of 2 min would cut the run, not judge it.
+jest.setTimeout(15 * 60_000);
+
 describe('oracle: randomized whole-schema consistency', () => {
   let db: ConnectionPool;
   let service: RunningService;
