@@ -749,7 +749,12 @@ async function recoverKilledRun(db: ConnectionPool): Promise<void> {
   await dropForeignKeys(db);
 }
 
-async function addForeignKeys(db: ConnectionPool): Promise<void> {
+/**
+ * The run's ON DELETE CASCADE keys. The service reads the FK graph at start, so a test adds them
+ * before it starts the service (`runOracle` adds them again, idempotently, after a recovery).
+ */
+export async function addForeignKeys(db: ConnectionPool): Promise<void> {
+  await dropForeignKeys(db);
   await db.tx(async (c) => {
     await c.query(sql`SET foreign_key_checks = 0`);
     await c.query(
@@ -762,7 +767,7 @@ async function addForeignKeys(db: ConnectionPool): Promise<void> {
   });
 }
 
-async function dropForeignKeys(db: ConnectionPool): Promise<void> {
+export async function dropForeignKeys(db: ConnectionPool): Promise<void> {
   await db.query(sql`ALTER TABLE user_auth DROP FOREIGN KEY IF EXISTS fk_oracle_auth_user`);
   await db.query(sql`ALTER TABLE products DROP FOREIGN KEY IF EXISTS fk_oracle_product_brand`);
 }

@@ -6,7 +6,7 @@
  * ORACLE_SEED / ORACLE_WRITES reproduce a run; `npm run test:soak` runs it at 50,000 writes.
  */
 import type { ConnectionPool } from '@databases/mysql';
-import { runOracle, oracleOptions } from '../../support/oracle';
+import { addForeignKeys, dropForeignKeys, oracleOptions, runOracle } from '../../support/oracle';
 import { oracleConfig, reportOracle } from '../../support/oracle-run';
 import type { RunningService } from '../../../src/service';
 import { mysqlPool, startCaughtUp } from '../../support/stack';
@@ -22,10 +22,13 @@ describe('oracle: randomized whole-schema consistency', () => {
 
   beforeAll(async () => {
     db = mysqlPool();
+    // before the service starts: it reads the foreign-key graph once, at start
+    if (oracleOptions(0).fkCascades) await addForeignKeys(db);
     service = await startCaughtUp(config);
   });
   afterAll(async () => {
     await service?.stop();
+    await dropForeignKeys(db);
     await db?.dispose();
   });
 
