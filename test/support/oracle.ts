@@ -47,6 +47,8 @@ export interface OracleOptions {
    * are cached (FK cascades). At the end, so later random writes cannot mask what they leave.
    */
   readonly targeted: number;
+  /** Which kinds of targeted writes (ORACLE_TARGETED_KINDS, comma-separated). */
+  readonly targetedKinds: readonly string[];
 }
 
 export function oracleOptions(defaultWrites: number): OracleOptions {
@@ -59,6 +61,7 @@ export function oracleOptions(defaultWrites: number): OracleOptions {
     fkCascades: env.ORACLE_FK_CASCADES !== '0',
     menuRenames: env.ORACLE_MENU_RENAMES !== '0',
     targeted: Number(env.ORACLE_TARGETED ?? 60),
+    targetedKinds: (env.ORACLE_TARGETED_KINDS ?? 'race,menu-holders,cascade').split(','),
   };
 }
 
@@ -651,9 +654,12 @@ export async function runOracle(
     }
     const aiming = Date.now();
     const kinds = (['race', 'menu-holders', 'cascade'] as const).filter(
-      (k) => (k !== 'menu-holders' || opts.menuRenames) && (k !== 'cascade' || opts.fkCascades),
+      (k) =>
+        opts.targetedKinds.includes(k) &&
+        (k !== 'menu-holders' || opts.menuRenames) &&
+        (k !== 'cascade' || opts.fkCascades),
     );
-    for (let i = 0; i < opts.targeted; i++) {
+    for (let i = 0; kinds.length > 0 && i < opts.targeted; i++) {
       const kind = kinds[i % kinds.length] as Aim;
       if (await aim(kind, opts.writes + 1 + i, { writer, app: aimed, rules, dbOf })) {
         targeted[kind] = (targeted[kind] ?? 0) + 1;
