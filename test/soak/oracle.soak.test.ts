@@ -4,7 +4,7 @@
  */
 import type { ConnectionPool } from '@databases/mysql';
 import type { RunningService } from '../../src/service';
-import { oracleOptions, runOracle } from '../support/oracle';
+import { addForeignKeys, dropForeignKeys, oracleOptions, runOracle } from '../support/oracle';
 import { oracleConfig, reportOracle } from '../support/oracle-run';
 import { mysqlPool, startCaughtUp } from '../support/stack';
 
@@ -17,10 +17,13 @@ describe('oracle soak', () => {
 
   beforeAll(async () => {
     db = mysqlPool();
+    // before the service starts: it reads the foreign-key graph once, at start
+    if (oracleOptions(0).fkCascades) await addForeignKeys(db);
     service = await startCaughtUp(config);
   });
   afterAll(async () => {
     await service?.stop();
+    await dropForeignKeys(db);
     await db?.dispose();
   });
 

@@ -32,16 +32,36 @@ export class Application {
     const client = this.db(family);
     const cached = await client.get(key);
     if (cached !== null) return cached;
+    const text = await this.build(family, key);
+    if (text === null) return null;
+    const wait = this.pause();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    return this.store(family, key, text);
+  }
+
+  /**
+   * The stale-set race, made to happen: a slow reader builds the value from MySQL, then `during`
+   * runs (a change of the row and the service's delete of the key), and only then does the reader
+   * SET what it built — the interleaving the service's second pass exists for.
+   */
+  async readAround(family: Family, key: string, during: () => Promise<void>): Promise<void> {
+    const text = await this.build(family, key);
+    await during();
+    if (text !== null) await this.store(family, key, text);
+  }
+
+  private async build(family: Family, key: string): Promise<string | null> {
     const truth = await this.truth.of(family, key);
     if (truth.kind !== 'value') return null;
     const value =
       family === 'session'
         ? { ...(truth.value as object), last_activity: new Date().toISOString() }
         : truth.value;
-    const text = JSON.stringify(value);
-    const wait = this.pause();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await client.set(key, text, 'EX', this.ttl[family]);
+    return JSON.stringify(value);
+  }
+
+  private async store(family: Family, key: string, text: string): Promise<string> {
+    await this.db(family).set(key, text, 'EX', this.ttl[family]);
     this.fills.push({ at: Date.now(), key, value: text });
     return text;
   }

@@ -25,7 +25,7 @@ export function reportOracle(label: string, opts: OracleOptions, r: OracleResult
     `${r.reads} reads (${r.fills} fills), ${opts.readers} readers; verify: checked ${r.report.checked}, ` +
     `consistent ${r.report.consistent}, stale ${r.report.stale}, unknown ${r.report.unknown}; ` +
     `writing ${(r.ms.writing / 1000).toFixed(1)} s, settling ${(r.ms.settling / 1000).toFixed(1)} s, ` +
-    `verifying ${(r.ms.verifying / 1000).toFixed(1)} s; fk cascades ${opts.fkCascades ? 'on' : 'off'}, menu renames ${opts.menuRenames ? 'on' : 'off'}`;
+    `verifying ${(r.ms.verifying / 1000).toFixed(1)} s; targeted ${JSON.stringify(r.targeted)} in ${(r.ms.targeted / 1000).toFixed(1)} s; fk cascades ${opts.fkCascades ? 'on' : 'off'}, menu renames ${opts.menuRenames ? 'on' : 'off'}`;
   const cover = Object.entries(r.coverage)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');

@@ -20,13 +20,13 @@ import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import type { Config } from '../../src/config/config';
 import { FAMILIES, type Family } from '../../src/config/families';
-import { createRowLoader } from '../../src/mysql/loader';
+import { createRowLoader, type RowLoader } from '../../src/mysql/loader';
 import { CacheTruth } from '../../src/ops/truth';
 import { verify, type VerifyReport } from '../../src/ops/verify';
 import { createRedisClients } from '../../src/redis/clients';
 import { SECOND_PASS_KEY } from '../../src/redis/second-pass';
 import { KeyMatcher } from '../../src/rules/match';
-import { planEvent } from '../../src/rules/plan';
+import { planEvent, type PlanOptions } from '../../src/rules/plan';
 import type { RuleSet } from '../../src/rules/registry';
 import { createLogger } from '../../src/telemetry/logger';
 import { Application } from './application';
@@ -40,6 +40,15 @@ export interface OracleOptions {
   readonly writePauseMs: number;
   readonly fkCascades: boolean;
   readonly menuRenames: boolean;
+  /**
+   * Targeted writes that close the run, cycling three kinds, each aimed at a known blind spot:
+   * a reader racing a writer on the same key (the second pass), a menu renamed while its holders'
+   * sessions are cached (menus → holders), a brand deleted while its products' category lists
+   * are cached (FK cascades). At the end, so later random writes cannot mask what they leave.
+   */
+  readonly targeted: number;
+  /** Which kinds of targeted writes (ORACLE_TARGETED_KINDS, comma-separated). */
+  readonly targetedKinds: readonly string[];
 }
 
 export function oracleOptions(defaultWrites: number): OracleOptions {
@@ -51,6 +60,8 @@ export function oracleOptions(defaultWrites: number): OracleOptions {
     writePauseMs: Number(env.ORACLE_WRITE_PAUSE_MS ?? 3),
     fkCascades: env.ORACLE_FK_CASCADES !== '0',
     menuRenames: env.ORACLE_MENU_RENAMES !== '0',
+    targeted: Number(env.ORACLE_TARGETED ?? 60),
+    targetedKinds: (env.ORACLE_TARGETED_KINDS ?? 'race,menu-holders,cascade').split(','),
   };
 }
 
@@ -96,6 +107,14 @@ const SEED_BRANDS = [
   { brand_id: 3, brand_code: 'NUNA' },
 ];
 
+/** One planned change, not yet made. */
+interface Change {
+  readonly table: Table;
+  readonly op: 'c' | 'u' | 'd';
+  readonly before: Row | null;
+  readonly after: Row | null;
+}
+
 export interface WriteLog {
   readonly seq: number;
   readonly at: number;
@@ -112,9 +131,17 @@ export interface OracleResult {
   readonly reads: number;
   readonly fills: number;
   readonly truncated: Table;
+  /** Targeted writes made, by kind (race, menu-holders, cascade). */
+  readonly targeted: Record<string, number>;
   /** Fills per key family (prefix), and session fills whose permission map was not empty. */
   readonly coverage: Record<string, number>;
-  readonly ms: { readonly writing: number; readonly settling: number; readonly verifying: number };
+  readonly ms: {
+    readonly writing: number;
+    /** Of `writing`: the targeted writes at its end. */
+    readonly targeted: number;
+    readonly settling: number;
+    readonly verifying: number;
+  };
   /** Empty when consistent; else the seed, the first diverging key and what touched it. */
   readonly failure: string;
 }
@@ -298,18 +325,76 @@ class Writer {
     }
   }
 
-  /** One random write; returns false when it could not be made (e.g. nothing to update). */
+  /** One random write (none when it could not be made, e.g. nothing to update). */
   async step(seq: number): Promise<void> {
+    const change = this.random();
+    if (change) await this.apply(seq, change);
+  }
+
+  /** A random change of a random table. */
+  random(): Change | undefined {
     const table = this.pick(TABLES) as Table;
     const rows = this.rows.get(table) as Map<number, Row>;
     const n = this.rnd();
-    const pk = PK[table];
     let op: 'c' | 'u' | 'd' = rows.size < 3 || n < 0.4 ? 'c' : n < 0.85 ? 'u' : 'd';
     if (table === 'menus' && op === 'd' && !this.opts.menuRenames) op = 'u';
     const before = op === 'c' ? null : (this.some(table) ?? null);
     const after =
       op === 'c' ? this.fresh(table) : op === 'u' && before ? this.changed(table, before) : null;
-    if ((op !== 'c' && !before) || (op !== 'd' && !after)) return;
+    if ((op !== 'c' && !before) || (op !== 'd' && !after)) return undefined;
+    return { table, op, before, after: after ?? null };
+  }
+
+  /** A code rename of a menu some active user holds, and the holders (none: no such menu). */
+  menuWithHolders(): { change: Change; holders: number[] } | undefined {
+    const auth = [...(this.rows.get('user_auth') as Map<number, Row>).values()];
+    const users = this.rows.get('users') as Map<number, Row>;
+    const menus = this.rows.get('menus') as Map<number, Row>;
+    const holders = (menuId: unknown) =>
+      auth
+        .filter((a) => a.menu_id === menuId && a.use_yn === 'Y')
+        .map((a) => a.user_id as number)
+        .filter((u) => users.get(u)?.use_yn === 'Y');
+    const menu = this.pick([...menus.values()].filter((m) => holders(m.menu_id).length > 0));
+    if (!menu) return undefined;
+    const after = { ...menu, code: `om${menu.menu_id}-${this.next++}` };
+    return {
+      change: { table: 'menus', op: 'u', before: menu, after },
+      holders: holders(menu.menu_id),
+    };
+  }
+
+  /** A delete of a brand of the run that has products, and its products' categories. */
+  brandWithProducts(): { change: Change; categories: number[] } | undefined {
+    const products = [...(this.rows.get('products') as Map<number, Row>).values()];
+    const brands = this.rows.get('brands') as Map<number, Row>;
+    const brand = this.pick(
+      [...brands.values()].filter((b) => products.some((p) => p.brand_id === b.brand_id)),
+    );
+    if (!brand) return undefined;
+    const categories = products
+      .filter((p) => p.brand_id === brand.brand_id)
+      .map((p) => p.category_id as number);
+    return {
+      change: { table: 'brands', op: 'd', before: brand, after: null },
+      categories: [...new Set(categories)],
+    };
+  }
+
+  /** A fresh brand with a product (so a cascade has a child to find). */
+  async brandAndProduct(seq: number): Promise<void> {
+    const brand = this.fresh('brands') as Row;
+    await this.apply(seq, { table: 'brands', op: 'c', before: null, after: brand });
+    const product = this.fresh('products') as Row;
+    product.brand_id = brand.brand_id;
+    await this.apply(seq, { table: 'products', op: 'c', before: null, after: product });
+  }
+
+  /** Makes the change in MySQL and mirrors it in the generator's state; false: not made. */
+  async apply(seq: number, change: Change): Promise<boolean> {
+    const { table, op, before, after } = change;
+    const rows = this.rows.get(table) as Map<number, Row>;
+    const pk = PK[table];
     const ident = sql.ident(table);
     try {
       if (op === 'c' && after) {
@@ -327,7 +412,7 @@ class Writer {
         const sets = Object.keys(after)
           .filter((c) => after[c] !== before[c])
           .map((c) => sql`${sql.ident(c)} = ${after[c]}`);
-        if (sets.length === 0) return;
+        if (sets.length === 0) return false;
         await this.db.query(
           sql`UPDATE ${ident} SET ${sql.join(sets, ', ')} WHERE ${sql.ident(pk)} = ${before[pk]}`,
         );
@@ -338,7 +423,7 @@ class Writer {
       this.failed += 1;
       if (this.failed <= 3)
         console.warn(`oracle: write ${seq} ${table} ${op} failed: ${(err as Error).message}`);
-      return;
+      return false;
     }
     const id = (after ?? before)?.[pk] as number;
     if (after) {
@@ -349,6 +434,7 @@ class Writer {
       if (this.opts.fkCascades) this.cascade(table, id);
     }
     this.log.push({ seq, at: Date.now(), table, op, before, after: after ?? null });
+    return true;
   }
 
   /** What ON DELETE CASCADE did below the binlog, mirrored in the generator's state. */
@@ -431,6 +517,66 @@ class Writer {
 
 const SCRATCH = 'mis_oracle_scratch';
 
+type Aim = 'race' | 'menu-holders' | 'cascade';
+interface AimContext {
+  readonly writer: Writer;
+  readonly app: Application;
+  readonly rules: RuleSet;
+  readonly dbOf: (f: Family) => Redis;
+}
+
+/** One targeted write (see OracleOptions.targeted); false when none could be made. */
+async function aim(kind: Aim, seq: number, ctx: AimContext): Promise<boolean> {
+  const { writer, app } = ctx;
+  if (kind === 'menu-holders') {
+    const m = writer.menuWithHolders();
+    if (!m) return false;
+    for (const u of m.holders) {
+      await app.read('session', `session:user:${u}`);
+      await app.read('permissions', `permissions:user:${u}`);
+    }
+    return writer.apply(seq, m.change);
+  }
+  if (kind === 'cascade') {
+    if (!writer.brandWithProducts()) await writer.brandAndProduct(seq);
+    const b = writer.brandWithProducts();
+    if (!b) return false;
+    for (const c of b.categories) await app.read('master', `master:products:category:${c}`);
+    return writer.apply(seq, b.change);
+  }
+  return race(seq, ctx);
+}
+
+/**
+ * A reader racing a writer on one key: the key is cached, a slow reader builds its value from
+ * MySQL, the row changes, the service deletes the key, and only then the reader SETs the value
+ * it built. The second pass (1 s later) must delete it again.
+ */
+async function race(seq: number, { writer, app, rules, dbOf }: AimContext): Promise<boolean> {
+  for (let tries = 0; tries < 20; tries++) {
+    const change = writer.random();
+    if (!change) continue;
+    for (const [family, key] of keysOf(rules, change)) {
+      const cached = await app.read(family, key);
+      if (cached === null) continue; // a key the application would not cache
+      const client = dbOf(family);
+      let made = false;
+      await app.readAround(family, key, async () => {
+        made = await writer.apply(seq, change);
+        if (!made) return;
+        try {
+          // deleted by the service (or refilled by another reader after that)
+          await waitFor(async () => (await client.get(key)) !== cached, 30_000, 'the delete', 10);
+        } catch {
+          console.warn(`oracle: race write ${seq}: ${key} not invalidated within 30 s`);
+        }
+      });
+      return made;
+    }
+  }
+  return false;
+}
+
 /** Runs the oracle against a service already consuming with `config` (its own DBs and group). */
 export async function runOracle(
   db: ConnectionPool,
@@ -454,9 +600,15 @@ export async function runOracle(
     if (!c) redis.set(n, (c = redisDb(n)));
     return c;
   };
-  // One application instance (and MySQL pool) per reader, as separate web workers would be.
-  const loaders = Array.from({ length: opts.readers }, () => createRowLoader(config.mysql.url));
-  const apps = loaders.map(
+  // One application instance (and MySQL pool) per reader, as separate web workers would be, and
+  // one for the targeted writes' reads.
+  const loaders = Array.from({ length: opts.readers + 1 }, () => createRowLoader(config.mysql.url));
+  const aimed = new Application(
+    new CacheTruth(loaders[opts.readers] as RowLoader, matcher),
+    dbOf,
+    config.redis.ttl,
+  );
+  const apps = loaders.slice(0, opts.readers).map(
     (l) =>
       new Application(
         new CacheTruth(l, matcher),
@@ -472,6 +624,7 @@ export async function runOracle(
   );
   const truncated = candidates[Math.floor(prng(opts.seed + 1)() * candidates.length)] as Table;
   await cleanRange(db, base);
+  await recoverKilledRun(db);
   await db.query(sql`CREATE DATABASE IF NOT EXISTS ${sql.ident(SCRATCH)}`);
   await db.query(sql`DROP TABLE IF EXISTS ${sql.ident(SCRATCH, truncated)}`);
   await db.query(
@@ -479,6 +632,7 @@ export async function runOracle(
   );
   if (opts.fkCascades) await addForeignKeys(db);
   const result = { reads: 0 };
+  const targeted: Record<string, number> = {};
   let writing = true;
   const started = Date.now();
   try {
@@ -497,6 +651,19 @@ export async function runOracle(
       if (opts.writePauseMs > 0) await new Promise((r) => setTimeout(r, opts.writePauseMs));
       if (seq % 5000 === 0)
         console.log(`oracle: ${seq}/${opts.writes} writes, ${result.reads} reads`);
+    }
+    const aiming = Date.now();
+    const kinds = (['race', 'menu-holders', 'cascade'] as const).filter(
+      (k) =>
+        opts.targetedKinds.includes(k) &&
+        (k !== 'menu-holders' || opts.menuRenames) &&
+        (k !== 'cascade' || opts.fkCascades),
+    );
+    for (let i = 0; kinds.length > 0 && i < opts.targeted; i++) {
+      const kind = kinds[i % kinds.length] as Aim;
+      if (await aim(kind, opts.writes + 1 + i, { writer, app: aimed, rules, dbOf })) {
+        targeted[kind] = (targeted[kind] ?? 0) + 1;
+      }
     }
     writing = false;
     await Promise.all(readers);
@@ -528,7 +695,13 @@ export async function runOracle(
       fills: apps.reduce((n, a) => n + a.fills.length, 0),
       coverage: coverage(apps.flatMap((a) => a.fills)),
       truncated,
-      ms: { writing: wrote - started, settling: settled - wrote, verifying: verified - settled },
+      targeted,
+      ms: {
+        writing: wrote - started,
+        targeted: wrote - aiming,
+        settling: settled - wrote,
+        verifying: verified - settled,
+      },
       failure:
         report.staleKeys.length === 0 ? '' : explainFailure(opts, report, writer, apps, rules),
     };
@@ -566,7 +739,28 @@ async function cleanRange(db: ConnectionPool, base: number): Promise<void> {
   }
 }
 
-async function addForeignKeys(db: ConnectionPool): Promise<void> {
+/**
+ * A run killed before its cleanup left the truncated table's rows in the scratch database and
+ * its foreign keys in place: put both back before this run starts.
+ */
+async function recoverKilledRun(db: ConnectionPool): Promise<void> {
+  const left = await db.query(
+    sql`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ${SCRATCH}`,
+  );
+  for (const { t } of left as { t: string }[]) {
+    console.warn(`oracle: restoring ${t} from ${SCRATCH}, left by a killed run`);
+    await db.query(sql`INSERT IGNORE INTO ${sql.ident(t)} SELECT * FROM ${sql.ident(SCRATCH, t)}`);
+  }
+  await db.query(sql`DROP DATABASE IF EXISTS ${sql.ident(SCRATCH)}`);
+  await dropForeignKeys(db);
+}
+
+/**
+ * The run's ON DELETE CASCADE keys. The service reads the FK graph at start, so a test adds them
+ * before it starts the service (`runOracle` adds them again, idempotently, after a recovery).
+ */
+export async function addForeignKeys(db: ConnectionPool): Promise<void> {
+  await dropForeignKeys(db);
   await db.tx(async (c) => {
     await c.query(sql`SET foreign_key_checks = 0`);
     await c.query(
@@ -579,9 +773,24 @@ async function addForeignKeys(db: ConnectionPool): Promise<void> {
   });
 }
 
-async function dropForeignKeys(db: ConnectionPool): Promise<void> {
+export async function dropForeignKeys(db: ConnectionPool): Promise<void> {
   await db.query(sql`ALTER TABLE user_auth DROP FOREIGN KEY IF EXISTS fk_oracle_auth_user`);
   await db.query(sql`ALTER TABLE products DROP FOREIGN KEY IF EXISTS fk_oracle_product_brand`);
+}
+
+const PLAN_OPTIONS: PlanOptions = {
+  snapshotInvalidates: false,
+  refreshFamilies: new Set(),
+  zones: { business: 'Asia/Seoul', database: 'Asia/Seoul' },
+};
+
+/** The literal keys the shipped rules delete for a change (patterns and related rows left out). */
+function keysOf(rules: RuleSet, c: Change): [Family, string][] {
+  const rule = rules.get(c.table);
+  if (!rule) return [];
+  return planEvent({ op: c.op, before: c.before, after: c.after, source: {} }, rule, PLAN_OPTIONS)
+    .filter((o) => o.action === 'delete')
+    .map((o) => [o.family, o.key]);
 }
 
 /** Redis glob (only `*` and `\` escapes occur in planned patterns) → RegExp. */
@@ -611,11 +820,11 @@ function explainFailure(
     if (!rule) continue;
     let ops;
     try {
-      ops = planEvent({ op: w.op, before: w.before, after: w.after, source: {} }, rule, {
-        snapshotInvalidates: false,
-        refreshFamilies: new Set(),
-        zones: { business: 'Asia/Seoul', database: 'Asia/Seoul' },
-      });
+      ops = planEvent(
+        { op: w.op, before: w.before, after: w.after, source: {} },
+        rule,
+        PLAN_OPTIONS,
+      );
     } catch {
       continue;
     }
