@@ -70,11 +70,22 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
     {
-      // the oracle at 50,000 writes (`npm run test:soak`, not in CI)
+      // the oracle at 50,000 writes and every single-broker fault at 100,000 changes
+      // (`npm run test:soak`, not in CI)
       displayName: 'soak',
       testEnvironment: 'node',
       transform: ts,
       testMatch: ['<rootDir>/test/soak/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/soak/brokers\\.soak\\.test\\.ts$'],
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+      globalTeardown: '<rootDir>/test/support/global-teardown.js',
+    },
+    {
+      // leader-broker loss at 100,000 changes on the three-broker stack (`npm run test:soak:brokers`)
+      displayName: 'soak-brokers',
+      testEnvironment: 'node',
+      transform: ts,
+      testMatch: ['<rootDir>/test/soak/brokers.soak.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
     },
