@@ -377,7 +377,13 @@ export async function startGroupAtEnd(
       `${quietTopic} to stop growing`,
       1000,
     );
-    for (const topic of topics) await admin.resetOffsets({ groupId, topic, earliest: false });
+    // Explicit offsets: resetOffsets(latest) stores -1, which a consumer reads as "no offset"
+    // and then starts from the beginning.
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const partitions = ends.map((p) => ({ partition: p.partition, offset: p.high }));
+      await admin.setOffsets({ groupId, topic, partitions });
+    }
   } finally {
     await admin.disconnect();
   }
