@@ -1,8 +1,8 @@
 /**
- * Four projects: `unit` (pure logic, no services, seconds), `integration` (the real local
- * stack: MariaDB, Kafka, Debezium/Connect, Redis, started once by the global setup) and `faults`
- * (fault injection on that stack: kills, outages, races, fuzzing; `npm run test:faults`), and
- * `brokers` (faults on the three-broker stack; `npm run test:brokers`).
+ * Projects: `unit` (pure logic, no services, seconds), `integration` (the real local stack:
+ * MariaDB, Kafka, Debezium/Connect, Redis, started once by the global setup), `faults` (fault
+ * injection on that stack; `npm run test:faults`), `brokers` (faults on the three-broker stack;
+ * `npm run test:brokers`), `containers`, `secure`, and the soaks `soak` / `soak-brokers` (not in CI).
  */
 const ts = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
@@ -81,12 +81,24 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
     {
-      // the oracle at 50,000 writes (`npm run test:soak`, not in CI)
+      // the oracle at 50,000 writes and every single-broker fault at 100,000 changes
+      // (`npm run test:soak`, not in CI)
       displayName: 'soak',
       testEnvironment: 'node',
       transform: ts,
       ...esmOnly,
       testMatch: ['<rootDir>/test/soak/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/soak/brokers\\.soak\\.test\\.ts$'],
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+      globalTeardown: '<rootDir>/test/support/global-teardown.js',
+    },
+    {
+      // leader-broker loss at 100,000 changes on the three-broker stack (`npm run test:soak:brokers`)
+      displayName: 'soak-brokers',
+      testEnvironment: 'node',
+      transform: ts,
+      ...esmOnly,
+      testMatch: ['<rootDir>/test/soak/brokers.soak.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
     },

@@ -17,6 +17,7 @@ import {
   type ServiceProcess,
 } from '../support/service-process';
 import { loadRules } from '../../src/rules/registry';
+import { faultServiceEnv } from '../support/faults';
 import { mysqlPool, redisDb, sql, uniq, uniqId, waitCaughtUp, waitFor } from '../support/stack';
 
 const SETTLE_MS = 180_000;
@@ -95,13 +96,7 @@ describe('delivery under faults', () => {
     if (users.length) await cache.del(...users.map((u) => `permissions:user:${u}`));
   }
 
-  const serviceEnv = (group: string, extra: Record<string, string> = {}) => ({
-    MCS_GROUP_ID: group,
-    MCS_SESSION_TIMEOUT_MS: '6000',
-    MCS_SECOND_PASS_DELAY_MS: '0',
-    MCS_RETRY_MAX_DELAY_MS: '500',
-    ...extra,
-  });
+  const serviceEnv = faultServiceEnv;
 
   it('SIGKILL several times under a steady stream: every invalidation still lands', async () => {
     const group = `mcs-faults-kill-${uniq()}`;

@@ -19,25 +19,15 @@ import {
   startServiceProcess,
   type ServiceProcess,
 } from '../support/service-process';
+import { faultServiceEnv, sentinelRedisUrl, sentinelScript } from '../support/faults';
 import { mysqlPool, sql, uniq, uniqId, waitCaughtUp, waitFor } from '../support/stack';
 
-const SENTINEL_BASE = Number(process.env.REDIS_SENTINEL_BASE_PORT || 17011);
 const CLUSTER_BASE = Number(process.env.REDIS_REPLICA_CLUSTER_BASE_PORT || 17021);
-const MASTER_NAME = 'mis-master';
 const USERS = 300;
 const WRITE_MS = 12_000;
 const SETTLE_MS = 120_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function sentinelScript(...args: string[]): string {
-  return execFileSync('bash', [`${ROOT}/scripts/stack/redis-sentinel.sh`, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, REDIS_SENTINEL_BASE_PORT: String(SENTINEL_BASE) },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
 
 function clusterScript(...args: string[]): string {
   return execFileSync('bash', [`${ROOT}/scripts/stack/redis-cluster.sh`, ...args], {
@@ -103,26 +93,14 @@ describe('Redis failover under a stream of changes', () => {
     );
   }
 
-  const serviceEnv = (group: string, extra: Record<string, string>) => ({
-    MCS_GROUP_ID: group,
-    MCS_SESSION_TIMEOUT_MS: '6000',
-    MCS_SECOND_PASS_DELAY_MS: '0',
-    MCS_RETRY_MAX_DELAY_MS: '500',
-    MCS_REDIS_WAIT_REPLICAS: '1',
-    MCS_DAILY_STATS_CRON: '',
-    ...extra,
-  });
+  const serviceEnv = (group: string, extra: Record<string, string>) =>
+    faultServiceEnv(group, { MCS_REDIS_WAIT_REPLICAS: '1', MCS_DAILY_STATS_CRON: '', ...extra });
 
   it('Sentinel: the master is killed, the replica promoted, the service follows: 0 lost', async () => {
     sentinelScript('up');
-    const sentinels = [2, 3, 4].map((i) => `127.0.0.1:${SENTINEL_BASE + i}`);
     const firstMaster = Number(sentinelScript('master').trim());
     const group = `mcs-failover-sentinel-${uniq()}`;
-    const proc = await startServiceProcess(
-      serviceEnv(group, {
-        REDIS_URL: `redis+sentinel://${sentinels.join(',')}/${MASTER_NAME}`,
-      }),
-    );
+    const proc = await startServiceProcess(serviceEnv(group, { REDIS_URL: sentinelRedisUrl() }));
     started.push(proc);
     const users = await prepare(group);
     // Armed on the master and replicated, so the promoted replica holds them too.
