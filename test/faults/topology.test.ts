@@ -152,7 +152,17 @@ describe('start-up checks, check and /readyz name the Redis node at fault', () =
     const proc = await startServiceProcess(serviceEnv(env), 120_000);
     started.push(proc);
     const port = httpPort(proc);
-    await waitFor(async () => (await readyz(port)).status === 200, 60_000, 'ready', 500);
+    // A fresh setup: the replica's link to the master may still be syncing when the service is
+    // ready; wait for the whole topology to settle before injecting faults.
+    await waitFor(
+      async () => {
+        const r = await readyz(port);
+        return r.status === 200 && r.body.redis?.degraded?.length === 0;
+      },
+      60_000,
+      'ready with no node degraded',
+      500,
+    );
     const healthy = await readyz(port);
     expect(healthy.body.redis?.degraded).toEqual([]);
     expect(finding(healthy, s3)?.ok).toBe(true);
