@@ -113,13 +113,20 @@ describe('pickled master data read by a Python cache-aside reader', () => {
           { config, rules: service.rules, ports: clients.ports, loader },
           { sample: 100, families: ['master'] },
         );
+        // The key must be there before and after the pass: a pass that found it deleted (the
+        // service's refresh of a concurrent change) judges nothing about the pickled value.
         await waitFor(
           async () => {
+            if ((await master.exists('master:brands')) !== 1) return false;
             report = await verify(
               { config, rules: service.rules, ports: clients.ports, loader },
               { sample: 100, families: ['master'] },
             );
-            return report.staleKeys.every((k) => k.key !== 'master:brands');
+            return (
+              report.staleKeys.every((k) => k.key !== 'master:brands') &&
+              report.consistent >= 1 &&
+              (await master.exists('master:brands')) === 1
+            );
           },
           20_000,
           'verify to judge the pickled master:brands consistent',
