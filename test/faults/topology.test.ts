@@ -197,10 +197,14 @@ describe('start-up checks, check and /readyz name the Redis node at fault', () =
     const replicaPid = sentinelNodePid(replica);
     process.kill(replicaPid, 'SIGSTOP');
     try {
+      // 503 alone may come first from another finding of the same stall; wait for the replica's.
       const waited = await waitFor(
-        async () => (await readyz(port)).status === 503,
-        30_000,
-        '/readyz to report the replica',
+        async () => {
+          const r = await readyz(port);
+          return r.status === 503 && !!findingLike(r, `127.0.0.1:${replica}`, /not acknowledging/);
+        },
+        45_000,
+        '/readyz to report the replica not acknowledging',
         500,
       );
       const stalled = await readyz(port);
