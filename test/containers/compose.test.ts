@@ -1,6 +1,6 @@
 /**
  * docker-compose.yml for real: Debian's docker-compose (1.29) brings the file up with the host
- * override (local images, host network, this file's ports 40640-40645), a change in MariaDB must
+ * override (local images, host network, this file's ports 21640-21645), a change in MariaDB must
  * be seen by the service container (the key deleted), SIGTERM must stop the service container
  * cleanly, and `down` must leave nothing of the project behind.
  */
@@ -14,12 +14,12 @@ import { docker } from './support/containers';
 const ROOT = path.resolve(__dirname, '..', '..');
 const PROJECT = `mcs-compose-${uniq()}`;
 const PORTS = {
-  mysql: 40640,
-  redis: 40641,
-  kafka: 40642,
-  controller: 40643,
-  connect: 40644,
-  http: 40645,
+  mysql: 21640,
+  redis: 21641,
+  kafka: 21642,
+  controller: 21643,
+  connect: 21644,
+  http: 21645,
 };
 const env = {
   ...process.env,

@@ -1,5 +1,5 @@
 /**
- * Faults that containers make natural, on this file's own stack (ports 40620-40624): the Redis
+ * Faults that containers make natural, on this file's own stack (ports 21620-21624): the Redis
  * container paused (frozen, connections open but silent) in the middle of a stream of changes,
  * and the Kafka container stopped and started again in the middle of one. Every change's
  * invalidation must arrive: 0 lost.
@@ -22,7 +22,7 @@ describe('containers: faults lose no invalidation', () => {
   const users: number[] = [];
 
   beforeAll(async () => {
-    stack = await startContainerStack(40620);
+    stack = await startContainerStack(21620);
     stack.applyEnv();
     db = mysqlPool();
     cache = redisDb(1);

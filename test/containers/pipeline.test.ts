@@ -1,6 +1,6 @@
 /**
  * The pipeline on testcontainers: this file's own MariaDB, Redis, Kafka and Connect + Debezium
- * containers (ports 40610-40614), the service in-process. SQL on MariaDB must delete exactly the
+ * containers (ports 21610-21614), the service in-process. SQL on MariaDB must delete exactly the
  * affected keys: a brand update, a user_auth change, a grant moved to another user, a delete.
  */
 import type Redis from 'ioredis';
@@ -19,7 +19,7 @@ describe('containers: MariaDB → Debezium → Kafka → service → Redis', () 
   let service: RunningService;
 
   beforeAll(async () => {
-    stack = await startContainerStack(40610);
+    stack = await startContainerStack(21610);
     stack.applyEnv();
     db = mysqlPool();
     session = redisDb(0);

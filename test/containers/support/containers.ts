@@ -84,9 +84,42 @@ export class ContainerStack {
   }
 }
 
+/**
+ * The last lines each part printed. testcontainers removes a container whose wait strategy fails
+ * (its logs go with it), and a container that exited early surfaces only as "HTTP 409 ... is not
+ * running" from the wait's exec: the tail is what names the cause.
+ */
+const TAIL_LINES = 40;
+const tails = new Map<string, string[]>();
+
+function keepTail(part: string): (stream: NodeJS.ReadableStream) => void {
+  const lines: string[] = [];
+  tails.set(part, lines);
+  return (stream) => {
+    stream.on('data', (chunk: Buffer | string) => {
+      for (const line of String(chunk).split('\n')) {
+        if (line.trim() === '') continue;
+        lines.push(line);
+        if (lines.length > TAIL_LINES) lines.shift();
+      }
+    });
+  };
+}
+
+/** The error of a failed start with every part's last output lines appended. */
+function withTails(err: unknown, ports: StackPorts): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const shown = [...tails.entries()]
+    .map(([part, lines]) => `--- ${part} (last ${lines.length} lines)\n${lines.join('\n')}`)
+    .join('\n');
+  e.message = `container stack on ports ${JSON.stringify(ports)} failed to start: ${e.message}\n${shown}`;
+  return e;
+}
+
 function base(image: string, part: string, env: Record<string, string>): GenericContainer {
   return new GenericContainer(image)
     .withNetworkMode('host')
+    .withLogConsumer(keepTail(part))
     .withEnvironment(env)
     .withLabels({ 'mis.test': part })
     .withStartupTimeout(240_000);
@@ -156,6 +189,6 @@ export async function startContainerStack(basePort: number): Promise<ContainerSt
     return stack;
   } catch (err) {
     await stack.stop();
-    throw err;
+    throw withTails(err, ports);
   }
 }

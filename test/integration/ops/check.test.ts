@@ -1,7 +1,7 @@
 /**
  * `mis-cache-sync check` (in-process `runCli`): passes on the local stack; names the fix for a
  * missing change topic (a rule for a table nobody created, MCS_ENSURE_TOPICS=false) and for
- * `binlog_row_image=MINIMAL` on a scratch MariaDB this test starts on 127.0.0.1:40811 (its own
+ * `binlog_row_image=MINIMAL` on a scratch MariaDB this test starts on 127.0.0.1:21811 (its own
  * datadir under the OS temp folder, stopped by pid and removed afterwards).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { runCli } from '../../../src/cli/program';
 import { uniq, waitFor } from '../../support/stack';
 
-const SCRATCH_PORT = 40811;
+const SCRATCH_PORT = 21811;
 
 async function check(env: NodeJS.ProcessEnv) {
   let out = '';

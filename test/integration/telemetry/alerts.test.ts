@@ -1,7 +1,7 @@
 /**
  * The shipped alert rules (dashboards/alerts.yml) in a real Prometheus (Debian's package) that
  * scrapes the running service: a poison record is dead-lettered and MisCacheSyncDeadLetters
- * fires. Prometheus listens on 127.0.0.1:40820 with its own data folder under the OS temp folder,
+ * fires. Prometheus listens on 127.0.0.1:21820 with its own data folder under the OS temp folder,
  * and is stopped by pid. The service follows topics of a database name of its own
  * (`mis.<uniq>.*`, deleted afterwards), so the poison record reaches no other consumer.
  */
@@ -14,7 +14,7 @@ import { startService } from '../../../src/service';
 import { createLogger } from '../../../src/telemetry/logger';
 import { kafka, testConfig, uniq, waitFor } from '../../support/stack';
 
-const PROMETHEUS_PORT = 40820;
+const PROMETHEUS_PORT = 21820;
 const RULES = path.resolve(__dirname, '..', '..', '..', 'dashboards', 'alerts.yml');
 
 interface AlertsReply {
