@@ -35,6 +35,8 @@ export interface Config {
     readonly ensureTopics: boolean;
     readonly sessionTimeoutMs: number;
     readonly partitionsConcurrency: number;
+    /** Most bytes of one partition per fetch: the size of a batch. */
+    readonly fetchBytesPerPartition: number;
     /** Kafka client library of the intake. */
     readonly client: 'kafkajs' | 'platformatic';
     readonly ssl: boolean;
@@ -165,6 +167,7 @@ export function buildConfig(raw: RawValues): Config {
       ensureTopics: get('MCS_ENSURE_TOPICS'),
       sessionTimeoutMs: get('MCS_SESSION_TIMEOUT_MS'),
       partitionsConcurrency: get('MCS_PARTITIONS_CONCURRENCY'),
+      fetchBytesPerPartition: get('MCS_FETCH_BYTES_PER_PARTITION'),
       client: oneOf(
         get('MCS_KAFKA_CLIENT'),
         ['kafkajs', 'platformatic'],

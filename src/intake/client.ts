@@ -5,9 +5,11 @@
  *
  * The contract every implementation keeps:
  * - a consumer-group member that hands over per-partition batches in offset order, never two
- *   batches of one partition at once;
+ *   batches of one partition at once (the next batch may be fetched while one is applied);
+ * - a batch whose handler throws is handed over again, with every batch after it;
  * - no autocommit: an offset is committed only by `BatchHandle.commit()`, which the intake calls
- *   after Redis acknowledged the whole batch;
+ *   after Redis acknowledged the whole batch; the commit itself may run behind the next batch
+ *   (`commit-behind.ts`): a crash before it lands redelivers, which invalidations absorb;
  * - `isActive()` turns false when the consumer stops or the batch's partition was revoked
  *   (rebalance): the batch is then left uncommitted, for redelivery to the partition's owner;
  * - `stop()` waits for the batch in flight, then leaves the group.
@@ -32,7 +34,7 @@ export interface BatchHandle {
   isActive(): boolean;
   /** Keeps the group membership alive during a long retry (a no-op where heartbeats run alone). */
   heartbeat(): Promise<void>;
-  /** Commits the offset after the batch's last record. */
+  /** Commits the offset after the batch's last record (or hands it to a commit running behind). */
   commit(): Promise<void>;
 }
 
@@ -54,6 +56,8 @@ export interface GroupConsumerOptions {
   readonly sessionTimeoutMs: number;
   /** Partitions whose batches may be processed at the same time. */
   readonly partitionsConcurrency: number;
+  /** Most bytes of one partition a fetch returns (where the library has such a setting). */
+  readonly fetchBytesPerPartition: number;
   readonly events: GroupEvents;
 }
 

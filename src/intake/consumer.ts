@@ -82,6 +82,7 @@ export class ChangeIntake {
       fromBeginning: config.kafka.fromBeginning,
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       partitionsConcurrency: config.kafka.partitionsConcurrency,
+      fetchBytesPerPartition: config.kafka.fetchBytesPerPartition,
       events: {
         joined: ({ memberId, assigned }) => {
           if (this.consumerState === 'starting')

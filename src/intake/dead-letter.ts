@@ -2,11 +2,13 @@
  * The dead-letter topic: events that cannot be handled are copied there with their original key,
  * value and headers, plus headers naming the error and where the event came from, so nothing is
  * silently lost and the partition still moves on. A send must succeed before the batch's offsets
- * are committed; a failure is retryable (the batch waits, like for Redis).
+ * are committed; a failure is retryable (the batch waits, like for Redis). A batch's copies go in
+ * produce requests of at most SEND_BYTES: the broker refuses larger ones (1 MiB by default), and a
+ * batch may hold more than that (MCS_FETCH_BYTES_PER_PARTITION).
  */
 import { SyncError, errorMessage } from '../errors';
 import type { Rejected } from './batch-plan';
-import type { RecordProducer } from './client';
+import type { OutgoingRecord, RecordProducer } from './client';
 
 export const DLQ_HEADERS = {
   code: 'mcs.error.code',
@@ -18,6 +20,9 @@ export const DLQ_HEADERS = {
   table: 'mcs.original.table',
   dropped: 'mcs.value.dropped',
 } as const;
+
+/** Most bytes of keys, values and headers per produce request (under the broker's 1 MiB). */
+export const SEND_BYTES = 768 * 1024;
 
 export class DeadLetterQueue {
   constructor(
@@ -47,7 +52,7 @@ export class DeadLetterQueue {
       return { key: record.key, value: tooLarge ? null : record.value, headers };
     });
     try {
-      await this.producer.send(this.topic, messages);
+      for (const chunk of bySize(messages, SEND_BYTES)) await this.producer.send(this.topic, chunk);
     } catch (err) {
       throw new SyncError(
         'KAFKA_UNAVAILABLE',
@@ -59,4 +64,24 @@ export class DeadLetterQueue {
       );
     }
   }
+}
+
+/** Consecutive slices of at most `max` bytes (at least one message each), in order. */
+export function bySize(messages: readonly OutgoingRecord[], max: number): OutgoingRecord[][] {
+  const out: OutgoingRecord[][] = [];
+  let current: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    let size = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+    for (const [k, v] of Object.entries(m.headers)) size += k.length + v.length;
+    if (current.length > 0 && bytes + size > max) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }

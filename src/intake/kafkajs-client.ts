@@ -2,6 +2,7 @@
 import { Partitioners, type EachBatchPayload, type Kafka } from 'kafkajs';
 import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
+import { isSyncError } from '../errors';
 import type { Logger } from '../telemetry/logger';
 import {
   commitFailed,
@@ -12,37 +13,79 @@ import {
   type OutgoingRecord,
   type RecordProducer,
 } from './client';
+import { CommitBehind } from './commit-behind';
 import { createKafka } from './kafka';
 
 export function kafkajsClient(config: Config['kafka'], logger: Logger): KafkaClient {
   const kafka = createKafka(config, logger);
   return {
     name: 'kafkajs',
-    consumer: (options) => new KafkajsGroupConsumer(kafka, options),
+    consumer: (options) =>
+      new KafkajsGroupConsumer(kafka, options, logger.child({ component: 'intake-kafkajs' })),
     producer: () => kafkajsProducer(kafka),
     ensureTopics: (topics) => ensureTopics(kafka, topics),
   };
 }
 
+/** Batches of one partition fetched ahead of the one being applied (the next fetch overlaps). */
+const AHEAD = 2;
+/** Wait before a failed batch is fetched again (a non-retryable failure must not spin). */
+const REFETCH_DELAY_MS = 1_000;
+
+/** One partition's batches, applied one after another in offset order. */
+interface Lane {
+  /** The batches of this lane queued or being applied. */
+  readonly pending: Promise<void>[];
+  tail: Promise<void>;
+  /** Bumped when a batch failed: the batches queued behind it are dropped (fetched again). */
+  epoch: number;
+  /** After a failure, until the seek back to it was made: batches arriving meanwhile are stale. */
+  seeking?: Promise<void>;
+}
+
+/**
+ * kafkajs fetches a partition's next batch only once `eachBatch` returned. So `eachBatch` queues
+ * the batch on its partition's lane, moves the fetch position past it, and returns while at most
+ * AHEAD batches of the partition are queued: the fetch and decode of the next batch overlap the
+ * Redis work of this one. Each lane applies its batches one at a time in offset order, and the
+ * offsets go through CommitBehind (explicit offsets, never the fetch position). A batch that
+ * fails, or whose partition was revoked (a new group generation), commits nothing: after a
+ * failure the lane drops what was queued behind it, and after a pause (a failure that repeats
+ * must not spin) seeks back to the failed batch's first offset, so the rest is fetched and
+ * applied again; batches fetched before that seek are stale and dropped.
+ */
 class KafkajsGroupConsumer implements GroupConsumer {
   private readonly consumer;
+  private readonly lanes = new Map<string, Lane>();
+  private readonly commits: CommitBehind;
+  private generation = 0;
+  private stopping = false;
 
   constructor(
     kafka: Kafka,
     private readonly options: GroupConsumerOptions,
+    private readonly log: Logger,
   ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.floor(options.sessionTimeoutMs / 10),
+      maxBytesPerPartition: options.fetchBytesPerPartition,
     });
+    this.commits = new CommitBehind((err) =>
+      this.log.warn(
+        { err, ...(isSyncError(err) ? err.details : {}) },
+        'offset commit failed: the next commit of the partition covers it',
+      ),
+    );
     const { events } = this.consumer;
-    this.consumer.on(events.GROUP_JOIN, (e) =>
+    this.consumer.on(events.GROUP_JOIN, (e) => {
+      this.generation += 1; // what was queued under the previous assignment commits nothing
       options.events.joined({
         memberId: e.payload.memberId,
         assigned: e.payload.memberAssignment,
-      }),
-    );
+      });
+    });
     this.consumer.on(events.CRASH, (e) => options.events.crashed(e.payload.error));
     this.consumer.on(events.STOP, () => options.events.stopped());
   }
@@ -63,50 +106,110 @@ class KafkajsGroupConsumer implements GroupConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrency,
-      eachBatch: (payload) => this.handleBatch(payload, handler),
+      eachBatch: (payload) => this.enqueue(payload, handler),
     });
     await joined;
   }
 
+  /** The batch being applied finishes (and commits); queued ones are dropped for redelivery. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.lanes.values()].flatMap((lane) => lane.pending));
+    await this.commits.flush();
     await this.consumer.disconnect();
   }
 
-  private async handleBatch(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
+  private lane(key: string): Lane {
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { pending: [], tail: Promise.resolve(), epoch: 0 };
+      this.lanes.set(key, lane);
+    }
+    return lane;
+  }
+
+  private async enqueue(payload: EachBatchPayload, handler: BatchHandler): Promise<void> {
     const { batch } = payload;
+    const first = batch.messages[0];
     const last = batch.messages[batch.messages.length - 1];
-    if (!last) return;
+    if (!first || !last || this.stopping) return;
+    const { topic, partition } = batch;
+    const key = `${topic}:${partition}`;
+    const lane = this.lane(key);
+    if (lane.seeking) {
+      await lane.seeking; // fetched before the seek back: its offsets come again after the failed batch
+      return;
+    }
+    if (payload.isStale()) return;
+    const { generation } = this;
+    const { epoch } = lane;
+    // Still this member's partition, and nothing failed before this batch on the lane.
+    const owned = () => generation === this.generation && epoch === lane.epoch;
+    const isActive = () => !this.stopping && owned() && payload.isRunning();
     const records: RawRecord[] = batch.messages.map((m) => ({
-      topic: batch.topic,
-      partition: batch.partition,
+      topic,
+      partition,
       offset: m.offset,
       key: m.key,
       value: m.value,
       timestamp: m.timestamp,
       headers: m.headers ?? {},
     }));
-    await handler(
-      {
-        topic: batch.topic,
-        partition: batch.partition,
-        records,
-        highWatermark: batch.highWatermark,
-      },
-      {
-        isActive: () => payload.isRunning() && !payload.isStale(),
-        heartbeat: () => payload.heartbeat(),
-        commit: async () => {
-          payload.resolveOffset(last.offset);
-          await payload
-            .commitOffsetsIfNecessary(payload.uncommittedOffsets())
-            .catch((err: unknown) => {
-              throw commitFailed(batch.topic, batch.partition, last.offset, err);
-            });
-          await payload.heartbeat();
-        },
-      },
-    );
+    const next = String(BigInt(last.offset) + 1n);
+    const commit = () =>
+      payload
+        .commitOffsetsIfNecessary({
+          topics: [{ topic, partitions: [{ partition, offset: next }] }],
+        })
+        .catch((err: unknown) => {
+          throw commitFailed(topic, partition, last.offset, err);
+        });
+    const apply = async () => {
+      if (!isActive()) return; // queued before a failure, a revocation or stop(): fetched again
+      try {
+        await handler(
+          { topic, partition, records, highWatermark: batch.highWatermark },
+          {
+            isActive,
+            heartbeat: () => payload.heartbeat(),
+            commit: async () => {
+              if (owned()) this.commits.submit(key, commit);
+            },
+          },
+        );
+      } catch (err) {
+        if (!owned()) return; // revoked or stopped meanwhile: the batch is redelivered anyway
+        lane.epoch += 1;
+        this.log.error(
+          { err, topic, partition, offset: first.offset, lastOffset: last.offset },
+          `batch failed: fetching ${topic}/${partition} again from offset ${first.offset}`,
+        );
+        lane.seeking = sleep(REFETCH_DELAY_MS).then(() => {
+          lane.seeking = undefined;
+          if (this.stopping || generation !== this.generation) return; // refetched from the commit
+          try {
+            this.consumer.seek({ topic, partition, offset: first.offset });
+          } catch (e) {
+            this.log.warn({ err: e, topic, partition }, 'seek back failed: redelivery on rejoin');
+          }
+        });
+        await lane.seeking;
+      }
+    };
+    payload.resolveOffset(last.offset); // the next fetch starts after this batch
+    const run = lane.tail.then(apply);
+    lane.tail = run;
+    lane.pending.push(run);
+    void run.finally(() => lane.pending.splice(lane.pending.indexOf(run), 1));
+    while (lane.pending.length >= AHEAD) {
+      await Promise.race(lane.pending);
+      await payload.heartbeat();
+    }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Also the producer of the dead-letter redrive (ops tools run on kafkajs). */

@@ -20,6 +20,7 @@ import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
 import { errorMessage } from '../errors';
 import type { Logger } from '../telemetry/logger';
+import { CommitBehind } from './commit-behind';
 import {
   commitFailed,
   type BatchHandler,
@@ -105,6 +106,8 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   /** Per `topic:partition`: the end offset last seen (lag metric). */
   private readonly ends = new Map<string, bigint>();
   private endsTimer: NodeJS.Timeout | undefined;
+  /** Commits run behind the next batch (a failed one is reported; the next one covers it). */
+  private readonly commits: CommitBehind;
 
   constructor(
     base: BaseOptions,
@@ -121,6 +124,12 @@ class PlatformaticGroupConsumer implements GroupConsumer {
       maxBytes: MAX_FETCH_BYTES,
       highWaterMark: BUFFERED_RECORDS,
     });
+    this.commits = new CommitBehind((err) =>
+      this.log.warn(
+        { error: errorMessage(err), details: (err as { details?: unknown }).details },
+        'offset commit failed: the next commit of the partition covers it',
+      ),
+    );
     this.consumer.on('consumer:group:join', (e) =>
       options.events.joined({ memberId: e.memberId, assigned: this.consumer.assignments }),
     );
@@ -141,6 +150,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     if (this.endsTimer) clearInterval(this.endsTimer);
     this.wake();
     await this.loop;
+    await this.commits.flush();
     await this.stream?.close().catch(() => undefined);
     await this.consumer.close().catch(() => undefined); // leaves the group
     this.options.events.stopped();
@@ -185,6 +195,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
           'kafka consumer failed, restarting it',
         );
         this.options.events.crashed(err);
+        await this.commits.flush(); // the new stream starts at the committed offsets
         await stream?.close().catch(() => undefined);
         this.stream = undefined;
         await sleep(delay);
@@ -272,15 +283,17 @@ class PlatformaticGroupConsumer implements GroupConsumer {
         commit: async () => {
           if (!isActive()) return; // revoked meanwhile: the new owner re-applies from the committed offset
           const offset = lastOffset + 1n;
-          try {
-            await this.consumer.commit({
-              offsets: [{ topic, partition, offset, leaderEpoch: -1 }],
-            });
-          } catch (err) {
-            if (!isActive()) return; // the group rebalanced during the commit: redelivered
-            throw commitFailed(topic, partition, offset.toString(), kafkaError(err));
-          }
-          if (offset > (this.committed.get(tp) ?? -1n)) this.committed.set(tp, offset);
+          this.commits.submit(tp, async () => {
+            try {
+              await this.consumer.commit({
+                offsets: [{ topic, partition, offset, leaderEpoch: -1 }],
+              });
+            } catch (err) {
+              if (!isActive()) return; // the group rebalanced during the commit: redelivered
+              throw commitFailed(topic, partition, offset.toString(), kafkaError(err));
+            }
+            if (offset > (this.committed.get(tp) ?? -1n)) this.committed.set(tp, offset);
+          });
         },
       },
     );
