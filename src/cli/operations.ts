@@ -107,7 +107,9 @@ export async function replayCommand(
     }
     out(
       `replayed ${report.events} event(s) from ${report.partitions} partition(s) in ${(report.elapsedMs / 1000).toFixed(1)} s: ` +
-        `${report.operations} distinct operation(s), ${report.deleted} key(s) deleted, ${report.refreshed} refreshed, ${report.rejected} rejected${dryRun ? ' (dry run: nothing touched)' : ''}\n`,
+        // dry run: distinct over the whole replay (the list below); else summed over the
+        // batches, each batch's operations de-duplicated (see ReplayReport.operations)
+        `${report.operations} ${dryRun ? 'distinct operation(s)' : 'operation(s) applied (distinct per batch)'}, ${report.deleted} key(s) deleted, ${report.refreshed} refreshed, ${report.rejected} rejected${dryRun ? ' (dry run: nothing touched)' : ''}\n`,
     );
     for (const op of report.planned && dryRun ? report.planned : []) {
       out(`  DB ${config.redis.db[op.family]}  ${op.action.padEnd(14)} ${op.key}\n`);
