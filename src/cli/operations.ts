@@ -9,7 +9,7 @@ import { SyncError } from '../errors';
 import { createKafka } from '../intake/kafka';
 import { createRowLoader, type RowLoader } from '../mysql/loader';
 import { createRedisClients, type RedisClients } from '../redis/clients';
-import { KeyExecutor } from '../redis/executor';
+import { startKeyExecutor, type KeyExecutorSetup } from '../redis/executor-setup';
 import { progressSink } from '../ops/progress';
 import { rebuild } from '../ops/rebuild';
 import { replay } from '../ops/replay';
@@ -92,9 +92,14 @@ export async function replayCommand(
     redis && config.rules.refreshFamilies.length > 0
       ? createRowLoader(requireMysql(config), config.mysql.tls)
       : undefined;
+  let setup: KeyExecutorSetup | undefined;
   try {
     await redis?.ready();
-    const executor = redis ? new KeyExecutor(redis.ports, config.redis, loader, logger) : undefined;
+    // The service's executor set-up: pattern deletes read the pattern index instead of walking.
+    setup = redis
+      ? await startKeyExecutor({ config: config.redis, rules, clients: redis, loader, logger })
+      : undefined;
+    const executor = setup?.executor;
     const report = await replay(
       { kafka, config, rules, logger, progress: progressSink(), ...(executor ? { executor } : {}) },
       { from, tables: splitList(opts.tables), dryRun, resetGroup },
@@ -116,6 +121,7 @@ export async function replayCommand(
     }
     return 0;
   } finally {
+    await setup?.patterns.close();
     await redis?.close();
     await loader?.close();
   }
