@@ -182,9 +182,10 @@ async function replayProcess(env: NodeJS.ProcessEnv, tables: readonly string[]) 
   clearInterval(sampler);
   const wall = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`replay exited ${code}: ${stderr.slice(-2000)}`);
-  // "replayed N event(s) from P partition(s) in S s: O distinct operation(s), D key(s) deleted, …"
+  // "replayed N event(s) from P partition(s) in S s: O operation(s) applied (distinct per
+  // batch), D key(s) deleted, …" ("O distinct operation(s)" before 2026-11-27's change)
   const m =
-    /replayed (\d+) event\(s\) from (\d+) partition\(s\) in ([\d.]+) s: (\d+) distinct operation\(s\), (\d+) key\(s\) deleted, (\d+) refreshed, (\d+) rejected/.exec(
+    /replayed (\d+) event\(s\) from (\d+) partition\(s\) in ([\d.]+) s: (\d+) (?:distinct operation\(s\)|operation\(s\) applied \(distinct per batch\)), (\d+) key\(s\) deleted, (\d+) refreshed, (\d+) rejected/.exec(
       stdout,
     );
   if (!m) throw new Error(`unexpected replay output: ${stdout}`);

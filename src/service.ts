@@ -10,8 +10,8 @@ import { createKafkaClient } from './intake/client-factory';
 import { createKafka } from './intake/kafka';
 import { createRowLoader } from './mysql/loader';
 import { createRedisClients } from './redis/clients';
-import { KeyExecutor } from './redis/executor';
-import { startPatternDeletes, type PatternDeletes } from './redis/pattern-deletes';
+import { startKeyExecutor } from './redis/executor-setup';
+import type { PatternDeletes } from './redis/pattern-deletes';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from './rules/registry';
 import { DailyStatsJob } from './schedule/daily-stats';
 import { DeadLetterQueue } from './intake/dead-letter';
@@ -119,19 +119,13 @@ export async function startService(
       throw err;
     }
   }
-  const patterns = await startPatternDeletes({
+  const { executor, patterns } = await startKeyExecutor({
     config: config.redis,
     rules,
     clients: redis,
-    logger: logger.child({ component: 'pattern-index' }),
-  });
-  const executor = new KeyExecutor(
-    redis.ports,
-    config.redis,
     loader,
-    logger.child({ component: 'executor' }),
-    patterns,
-  );
+    logger,
+  });
   // Always drains passes left from earlier runs; schedules new ones only with a delay set.
   const secondPass = new SecondPass(
     redis.ports.temp,

@@ -9,7 +9,7 @@ import { SyncError } from '../errors';
 import { createKafka } from '../intake/kafka';
 import { createRowLoader, type RowLoader } from '../mysql/loader';
 import { createRedisClients, type RedisClients } from '../redis/clients';
-import { KeyExecutor } from '../redis/executor';
+import { startKeyExecutor, type KeyExecutorSetup } from '../redis/executor-setup';
 import { progressSink } from '../ops/progress';
 import { rebuild } from '../ops/rebuild';
 import { replay } from '../ops/replay';
@@ -92,9 +92,14 @@ export async function replayCommand(
     redis && config.rules.refreshFamilies.length > 0
       ? createRowLoader(requireMysql(config), config.mysql.tls)
       : undefined;
+  let setup: KeyExecutorSetup | undefined;
   try {
     await redis?.ready();
-    const executor = redis ? new KeyExecutor(redis.ports, config.redis, loader, logger) : undefined;
+    // The service's executor set-up: pattern deletes read the pattern index instead of walking.
+    setup = redis
+      ? await startKeyExecutor({ config: config.redis, rules, clients: redis, loader, logger })
+      : undefined;
+    const executor = setup?.executor;
     const report = await replay(
       { kafka, config, rules, logger, progress: progressSink(), ...(executor ? { executor } : {}) },
       { from, tables: splitList(opts.tables), dryRun, resetGroup },
@@ -107,13 +112,16 @@ export async function replayCommand(
     }
     out(
       `replayed ${report.events} event(s) from ${report.partitions} partition(s) in ${(report.elapsedMs / 1000).toFixed(1)} s: ` +
-        `${report.operations} distinct operation(s), ${report.deleted} key(s) deleted, ${report.refreshed} refreshed, ${report.rejected} rejected${dryRun ? ' (dry run: nothing touched)' : ''}\n`,
+        // dry run: distinct over the whole replay (the list below); else summed over the
+        // batches, each batch's operations de-duplicated (see ReplayReport.operations)
+        `${report.operations} ${dryRun ? 'distinct operation(s)' : 'operation(s) applied (distinct per batch)'}, ${report.deleted} key(s) deleted, ${report.refreshed} refreshed, ${report.rejected} rejected${dryRun ? ' (dry run: nothing touched)' : ''}\n`,
     );
     for (const op of report.planned && dryRun ? report.planned : []) {
       out(`  DB ${config.redis.db[op.family]}  ${op.action.padEnd(14)} ${op.key}\n`);
     }
     return 0;
   } finally {
+    await setup?.patterns.close();
     await redis?.close();
     await loader?.close();
   }

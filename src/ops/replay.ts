@@ -34,7 +34,12 @@ export interface ReplayReport {
   readonly partitions: number;
   readonly events: number;
   readonly rejected: number;
-  /** Distinct operations planned. */
+  /**
+   * Dry run: distinct operations over the whole replay (the `planned` list). Otherwise the
+   * operations applied: each batch's operations after that batch's de-duplication, summed over
+   * the batches (a key dirtied in two batches counts twice). Not kept per operation, so memory
+   * does not grow with the distinct keys of the backlog.
+   */
   readonly operations: number;
   readonly deleted: number;
   readonly refreshed: number;
@@ -180,7 +185,9 @@ async function consumeRanges(
     ranges.filter((r) => r.end > r.start).map((r) => [`${r.topic}:${r.partition}`, r]),
   );
   const ctx = batchContext(config, rules);
-  const planned = new Map<string, KeyOp>();
+  // Dry run only: the distinct operations, for the list it prints.
+  const planned = options.dryRun ? new Map<string, KeyOp>() : undefined;
+  let applied = 0;
   let events = 0;
   let rejected = 0;
   let deleted = 0;
@@ -240,10 +247,10 @@ async function consumeRanges(
             { ...r.place, code: r.error.code },
             `replay: rejected event: ${r.error.message}`,
           );
-        if (options.dryRun) for (const op of plan.ops) mergeOp(planned, op);
+        if (planned) for (const op of plan.ops) mergeOp(planned, op);
         else if (plan.ops.length > 0 && executor) {
-          for (const op of plan.ops) mergeOp(planned, op);
           const result = await applyWithRetry(executor, plan.ops, heartbeat);
+          applied += plan.ops.length;
           deleted += result.deleted;
           refreshed += result.refreshed;
         }
@@ -268,11 +275,11 @@ async function consumeRanges(
     partitions: ranges.length,
     events,
     rejected,
-    operations: planned.size,
+    operations: planned ? planned.size : applied,
     deleted,
     refreshed,
     elapsedMs: Date.now() - started,
-    ...(options.dryRun ? { planned: [...planned.values()] } : {}),
+    ...(planned ? { planned: [...planned.values()] } : {}),
   };
 }
 

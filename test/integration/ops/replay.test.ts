@@ -8,7 +8,7 @@ import type Redis from 'ioredis';
 import type { Config } from '../../../src/config/config';
 import { createKafka } from '../../../src/intake/kafka';
 import { createRedisClients } from '../../../src/redis/clients';
-import { KeyExecutor } from '../../../src/redis/executor';
+import { startKeyExecutor } from '../../../src/redis/executor-setup';
 import type { ProgressSink } from '../../../src/ops/progress';
 import { replay } from '../../../src/ops/replay';
 import { loadRules } from '../../../src/rules/registry';
@@ -70,20 +70,32 @@ describe('replay', () => {
       { from, tables: ['user_auth'], dryRun: true, resetGroup: false },
     );
     expect(dry.planned?.map((o) => o.key)).toEqual(expect.arrayContaining(keys));
+    expect(dry.operations).toBe(dry.planned?.length); // dry run: the distinct operations
     expect(await perms.exists(...keys)).toBe(keys.length);
 
     const redis = createRedisClients(config.redis, silentLogger());
     await redis.ready();
+    // the CLI's set-up (the service's): executor with the pattern index
+    const { executor, patterns } = await startKeyExecutor({
+      config: config.redis,
+      rules,
+      clients: redis,
+      loader: undefined,
+      logger: silentLogger(),
+    });
     try {
-      const executor = new KeyExecutor(redis.ports, config.redis, undefined, silentLogger());
       const report = await replay(
         { kafka: k, config, rules, executor, logger: silentLogger(), progress: quiet },
         { from, tables: ['user_auth'], dryRun: false, resetGroup: false },
       );
       expect(report.events).toBeGreaterThanOrEqual(users.length);
       expect(report.deleted).toBeGreaterThanOrEqual(keys.length);
+      // applied: each batch's distinct operations, summed; no list kept
+      expect(report.operations).toBeGreaterThanOrEqual(dry.operations);
+      expect(report.planned).toBeUndefined();
       expect(await perms.exists(...keys)).toBe(0);
     } finally {
+      await patterns.close();
       await redis.close();
       await db.query(
         sql`DELETE FROM user_auth WHERE menu_id = 4 AND user_id IN (${sql.join(
