@@ -6,7 +6,7 @@ import { kafkajsProducer } from '../intake/kafkajs-client';
 import { createRowLoader } from '../mysql/loader';
 import { listDeadLetters, redrive, redriveGroup } from '../ops/dead-letters';
 import { createRedisClients } from '../redis/clients';
-import { KeyExecutor } from '../redis/executor';
+import { startKeyExecutor, type KeyExecutorSetup } from '../redis/executor-setup';
 import { requireMysql } from './operations';
 import type { OpContext } from './context';
 
@@ -50,16 +50,21 @@ export async function deadLettersRedriveCommand(
       ? createRowLoader(requireMysql(config), config.mysql.tls)
       : undefined;
   const producer = dryRun ? undefined : kafkajsProducer(kafka);
+  let setup: KeyExecutorSetup | undefined;
   try {
     await redis?.ready();
     await producer?.connect();
+    // The service's executor set-up: pattern deletes read the pattern index instead of walking.
+    setup = redis
+      ? await startKeyExecutor({ config: config.redis, rules, clients: redis, loader, logger })
+      : undefined;
     const report = await redrive(
       {
         kafka,
         config,
         rules,
         logger,
-        ...(redis ? { executor: new KeyExecutor(redis.ports, config.redis, loader, logger) } : {}),
+        ...(setup ? { executor: setup.executor } : {}),
         ...(producer
           ? { deadLetters: new DeadLetterQueue(producer, config.kafka.deadLetterTopic) }
           : {}),
@@ -86,6 +91,7 @@ export async function deadLettersRedriveCommand(
     return report.stillFailing.length > 0 ? 1 : 0;
   } finally {
     await producer?.disconnect();
+    await setup?.patterns.close();
     await redis?.close();
     await loader?.close();
   }
