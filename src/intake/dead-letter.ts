@@ -9,6 +9,7 @@
 import { SyncError, errorMessage } from '../errors';
 import type { Rejected } from './batch-plan';
 import type { OutgoingRecord, RecordProducer } from './client';
+import { slicesOf } from './slices';
 
 export const DLQ_HEADERS = {
   code: 'mcs.error.code',
@@ -66,22 +67,11 @@ export class DeadLetterQueue {
   }
 }
 
-/** Consecutive slices of at most `max` bytes (at least one message each), in order. */
+/** Consecutive produce requests of at most `max` bytes of keys, values and headers, in order. */
 export function bySize(messages: readonly OutgoingRecord[], max: number): OutgoingRecord[][] {
-  const out: OutgoingRecord[][] = [];
-  let current: OutgoingRecord[] = [];
-  let bytes = 0;
-  for (const m of messages) {
+  return slicesOf(messages, max, (m) => {
     let size = (m.key?.length ?? 0) + (m.value?.length ?? 0);
     for (const [k, v] of Object.entries(m.headers)) size += k.length + v.length;
-    if (current.length > 0 && bytes + size > max) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
+    return size;
+  });
 }

@@ -21,6 +21,7 @@ import type { RawRecord } from '../envelope/types';
 import { errorMessage } from '../errors';
 import type { Logger } from '../telemetry/logger';
 import { CommitBehind } from './commit-behind';
+import { slicesOf } from './slices';
 import {
   commitFailed,
   type BatchHandler,
@@ -318,26 +319,11 @@ class PlatformaticGroupConsumer implements GroupConsumer {
 }
 
 /**
- * Consecutive slices of at most `max` value bytes (at least one record each): a batch's rejected
- * records go to the dead-letter topic in one produce request, which the broker caps (1 MiB by
- * default), as kafkajs' batches are capped by its fetch size per partition.
+ * Consecutive slices of at most `max` value bytes: a batch's rejected records go to the
+ * dead-letter topic, whose produce requests the broker caps (1 MiB by default).
  */
 function byBytes(messages: Msg[], max: number): Msg[][] {
-  const out: Msg[][] = [];
-  let current: Msg[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = (m.value?.length ?? 0) + (m.key?.length ?? 0);
-    if (current.length > 0 && bytes + size > max) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
+  return slicesOf(messages, max, (m) => (m.value?.length ?? 0) + (m.key?.length ?? 0));
 }
 
 function drain(stream: Stream): Msg[] {
