@@ -235,17 +235,29 @@ describe('start-up checks, check and /readyz name the Redis node at fault', () =
     let victim: Redis | undefined;
     try {
       await admin.ping();
-      // a master that is not the seed node, and its replica
-      const nodes = String(await admin.cluster('NODES'))
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' '));
-      const master = nodes.find((f) => f[2]?.includes('master') && !f[1]?.startsWith(seed));
-      const replicaOf = nodes.find((f) => f[3] === master?.[0]);
-      const masterAddr = master?.[1]?.split('@')[0] as string;
-      const replicaAddr = replicaOf?.[1]?.split('@')[0] as string;
-      expect(masterAddr).toBeDefined();
-      expect(replicaAddr).toBeDefined();
+      // a master with slots that is not the seed node, and its replica. A node just created
+      // learns the replicas' roles by gossip: until then a replica shows as a master without
+      // slots and no node names its master (CI saw the replica missing once), so wait for it.
+      let masterAddr = '';
+      let replicaAddr = '';
+      await waitFor(
+        async () => {
+          const nodes = String(await admin.cluster('NODES'))
+            .trim()
+            .split('\n')
+            .map((l) => l.split(' '));
+          const master = nodes.find(
+            (f) => f[2]?.includes('master') && f.length > 8 && !f[1]?.startsWith(seed),
+          );
+          const replicaOf = nodes.find((f) => f[2]?.includes('slave') && f[3] === master?.[0]);
+          masterAddr = master?.[1]?.split('@')[0] ?? '';
+          replicaAddr = replicaOf?.[1]?.split('@')[0] ?? '';
+          return masterAddr !== '' && replicaAddr !== '';
+        },
+        30_000,
+        'a master with slots and its replica in CLUSTER NODES',
+        200,
+      );
       victim = new Redis(Number(masterAddr.split(':')[1]), '127.0.0.1');
       const policy = ((await victim.config('GET', 'maxmemory-policy')) as string[])[1] as string;
       await victim.config('SET', 'maxmemory-policy', 'allkeys-lru');
