@@ -22,7 +22,7 @@
  * bench`); everything is removed at the end. Needs `npm run build` (done by the npm script).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,8 +31,8 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { loadConfig } from '../src/config/config';
 import { loadRules } from '../src/rules/registry';
 import { HEADERS, generateEvents } from './generate';
+import { REPO, appendResult, runMain, benchRedisDbs } from './support';
 
-const REPO = path.resolve(__dirname, '..', '..', '..'); // .stack/bench-build/bench → repo
 const CLI = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 const STACK_DIR = process.env.STACK_DIR || path.join(REPO, '.stack');
 
@@ -224,12 +224,7 @@ function startInstance(group: string, index: number): { child: ChildProcess; out
       MCS_SECOND_PASS_DELAY_MS: '0',
       MCS_STATS_INTERVAL_MS: '0',
       MCS_HTTP_PORT: '0',
-      MCS_REDIS_CLUSTER: 'false',
-      MCS_REDIS_DB_SESSION: String(DB.session),
-      MCS_REDIS_DB_PERMISSIONS: String(DB.permissions),
-      MCS_REDIS_DB_MASTER: String(DB.permissions),
-      MCS_REDIS_DB_STATS: String(DB.permissions),
-      MCS_REDIS_DB_TEMP: String(DB.temp),
+      ...benchRedisDbs(DB),
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -396,11 +391,6 @@ async function main(): Promise<void> {
       `${os.cpus().length} cores, load ${load().join(' ')}\n`,
   );
   if (!args['no-write']) {
-    const dir = path.join(REPO, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${new Date().toISOString().slice(0, 10)}-instances.json`);
-    let runs: unknown[] = [];
-    if (existsSync(file)) runs = JSON.parse(readFileSync(file, 'utf8')) as unknown[];
     const result = {
       date: new Date().toISOString(),
       events: EVENTS,
@@ -414,15 +404,8 @@ async function main(): Promise<void> {
       ratioSteady,
       ratioWall,
     };
-    writeFileSync(file, `${JSON.stringify([...runs, result], null, 2)}\n`);
-    log(`results appended to ${path.relative(REPO, file)}`);
+    log(`results appended to ${appendResult('instances', result.date, result)}`);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

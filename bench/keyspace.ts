@@ -18,12 +18,11 @@
  */
 import connect, { sql, type ConnectionPool } from '@databases/mysql';
 import Redis from 'ioredis';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execSync } from 'node:child_process';
 import { loadConfig } from '../src/config/config';
+import { appendResult } from './support';
 import { startService, type RunningService } from '../src/service';
 import { createLogger } from '../src/telemetry/logger';
 
@@ -269,15 +268,7 @@ async function main(): Promise<void> {
   db1.disconnect();
 
   if (args.write) {
-    const dir = path.resolve(__dirname, '..', '..', '..', 'bench', 'results');
-    const file = path.join(dir, `${result.at.slice(0, 10)}-keyspace.json`);
-    mkdirSync(dir, { recursive: true });
-    const runs: unknown[] = existsSync(file)
-      ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[])
-      : [];
-    runs.push(result);
-    writeFileSync(file, `${JSON.stringify(runs, null, 2)}\n`);
-    console.log(`written to ${path.relative(process.cwd(), file)}`);
+    console.log(`written to ${appendResult('keyspace', result.at, result)}`);
   }
 }
 

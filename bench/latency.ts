@@ -25,11 +25,12 @@ import connect, { sql, type ConnectionPool, type SQLQuery } from '@databases/mys
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/config';
+import { REPO, appendResult } from './support';
 
 interface Args {
   rate: number;
@@ -77,7 +78,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-const REPO = path.resolve(__dirname, '..', '..', '..');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 const pct = (sorted: number[], p: number) =>
@@ -493,15 +493,7 @@ async function main(): Promise<void> {
       `| ${result.at.slice(0, 16)} | ${result.writer.rowsPerSecond} rows/s (${result.writer.debeziumEventsPerSecond} events/s) | n=${d.n} | p50 ${d.p50} | p90 ${d.p90} | p99 ${d.p99} | max ${d.max} ms | lost ${result.load.lost} | idle p50/p99 ${result.idle.deleted.p50}/${result.idle.deleted.p99} | load ${loadAtWindow.join(' ')} → ${loadAtEnd.join(' ')} |`,
     );
     if (args.write) {
-      const dir = path.join(REPO, 'bench', 'results');
-      const file = path.join(dir, `${result.at.slice(0, 10)}-latency.json`);
-      mkdirSync(dir, { recursive: true });
-      const runs: unknown[] = existsSync(file)
-        ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[])
-        : [];
-      runs.push(result);
-      writeFileSync(file, `${JSON.stringify(runs, null, 2)}\n`);
-      console.log(`written to ${path.relative(REPO, file)}`);
+      console.log(`written to ${appendResult('latency', result.at, result)}`);
     }
   } finally {
     // 7. Clean up: the service, the tap, our rows and keys.

@@ -21,12 +21,13 @@
 import Redis from 'ioredis';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { execSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config/config';
 import { BENCH_TABLES, HEADERS, generateEvents, orderDays, type MixOptions } from './generate';
+import { REPO, TopicBatcher, appendResult, benchRedisDbs } from './support';
 
 interface Args {
   events: number;
@@ -66,7 +67,6 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-const REPO = path.resolve(__dirname, '..', '..', '..');
 const DB = { session: 10, permissions: 11, temp: 12 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
@@ -77,28 +77,15 @@ async function produce(kafka: Kafka, mix: MixOptions, topicOf: (t: string) => st
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const started = performance.now();
-  let bytes = 0;
-  let pending: Record<string, { key: Buffer; value: Buffer; headers: Record<string, string> }[]> =
-    {};
-  let pendingBytes = 0;
-  const flush = async () => {
-    const topicMessages = Object.entries(pending).map(([topic, messages]) => ({ topic, messages }));
-    pending = {};
-    pendingBytes = 0;
-    if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
-  };
+  const batcher = new TopicBatcher(producer, 900_000);
   try {
-    for (const e of generateEvents(mix)) {
-      (pending[topicOf(e.table)] ??= []).push({ key: e.key, value: e.value, headers: HEADERS });
-      bytes += e.key.length + e.value.length;
-      pendingBytes += e.key.length + e.value.length;
-      if (pendingBytes > 900_000) await flush();
-    }
-    await flush();
+    for (const e of generateEvents(mix))
+      await batcher.push(topicOf(e.table), { key: e.key, value: e.value, headers: HEADERS });
+    await batcher.flush();
   } finally {
     await producer.disconnect();
   }
-  return { seconds: (performance.now() - started) / 1000, bytes };
+  return { seconds: (performance.now() - started) / 1000, bytes: batcher.bytes };
 }
 
 async function ends(admin: Admin, topics: string[]) {
@@ -253,11 +240,7 @@ async function main(): Promise<void> {
     MCS_GROUP_ID: `bench-replay-${prefix}`,
     MCS_REFRESH_FAMILIES: '',
     LOG_LEVEL: 'warn',
-    MCS_REDIS_DB_SESSION: String(DB.session),
-    MCS_REDIS_DB_PERMISSIONS: String(DB.permissions),
-    MCS_REDIS_DB_MASTER: String(DB.permissions),
-    MCS_REDIS_DB_STATS: String(DB.permissions),
-    MCS_REDIS_DB_TEMP: String(DB.temp),
+    ...benchRedisDbs(DB),
   };
   const config = loadConfig({ cwd: REPO, env });
   const topicOf = (t: string) => `${prefix}.${config.kafka.database}.${t}`;
@@ -327,15 +310,7 @@ async function main(): Promise<void> {
     `| ${result.at.slice(0, 16)} | ${r.events} events | ceiling ${c.eventsPerSecond}/s | replay ${r.eventsPerSecond}/s (${r.seconds} s) | ratio ${result.ratio} | peak RSS ${r.peakRssMiB} MiB | load ${loadAtReplay.join(' ')} → ${loadAtEnd.join(' ')} |`,
   );
   if (args.write) {
-    const dir = path.join(REPO, 'bench', 'results');
-    const file = path.join(dir, `${result.at.slice(0, 10)}-replay.json`);
-    mkdirSync(dir, { recursive: true });
-    const runs: unknown[] = existsSync(file)
-      ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[])
-      : [];
-    runs.push(result);
-    writeFileSync(file, `${JSON.stringify(runs, null, 2)}\n`);
-    log(`written to ${path.relative(REPO, file)}`);
+    log(`written to ${appendResult('replay', result.at, result)}`);
   }
 
   await fillRedis(config.redis.url, keys, true);

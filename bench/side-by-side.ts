@@ -21,7 +21,7 @@
  * Results are appended to `bench/results/<date>-side-by-side.json`.
  */
 import { execSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,8 +33,8 @@ import { loadRules } from '../src/rules/registry';
 import { startService } from '../src/service';
 import { createLogger } from '../src/telemetry/logger';
 import { HEADERS, generateEvents } from './generate';
+import { REPO, appendResult, benchRedisDbs } from './support';
 
-const REPO = path.resolve(__dirname, '..', '..', '..'); // .stack/bench-build/bench → repo
 const DATABASE = 'mis';
 const DB = { session: 10, permissions: 11, temp: 12, rowIndex: 13 };
 const KINDS = [
@@ -182,12 +182,7 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
         MCS_HTTP_ENABLED: 'false',
         LOG_LEVEL: 'warn',
         MCS_STATS_INTERVAL_MS: '0',
-        MCS_REDIS_CLUSTER: 'false',
-        MCS_REDIS_DB_SESSION: String(DB.session),
-        MCS_REDIS_DB_PERMISSIONS: String(DB.permissions),
-        MCS_REDIS_DB_MASTER: String(DB.permissions),
-        MCS_REDIS_DB_STATS: String(DB.permissions),
-        MCS_REDIS_DB_TEMP: String(DB.temp),
+        ...benchRedisDbs(DB),
         MCS_ROW_INDEX_DB: String(DB.rowIndex),
       },
     });
@@ -504,13 +499,7 @@ async function main(): Promise<void> {
   for (const l of lines) console.log(`  ${l}`);
   if (profileDir) console.log(`CPU profiles of the service runs: ${profileDir}`);
   if (!args['no-write']) {
-    const dir = path.join(REPO, 'bench', 'results');
-    if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${entry.date.slice(0, 10)}-side-by-side.json`);
-    const list = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[]) : [];
-    list.push(entry);
-    writeFileSync(file, `${JSON.stringify(list, null, 2)}\n`);
-    console.log(`appended to ${path.relative(REPO, file)}`);
+    console.log(`appended to ${appendResult('side-by-side', entry.date, entry)}`);
   }
 }
 

@@ -13,14 +13,7 @@
  * creates (topics, group, keys) is removed at the end; keys also carry a 1 h TTL.
  */
 import { execSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,8 +38,8 @@ import {
   type MixOptions,
 } from './generate';
 import { avroEncoder, type AvroEncoder } from './avro-format';
+import { REPO, TopicBatcher, appendResult, runMain, benchRedisDbs } from './support';
 
-const REPO = path.resolve(__dirname, '..', '..', '..'); // .stack/bench-build/bench → repo
 const DATABASE = 'mis';
 const PARTITIONS = 3;
 
@@ -144,12 +137,7 @@ function benchConfig(): Config {
       MCS_DAILY_STATS_CRON: '',
       LOG_LEVEL: 'warn',
       MCS_STATS_INTERVAL_MS: '0',
-      MCS_REDIS_CLUSTER: 'false',
-      MCS_REDIS_DB_SESSION: String(DB.session),
-      MCS_REDIS_DB_PERMISSIONS: String(DB.permissions),
-      MCS_REDIS_DB_MASTER: String(DB.permissions),
-      MCS_REDIS_DB_STATS: String(DB.permissions),
-      MCS_REDIS_DB_TEMP: String(DB.temp),
+      ...benchRedisDbs(DB),
     },
   });
 }
@@ -311,31 +299,17 @@ async function produce(
   await producer.connect();
   const started = Date.now();
   const byTable: Record<string, number> = {};
-  let bytes = 0;
-  let pending: Record<string, { key: Buffer; value: Buffer; headers: Record<string, string> }[]> =
-    {};
-  let pendingBytes = 0;
-  const flush = async () => {
-    const topicMessages = Object.entries(pending).map(([topic, messages]) => ({ topic, messages }));
-    pending = {};
-    pendingBytes = 0;
-    if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
-  };
+  const batcher = new TopicBatcher(producer, 1_500_000);
   try {
     for (const e of benchEvents(MIX)) {
-      const topic = topicOf(e.table);
-      (pending[topic] ??= []).push({ key: e.key, value: e.value, headers: HEADERS });
+      await batcher.push(topicOf(e.table), { key: e.key, value: e.value, headers: HEADERS });
       byTable[e.table] = (byTable[e.table] ?? 0) + 1;
-      bytes += e.value.length + e.key.length;
-      pendingBytes += e.value.length + e.key.length;
-      // Kafka's default message.max.bytes is 1 MB per partition batch: stay well below.
-      if (pendingBytes > 1_500_000) await flush();
     }
-    await flush();
+    await batcher.flush();
   } finally {
     await producer.disconnect();
   }
-  return { ms: Date.now() - started, bytes, byTable };
+  return { ms: Date.now() - started, bytes: batcher.bytes, byTable };
 }
 
 interface PartitionEnd {
@@ -651,10 +625,6 @@ async function main(): Promise<void> {
   console.log('');
 
   if (!args['no-write']) {
-    const dir = path.join(REPO, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const stamp = new Date().toISOString().replace(/[:]/g, '').replace(/\..*/, '');
-    const file = path.join(dir, `${stamp.slice(0, 10)}-throughput.json`);
     const result = {
       date: new Date().toISOString(),
       prefix: PREFIX,
@@ -665,21 +635,8 @@ async function main(): Promise<void> {
       service,
       plan,
     };
-    // One file per day; several runs of the day are appended as a list.
-    let runs: unknown[] = [];
-    if (existsSync(file)) {
-      const previous = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-      runs = Array.isArray(previous) ? previous : [previous];
-    }
-    writeFileSync(file, `${JSON.stringify([...runs, result], null, 2)}\n`);
-    log(`results written to ${path.relative(REPO, file)}`);
+    log(`results written to ${appendResult('throughput', result.date, result)}`);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);
