@@ -73,8 +73,9 @@ export class PatternDeletes implements PatternDeleter {
       const keys = await index.keysFor(indexed.map(([, l]) => l));
       if (keys) {
         this.stats.indexed += indexed.length;
+        // No forgetting here: a reader may write a key again before the UNLINK's reply, and its
+        // notification arrives before that reply; the index follows the `del` notifications.
         removed += await unlinkAll(port, keys, this.chunking);
-        index.forget(keys);
       } else walk.push(...indexed.map(([p]) => p));
     }
     if (walk.length > 0) {

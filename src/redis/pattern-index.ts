@@ -159,11 +159,6 @@ export class NodeIndex {
     return [...out];
   }
 
-  /** Forgets keys the caller deleted (their `del` notifications would do it too). */
-  forget(keys: readonly string[]): void {
-    for (const k of keys) this.remove(k);
-  }
-
   private channels(): string[] {
     const prefixes = [...new Set(this.opts.classes.map((c) => c.prefix))].sort();
     const kept = prefixes.filter((p, i) => !prefixes.slice(0, i).some((q) => p.startsWith(q)));

@@ -6,6 +6,7 @@ import type Redis from 'ioredis';
 import { loadConfig } from '../../../src/config/config';
 import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
 import { startPatternDeletes, type PatternDeletes } from '../../../src/redis/pattern-deletes';
+import type { RedisPort } from '../../../src/redis/port';
 import type { TrustState } from '../../../src/redis/pattern-index';
 import { compileRule } from '../../../src/rules/compile';
 import { fromRules } from '../../../src/rules/registry';
@@ -76,6 +77,32 @@ describe('pattern index on Redis', () => {
   const waitTrusted = () => waitFor(() => index()?.state === 'trusted', 30_000, 'index trusted');
   const del = (d: PatternDeletes, id: string) =>
     d.deleteMatching(clients.ports.stats, [[brand(id), 'stats']]);
+
+  it('a key written again while its UNLINK was in flight stays indexed (found by the next delete)', async () => {
+    const d = await start();
+    const key = `${ns}:stats:sales:brand:7`;
+    await db1.set(key, 'old', 'EX', 600);
+    // The port replies to the UNLINK only after a reader wrote the key again and the index saw
+    // that write (the oracle's race: a cache-aside fill between the delete and its reply).
+    const port = clients.ports.stats as { unlink: RedisPort['unlink'] };
+    const unlink = port.unlink;
+    port.unlink = async (keys) => {
+      const n = await unlink(keys);
+      await db1.set(key, 'refilled', 'EX', 600);
+      await new Promise((r) => setTimeout(r, 100)); // the 'set' notification arrives
+      return n;
+    };
+    try {
+      expect(await del(d, '7')).toBe(1);
+    } finally {
+      port.unlink = unlink;
+    }
+    expect(await db1.get(key)).toBe('refilled');
+    // The next delete of that brand must find the refilled key in the index.
+    expect(await del(d, '7')).toBe(1);
+    expect(await db1.exists(key)).toBe(0);
+    expect(d.stats.walked).toBe(0);
+  });
 
   it('deletes from the index: no walk, exactly the brand (1 never touches 10)', async () => {
     const d = await start();
