@@ -11,6 +11,10 @@
  *   nothing else (no commits) — the raw consume+parse ceiling of each client;
  * - `naive`: kafkajs eachMessage, JSON.parse, then an awaited DEL of the user's two keys (over
  *   `--naive-events`, its rate is what counts);
+ * - `floor`: the least any invalidator does: kafkajs eachBatch, JSON.parse of every value, one
+ *   UNLINK per DB of the batch's distinct keys, awaited before the next batch; no rules, no
+ *   second pass, no row index, no commits. Its ratio to the ceiling bounds what a service on
+ *   this machine and client can reach;
  * - `service-kafkajs`, `service-platformatic`: the real service (`startService`, rules, Redis,
  *   commits after Redis acknowledged) with `MCS_KAFKA_CLIENT` set, until its committed offset is
  *   the end of the partition. A build whose config has no Kafka client choice runs kafkajs only:
@@ -41,6 +45,7 @@ const KINDS = [
   'ceiling-kafkajs',
   'ceiling-platformatic',
   'naive',
+  'floor',
   'service-kafkajs',
   'service-platformatic',
 ] as const;
@@ -103,29 +108,32 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
     if (seen >= count && last === 0) last = performance.now();
   };
   let keysDeletedCounter: number | undefined;
-  if (kind === 'ceiling-kafkajs' || kind === 'naive') {
+  if (kind === 'ceiling-kafkajs' || kind === 'naive' || kind === 'floor') {
     const consumer = kafkajs().consumer({ groupId: group });
     const redis =
-      kind === 'naive'
-        ? {
+      kind === 'ceiling-kafkajs'
+        ? undefined
+        : {
             s: new Redis(redisUrl(), { db: DB.session }),
             p: new Redis(redisUrl(), { db: DB.permissions }),
-          }
-        : undefined;
+          };
+    const userOf = (value: Buffer | null) => {
+      const json = JSON.parse(value?.toString('utf8') ?? 'null') as {
+        payload?: { after?: { user_id?: number } };
+        after?: { user_id?: number };
+      };
+      return (json.payload ?? json).after?.user_id;
+    };
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve) => {
       void consumer.run(
-        redis
+        kind === 'naive' && redis
           ? {
               autoCommit: false,
               eachMessage: async ({ message }) => {
                 if (seen >= count) return;
-                const json = JSON.parse(message.value?.toString('utf8') ?? 'null') as {
-                  payload?: { after?: { user_id?: number } };
-                  after?: { user_id?: number };
-                };
-                const id = (json.payload ?? json).after?.user_id;
+                const id = userOf(message.value);
                 await redis.p.del(`permissions:user:${id}`);
                 await redis.s.del(`session:user:${id}`);
                 mark(1);
@@ -135,7 +143,17 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
           : {
               autoCommit: false,
               eachBatch: async ({ batch }) => {
-                for (const m of batch.messages) JSON.parse(m.value?.toString('utf8') ?? 'null');
+                if (redis) {
+                  const ids = new Set<number | undefined>();
+                  for (const m of batch.messages) ids.add(userOf(m.value));
+                  const users = [...ids];
+                  await Promise.all([
+                    redis.p.unlink(...users.map((id) => `permissions:user:${id}`)),
+                    redis.s.unlink(...users.map((id) => `session:user:${id}`)),
+                  ]);
+                } else {
+                  for (const m of batch.messages) JSON.parse(m.value?.toString('utf8') ?? 'null');
+                }
                 mark(batch.messages.length);
                 if (seen >= count) resolve();
               },
@@ -419,7 +437,7 @@ async function main(): Promise<void> {
     try {
       for (const kind of only) {
         const count = kind === 'naive' ? naiveEvents : events;
-        const touchesRedis = kind === 'naive' || kind.startsWith('service');
+        const touchesRedis = kind === 'naive' || kind === 'floor' || kind.startsWith('service');
         const loadAtStart = load();
         let prepared = 0;
         if (touchesRedis) {
@@ -459,11 +477,15 @@ async function main(): Promise<void> {
     const naive = rate('naive');
     const ratios: Record<string, number> = {};
     const targets: Record<string, boolean> = {};
+    const floor = rate('floor');
+    if (floor !== undefined && ceiling > 0) ratios['floor/ceiling'] = round(floor / ceiling, 2);
+    if (floor !== undefined && naive) ratios['floor/naive'] = round(floor / naive, 1);
     for (const s of ['service-kafkajs', 'service-platformatic'] as const) {
       const v = rate(s);
       if (v === undefined) continue;
       if (ceiling > 0) ratios[`${s}/ceiling`] = round(v / ceiling, 2);
       if (naive) ratios[`${s}/naive`] = round(v / naive, 1);
+      if (floor !== undefined) ratios[`${s}/floor`] = round(v / floor, 2);
       // Issue 9's targets: >= 0.75x the fastest client's ceiling, >= 6x naive, <= 200 MiB.
       if (ceiling > 0) targets[`${s} >= 0.75x ceiling`] = v / ceiling >= 0.75;
       if (naive) targets[`${s} >= 6x naive`] = v / naive >= 6;

@@ -86,4 +86,37 @@ describe('row index storage (Redis)', () => {
     await index.write([{ ns, rows: [], complete: 'clear' }]);
     expect((await index.read([{ ns, pks: [], refs: [] }]))[0]?.complete).toBe(false);
   });
+
+  it('a row whose refs did not change keeps its reverse sets; refs of several columns move one by one', async () => {
+    const rows = (v: string, refs: string[]) =>
+      index.write([{ ns, rows: [{ pk: '5', v, row: { brand_id: 1 }, refs }] }]);
+    await rows('b:f:0000000000000100', ['brand_id:1', 'category_id:1']);
+    await rows('b:f:0000000000000200', ['brand_id:1', 'category_id:1']); // same refs
+    expect(await raw.smembers(`${p}f:brand_id:1`)).toEqual(['5']);
+    expect(await raw.smembers(`${p}f:category_id:1`)).toEqual(['5']);
+    await rows('b:f:0000000000000300', ['brand_id:1', 'category_id:2']);
+    expect(await raw.smembers(`${p}f:brand_id:1`)).toEqual(['5']);
+    expect(await raw.smembers(`${p}f:category_id:1`)).toEqual([]);
+    expect(await raw.smembers(`${p}f:category_id:2`)).toEqual(['5']);
+    await rows('b:f:0000000000000400', []);
+    expect(await raw.scard(`${p}f:brand_id:1`)).toBe(0);
+    expect(await raw.scard(`${p}f:category_id:2`)).toBe(0);
+  });
+
+  it('a write of many rows at once (a re-snapshot) stores each and sets the completeness marker', async () => {
+    const many = Array.from({ length: 2500 }, (_, i) => ({
+      pk: `m${i}`,
+      v: 'b:f:0000000000000100',
+      row: { brand_id: 9 },
+      refs: ['brand_id:9'],
+    }));
+    await index.write([{ ns: `${ns}m`, rows: many, complete: 'set' }]);
+    const [res] = await index.read([{ ns: `${ns}m`, pks: ['m0', 'm2499'], refs: [] }]);
+    expect(res?.complete).toBe(true);
+    expect(res?.entries.map((e) => e?.row)).toEqual([{ brand_id: 9 }, { brand_id: 9 }]);
+    const pm = indexPrefix(`${ns}m`);
+    expect(await raw.scard(`${pm}f:brand_id:9`)).toBe(2500);
+    const keys = await raw.keys(`${pm.replace(/[{}]/g, '\\$&')}*`);
+    await raw.del(...keys);
+  });
 });

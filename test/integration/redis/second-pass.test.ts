@@ -42,8 +42,8 @@ describe('SecondPass', () => {
     ];
     const first = new SecondPass(clients.ports.temp, 1000, silentLogger(), queue, () => now);
     await first.schedule(ops);
-    await first.schedule(ops); // the same operations again: still one pass each
-    expect(await db2.zcard(queue)).toBe(2);
+    await first.schedule(ops); // the same operations again: still one pass
+    expect(await db2.zcard(queue)).toBe(1); // one member holds the batch's operations
     // the first instance is gone; the stale value a slow reader wrote after the first pass:
     await db1.set(`${ns}:permissions:user:1`, 'stale', 'EX', 600);
     await db1.set(`${ns}:stats:daily:brand:1`, 'stale', 'EX', 600);
@@ -76,5 +76,42 @@ describe('SecondPass', () => {
     now += 30_000;
     expect(await pass.drain(executor)).toBe(1);
     expect(await db1.exists(`${ns}:permissions:user:2`)).toBe(0);
+  });
+
+  it('applies passes written by earlier versions (one operation per member) beside new ones', async () => {
+    const queue = `${ns}:queue`;
+    let now = 7_000_000;
+    const old: KeyOp = { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:3` };
+    await db2.zadd(queue, now + 100, JSON.stringify(old));
+    const pass = new SecondPass(clients.ports.temp, 100, silentLogger(), queue, () => now);
+    await pass.schedule([
+      old, // the same key in a new member: applied once per claim
+      { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:4` },
+    ]);
+    expect(await db2.zcard(queue)).toBe(2);
+    await db1.set(`${ns}:permissions:user:3`, 'stale', 'EX', 600);
+    await db1.set(`${ns}:permissions:user:4`, 'stale', 'EX', 600);
+    now += 100;
+    const executor = new KeyExecutor(clients.ports, config.redis, undefined, silentLogger());
+    expect(await pass.drain(executor)).toBe(2);
+    expect(await db1.exists(`${ns}:permissions:user:3`, `${ns}:permissions:user:4`)).toBe(0);
+    expect(await db2.zcard(queue)).toBe(0);
+  });
+
+  it('a batch of more operations than one member holds is split, and every operation applied', async () => {
+    const queue = `${ns}:queue`;
+    let now = 9_000_000;
+    const keys = Array.from({ length: 1201 }, (_, i) => `${ns}:permissions:user:${i}`);
+    const pass = new SecondPass(clients.ports.temp, 100, silentLogger(), queue, () => now);
+    await pass.schedule(keys.map((key) => ({ family: 'permissions', action: 'delete', key })));
+    expect(await db2.zcard(queue)).toBe(3); // 500 + 500 + 201
+    const pipeline = db1.pipeline();
+    for (const key of keys) pipeline.set(key, 'stale', 'EX', 600);
+    await pipeline.exec();
+    now += 100;
+    const executor = new KeyExecutor(clients.ports, config.redis, undefined, silentLogger());
+    expect(await pass.drain(executor)).toBe(1201);
+    expect(await db1.exists(...keys)).toBe(0);
+    expect(await db2.zcard(queue)).toBe(0);
   });
 });
