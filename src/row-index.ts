@@ -84,7 +84,10 @@ export async function openRowIndex(
     : undefined;
   return {
     model,
-    index: new RedisRowIndex(client.port),
+    index: new RedisRowIndex(client.port, {
+      replicas: config.redis.waitReplicas,
+      timeoutMs: config.redis.waitTimeoutMs,
+    }),
     ...(related ? { related } : {}),
     async close() {
       await client.close();

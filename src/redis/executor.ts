@@ -16,6 +16,7 @@ import { deleteMatching, unlinkAll } from './keyspace';
 import type { PatternDeleter } from './pattern-deletes';
 import type { RedisPort } from './port';
 import { refreshKey } from './refresh';
+import { awaitReplicas } from './replication';
 import type { ValueFormats } from './value-format';
 
 export interface ExecutorOptions {
@@ -111,43 +112,11 @@ export class KeyExecutor {
     return result;
   }
 
-  /**
-   * Replication barrier before a commit (MCS_REDIS_WAIT_REPLICAS > 0): WAIT on every connection
-   * (every master in a cluster) until the asked replicas — or all connected ones, when fewer are
-   * connected, e.g. just after a failover — acknowledged every write so far. A master that dies
-   * after acknowledging a delete it had not replicated would otherwise take the delete with it.
-   * A connected replica that lags past the timeout makes the batch retry (REDIS_UNAVAILABLE).
-   */
+  /** The replication barrier on every family's connection (src/redis/replication.ts). */
   async replicated(): Promise<void> {
-    const replicas = this.options.waitReplicas ?? 0;
-    if (replicas <= 0) return;
-    const timeout = this.options.waitTimeoutMs ?? 1000;
-    let acks;
-    try {
-      const ports = new Set(Object.values(this.ports));
-      acks = (await Promise.all([...ports].map((p) => p.waitReplicas(replicas, timeout)))).flat();
-    } catch (err) {
-      throw new SyncError('REDIS_UNAVAILABLE', `redis: WAIT: ${errorMessage(err)}`, {
-        retryable: true,
-        cause: err,
-      });
-    }
-    const lagging = acks.filter((a) => a.acked < Math.min(replicas, a.connected));
-    if (lagging.length > 0) {
-      const where = lagging.map((a) => `${a.node} ${a.acked}/${a.connected}`).join(', ');
-      throw new SyncError(
-        'REDIS_UNAVAILABLE',
-        `redis: replicas did not acknowledge the batch within ${timeout} ms (${where})`,
-        { retryable: true },
-      );
-    }
-    const short = acks.filter((a) => a.connected < replicas);
-    if (short.length > 0) {
-      this.logger.debug(
-        { nodes: short.map((a) => a.node), connected: short.map((a) => a.connected), replicas },
-        'fewer replicas connected than MCS_REDIS_WAIT_REPLICAS: waited for those connected',
-      );
-    }
+    const { waitReplicas, waitTimeoutMs } = this.options;
+    const wait = { replicas: waitReplicas, timeoutMs: waitTimeoutMs };
+    await awaitReplicas(Object.values(this.ports), wait, this.logger);
   }
 
   /** "Keys for these patterns": the pattern index or a walk (pattern-deletes.ts), else a SCAN walk. */

@@ -20,6 +20,7 @@ import type {
   RowIndexPort,
 } from '../rules/resolve';
 import type { RedisPort } from './port';
+import { awaitReplicas, type WaitOptions } from './replication';
 
 /** How long a deleted row's marker stays (Kafka's default retention: 7 days). */
 export const DELETED_TTL_S = 7 * 86_400;
@@ -76,7 +77,11 @@ if req.c == 1 then redis.call('SET', KEYS[1], '1') elseif req.c == -1 then redis
 return applied`;
 
 export class RedisRowIndex implements RowIndexPort {
-  constructor(private readonly port: RedisPort) {}
+  constructor(
+    private readonly port: RedisPort,
+    /** MCS_REDIS_WAIT_REPLICAS: the batch's executor WAITs on its own connections only. */
+    private readonly wait: WaitOptions = {},
+  ) {}
 
   async read(requests: readonly IndexReadRequest[]): Promise<IndexReadResult[]> {
     return this.guard(() =>
@@ -130,6 +135,9 @@ export class RedisRowIndex implements RowIndexPort {
         }),
       ),
     );
+    // An entry lost in a failover would give a later flattened update old key columns older
+    // than the row's last state: the keys of that state would never be deleted.
+    await awaitReplicas([this.port], this.wait);
   }
 
   private async guard<T>(step: () => Promise<T>): Promise<T> {

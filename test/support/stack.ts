@@ -4,6 +4,7 @@
  * Everything a test opens it closes with `close()`.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import connect, { sql, type ConnectionPool } from '@databases/mysql';
 import Redis, { type RedisOptions } from 'ioredis';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
@@ -156,4 +157,13 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a scratch server a test starts itself). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

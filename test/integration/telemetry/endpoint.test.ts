@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { runStartupChecks } from '../../../src/redis/startup-checks';
 import { startService, type RunningService } from '../../../src/service';
 import { createLogger } from '../../../src/telemetry/logger';
 import {
+  freePort,
   mysqlPool,
   redisDb,
   sql,
@@ -55,14 +55,6 @@ function capture() {
   const lines: Record<string, unknown>[] = [];
   const stream = { write: (s: string) => void lines.push(JSON.parse(s)) };
   return { lines, logger: createLogger('info', stream) };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('metrics and health endpoint on the real stack', () => {
