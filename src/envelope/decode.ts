@@ -119,39 +119,58 @@ function image(
   const value = payload[name];
   if (value === undefined || value === null) return null;
   if (!isObject(value)) throw malformed(`${name} is not an object`);
-  const fieldSchema = schema?.fields?.find((f) => f.field === name);
-  return Object.freeze(decodeRow(value, fieldSchema));
+  return Object.freeze(decodeRow(value, schema && imageSchema(schema, name)));
 }
 
+/** The schemas of `before` and `after` per envelope schema (one object per topic: cached). */
+const imageSchemas = new WeakMap<ConnectSchema, Partial<Record<string, ConnectSchema>>>();
+
+function imageSchema(schema: ConnectSchema, name: 'before' | 'after'): ConnectSchema | undefined {
+  let byName = imageSchemas.get(schema);
+  if (!byName) {
+    byName = {
+      before: schema.fields?.find((f) => f.field === 'before'),
+      after: schema.fields?.find((f) => f.field === 'after'),
+    };
+    imageSchemas.set(schema, byName);
+  }
+  return byName[name];
+}
+
+/** Images each op must carry: [before, after]. */
+const NEEDS: Readonly<Record<Op, readonly [boolean, boolean]>> = {
+  c: [false, true],
+  r: [false, true],
+  u: [false, true],
+  d: [true, false],
+  t: [false, false],
+};
+
 function requireImages(op: Op, before: Row | null, after: Row | null): void {
-  const needs: Record<Op, [boolean, boolean]> = {
-    c: [false, true],
-    r: [false, true],
-    u: [false, true],
-    d: [true, false],
-    t: [false, false],
-  };
-  const [needBefore, needAfter] = needs[op];
+  const [needBefore, needAfter] = NEEDS[op];
   if (needBefore && !before) throw malformed(`op "${op}" without a before image`);
   if (needAfter && !after) throw malformed(`op "${op}" without an after image`);
 }
 
 function sourceInfo(s: Record<string, unknown>): SourceInfo {
-  const str = (k: string) => (typeof s[k] === 'string' ? (s[k] as string) : undefined);
-  const num = (k: string) => (typeof s[k] === 'number' ? (s[k] as number) : undefined);
-  const snapshot = typeof s.snapshot === 'boolean' ? String(s.snapshot) : str('snapshot');
-  const info: Record<string, unknown> = {
-    connector: str('connector'),
-    db: str('db'),
-    table: str('table'),
-    tsMs: num('ts_ms'),
-    snapshot,
-    file: str('file'),
-    pos: num('pos'),
-    row: num('row'),
-    gtid: str('gtid'),
+  const info: Record<string, unknown> = {};
+  // Only the fields present (no `delete` afterwards: it turns the object into a slow dictionary).
+  const str = (from: string, to: string = from) => {
+    if (typeof s[from] === 'string') info[to] = s[from];
   };
-  for (const k of Object.keys(info)) if (info[k] === undefined) delete info[k];
+  const num = (from: string, to: string = from) => {
+    if (typeof s[from] === 'number') info[to] = s[from];
+  };
+  str('connector');
+  str('db');
+  str('table');
+  num('ts_ms', 'tsMs');
+  if (typeof s.snapshot === 'boolean') info.snapshot = String(s.snapshot);
+  else str('snapshot');
+  str('file');
+  num('pos');
+  num('row');
+  str('gtid');
   return info as SourceInfo;
 }
 

@@ -23,9 +23,10 @@ export function decodeRow(
   row: Record<string, unknown>,
   schema: ConnectSchema | undefined,
 ): Record<string, unknown> {
-  if (!schema?.fields) return row;
+  const fields = schema ? convertedFields(schema) : [];
+  if (fields.length === 0) return row; // nothing to convert: no copy
   const out: Record<string, unknown> = { ...row };
-  for (const field of schema.fields) {
+  for (const field of fields) {
     if (field.field !== undefined && field.field in row) {
       out[field.field] = decodeValue(row[field.field], field);
     }
@@ -33,31 +34,50 @@ export function decodeRow(
   return out;
 }
 
+/** Per row schema (parsed once per topic, see wrapper-cache.ts): the fields to convert. */
+const convertedBySchema = new WeakMap<ConnectSchema, readonly ConnectSchema[]>();
+
+function convertedFields(schema: ConnectSchema): readonly ConnectSchema[] {
+  let fields = convertedBySchema.get(schema);
+  if (!fields) {
+    fields = (schema.fields ?? []).filter((f) => f.name !== undefined && CONVERTERS.has(f.name));
+    convertedBySchema.set(schema, fields);
+  }
+  return fields;
+}
+
 export function decodeValue(value: unknown, schema: ConnectSchema): unknown {
   if (value === null || value === undefined) return value;
-  switch (schema.name) {
-    case 'io.debezium.time.Date':
-    case 'org.apache.kafka.connect.data.Date':
-      return typeof value === 'number' ? isoDate(value * DAY_MS) : value;
-    case 'io.debezium.time.Timestamp':
-    case 'org.apache.kafka.connect.data.Timestamp':
-      return isInteger(value) ? wallClock(BigInt(value) * 1000n) : value;
-    case 'io.debezium.time.MicroTimestamp':
-      return isInteger(value) ? wallClock(BigInt(value)) : value;
-    case 'io.debezium.time.NanoTimestamp':
-      return isInteger(value) ? wallClock(BigInt(value) / 1000n) : value;
-    case 'org.apache.kafka.connect.data.Decimal':
-      return typeof value === 'string'
-        ? decimalFromBase64(value, Number(schema.parameters?.scale ?? 0))
-        : value;
-    case 'io.debezium.data.VariableScaleDecimal': {
-      const v = value as { scale?: number; value?: string };
-      return typeof v.value === 'string' ? decimalFromBase64(v.value, v.scale ?? 0) : value;
-    }
-    default:
-      return value;
-  }
+  const convert = schema.name === undefined ? undefined : CONVERTERS.get(schema.name);
+  return convert ? convert(value, schema) : value;
 }
+
+type Converter = (value: unknown, schema: ConnectSchema) => unknown;
+
+const date: Converter = (v) => (typeof v === 'number' ? isoDate(v * DAY_MS) : v);
+const millis: Converter = (v) => (isInteger(v) ? wallClock(BigInt(v) * 1000n) : v);
+
+/** Connect logical types (by schema name) that are converted; the rest pass as they came. */
+const CONVERTERS: ReadonlyMap<string, Converter> = new Map([
+  ['io.debezium.time.Date', date],
+  ['org.apache.kafka.connect.data.Date', date],
+  ['io.debezium.time.Timestamp', millis],
+  ['org.apache.kafka.connect.data.Timestamp', millis],
+  ['io.debezium.time.MicroTimestamp', (v) => (isInteger(v) ? wallClock(BigInt(v)) : v)],
+  ['io.debezium.time.NanoTimestamp', (v) => (isInteger(v) ? wallClock(BigInt(v) / 1000n) : v)],
+  [
+    'org.apache.kafka.connect.data.Decimal',
+    (v, schema) =>
+      typeof v === 'string' ? decimalFromBase64(v, Number(schema.parameters?.scale ?? 0)) : v,
+  ],
+  [
+    'io.debezium.data.VariableScaleDecimal',
+    (v) => {
+      const d = v as { scale?: number; value?: string };
+      return typeof d.value === 'string' ? decimalFromBase64(d.value, d.scale ?? 0) : v;
+    },
+  ],
+]);
 
 /** Whole numbers arrive as number, or as bigint from the exact parse of 16+ digit values. */
 function isInteger(value: unknown): value is number | bigint {

@@ -28,6 +28,8 @@ export const SECOND_PASS_KEY = 'mcs:second-pass';
 const CLAIM_MS = 30_000;
 /** Operations per member. */
 const MEMBER_OPS = 500;
+/** Members per ZADD call. */
+const ADD_MEMBERS = 1000;
 /** Members claimed (and applied together) per round. */
 const CLAIM_MEMBERS = 4;
 
@@ -74,12 +76,18 @@ export class SecondPass {
   async schedule(ops: readonly KeyOp[]): Promise<void> {
     if (ops.length === 0 || this.delayMs === 0) return;
     // The reason is for explain only: the pass repeats the operation, not its explanation.
-    const plain = ops.map(({ reason: _reason, ...op }) => op);
+    const plain = ops.map((op) => (op.reason === undefined ? op : { ...op, reason: undefined }));
     const members: string[] = [];
     for (let i = 0; i < plain.length; i += MEMBER_OPS) {
       members.push(JSON.stringify(plain.slice(i, i + MEMBER_OPS)));
     }
-    await this.port.eval(ADD_ALL, [this.key], [this.now() + this.delayMs, ...members]);
+    const due = this.now() + this.delayMs;
+    const calls: Promise<unknown>[] = [];
+    // Lua's unpack takes a few thousand values at most: calls of up to ADD_MEMBERS members.
+    for (let i = 0; i < members.length; i += ADD_MEMBERS) {
+      calls.push(this.port.eval(ADD_ALL, [this.key], [due, ...members.slice(i, i + ADD_MEMBERS)]));
+    }
+    await Promise.all(calls); // pipelined on the connection: one round trip
   }
 
   /** Starts draining due passes every `intervalMs`. */
