@@ -11,8 +11,9 @@ import avro from 'avsc';
 import { SyncError, errorMessage } from '../errors';
 import { avroFrame, schemaRefKey, type AvroFrame, type SchemaRef } from './avro-framing';
 import { decodeEnvelope } from './decode';
-import type { DecodedRecord, RawRecord } from './types';
-import type { ConnectSchema } from './values';
+import { decodeFlattened, isFlattened } from './flattened';
+import type { DecodedRecord, RawRecord, Row } from './types';
+import { decodeRow, type ConnectSchema } from './values';
 
 /** A parsed writer schema: how to read the datum and what Connect schema it stands for. */
 export interface WriterSchema {
@@ -83,10 +84,24 @@ export function decodeAvroRecord(
   if (!frame) return undefined;
   const payload = decodeDatum(frame, schemas, 'value');
   if (payload.value === null) return { kind: 'tombstone' };
-  return {
-    kind: 'change',
-    event: decodeEnvelope({ schema: payload.connect, payload: payload.value }),
-  };
+  const json = { schema: payload.connect, payload: payload.value };
+  // A flattened row (ExtractNewRecordState) is told from an envelope as on the JSON path.
+  if (isFlattened(json)) return { kind: 'change', event: decodeFlattened(json) };
+  return { kind: 'change', event: decodeEnvelope(json) };
+}
+
+/**
+ * The primary-key row of a registry-framed Avro key, or undefined when the key is not Avro
+ * (the JSON path reads it). Throws like a value would: no registry, schema missing, bad bytes.
+ */
+export function decodeAvroKey(
+  record: RawRecord,
+  schemas: WriterSchemas | undefined,
+): Row | null | undefined {
+  const frame = avroFrame(record, 'key');
+  if (!frame) return undefined;
+  const key = decodeDatum(frame, schemas, 'key');
+  return isObject(key.value) ? Object.freeze(decodeRow(key.value, key.connect)) : null;
 }
 
 /** Decodes one framed key or value to JSON-path form (bytes as base64, longs exact). */

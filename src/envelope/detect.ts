@@ -4,9 +4,10 @@
  * headers) goes to the Avro decoder; anything else to the JSON decoder (`{schema, payload}`,
  * `{payload}` or the bare envelope). Nothing to configure beyond the registry for Avro.
  */
-import { decodeAvroRecord, type WriterSchemas } from './avro';
+import { decodeAvroKey, decodeAvroRecord, type WriterSchemas } from './avro';
 import { decodeRecord } from './decode';
-import type { DecodedRecord, RawRecord } from './types';
+import { decodeKey } from './flattened';
+import type { DecodedRecord, RawRecord, Row } from './types';
 
 export function decodeAnyRecord(
   record: RawRecord,
@@ -14,4 +15,13 @@ export function decodeAnyRecord(
 ): DecodedRecord {
   if (record.value === null || record.value.length === 0) return { kind: 'tombstone' };
   return decodeAvroRecord(record, schemas) ?? decodeRecord(record);
+}
+
+/**
+ * The primary-key row of the record's key, Avro or JSON (`{schema, payload}` or bare); null when
+ * there is no key or it is neither. Avro key trouble throws (see decodeDatum).
+ */
+export function decodeAnyKey(record: RawRecord, schemas: WriterSchemas | undefined): Row | null {
+  const avro = decodeAvroKey(record, schemas);
+  return avro === undefined ? decodeKey(record.key, record.topic) : avro;
 }

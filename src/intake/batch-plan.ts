@@ -5,9 +5,8 @@
  */
 import type { Config } from '../config/config';
 import type { SchemaSource } from '../envelope/avro';
-import { decodeAnyRecord } from '../envelope/detect';
-import { decodeKey } from '../envelope/flattened';
-import type { Op, RawRecord, RecordPlace } from '../envelope/types';
+import { decodeAnyKey, decodeAnyRecord } from '../envelope/detect';
+import type { Op, RawRecord, RecordPlace, Row } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../errors';
 import { SchemaRegistry } from '../registry/client';
 import { planEvent, sourceVersion, type PlanOptions } from '../rules/plan';
@@ -111,10 +110,24 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       if (decoded.kind === 'tombstone') {
         tombstones += 1;
         // A tombstone after its delete is redundant; alone (flattened topics, drop mode) it is
-        // the delete, resolved from the row index by key.
-        const key = ctx.rowTables && record.key ? decodeKey(record.key, record.topic) : null;
-        if (key && table && ctx.rules.get(table) && !deletedKeys.has(keyId(record))) {
-          rows.push({ place, table, event: null, key, version: `k:${record.offset}` });
+        // the delete, resolved from the row index by key: a key that cannot be read is poison,
+        // never a delete silently lost.
+        const alone = record.key && !deletedKeys.has(keyId(record));
+        if (ctx.rowTables && alone && table !== undefined && ctx.rules.get(table)) {
+          const key = decodeAnyKey(record, ctx.schemas);
+          if (!key) {
+            throw new SyncError(
+              'ENVELOPE_MALFORMED',
+              'tombstone whose key is neither JSON nor registry-framed Avro: the row it deletes is unknown',
+            );
+          }
+          rows.push({
+            place,
+            table,
+            event: null,
+            key,
+            version: `k:${record.offset}`,
+          });
         }
         continue;
       }
@@ -139,7 +152,8 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
           place,
           table: rule.table,
           event,
-          key: decodeKey(record.key, record.topic),
+          // A flattened row needs its key (the index entry to read); an envelope has its images.
+          key: event.flattened ? decodeAnyKey(record, ctx.schemas) : keyOrNull(record, ctx),
           version: rowVersion(event.source, event.tsMs, record.offset),
         });
       }
@@ -162,6 +176,14 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
     }
   }
   return { ops: [...ops.values()], handled, tombstones, rejected, rows, foreign };
+}
+
+function keyOrNull(record: RawRecord, ctx: BatchContext): Row | null {
+  try {
+    return decodeAnyKey(record, ctx.schemas);
+  } catch {
+    return null;
+  }
 }
 
 function keyId(record: RawRecord): string {
