@@ -5,16 +5,13 @@
  * start; a missing logical DB stops the start naming its setting, memory settings are warned
  * about, and a Redis refusing CONFIG only skips those checks.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { ConnectionPool } from '@databases/mysql';
 import Redis from 'ioredis';
 import { runStartupChecks } from '../../../src/redis/startup-checks';
 import { startService, type RunningService } from '../../../src/service';
 import { createLogger } from '../../../src/telemetry/logger';
+import { startScratchRedis, type ScratchRedis } from '../../support/scratch-redis';
 import {
   freePort,
   mysqlPool,
@@ -196,56 +193,16 @@ describe('Redis down at start', () => {
 });
 
 describe('startup checks against a Redis of its own', () => {
-  let dir: string;
-  let child: ChildProcess;
+  let redis: ScratchRedis;
   let port: number;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'mcs-redis-'));
-    port = await freePort();
     // 2 DBs only, no maxmemory: what the checks must catch
-    child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--databases',
-        '2',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        dir,
-      ],
-      { stdio: 'ignore' },
-    );
-    const probe = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-    });
-    probe.on('error', () => undefined);
-    await waitFor(
-      async () => (await probe.ping().catch(() => '')) === 'PONG',
-      10_000,
-      'the scratch redis-server',
-      50,
-    );
-    await probe.call('ACL', 'SETUSER', 'noconfig', 'on', '>pw', '~*', '+@all', '-config');
-    probe.disconnect();
+    redis = await startScratchRedis(['--databases', '2']);
+    port = redis.port;
+    await redis.probe.call('ACL', 'SETUSER', 'noconfig', 'on', '>pw', '~*', '+@all', '-config');
   });
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => redis.stop());
 
   it('a family DB the server does not have stops the start, naming the setting', async () => {
     const config = testConfig({
