@@ -20,7 +20,7 @@ import {
   type Resolution,
   type RowIndexPort,
 } from '../rules/resolve';
-import type { RowModel } from '../rules/row-model';
+import { rowTablesOf, type RowModel } from '../rules/row-model';
 import type { Counters } from '../telemetry/counters';
 import type { ConsumerState } from '../telemetry/http';
 import type { Logger } from '../telemetry/logger';
@@ -65,15 +65,7 @@ export class ChangeIntake {
     const model = deps.rowIndex?.model;
     this.ctx = {
       ...batchContext(config, deps.rules),
-      ...(model
-        ? {
-            rowTables: new Set([
-              ...model.indexed.keys(),
-              ...model.cascadesByParent.keys(),
-              ...model.vias.keys(),
-            ]),
-          }
-        : {}),
+      ...(model ? { rowTables: rowTablesOf(model) } : {}),
     };
     this.outage = new OutageReporter(this.log, config.retry.reminderMs);
     this.consumer = deps.kafka.consumer({

@@ -162,3 +162,8 @@ export function describeRowModel(model: RowModel): string[] {
   }
   return lines;
 }
+
+/** Tables whose changes the resolve step looks at (indexed, FK parents, via sources). */
+export function rowTablesOf(model: RowModel): Set<string> {
+  return new Set([...model.indexed.keys(), ...model.cascadesByParent.keys(), ...model.vias.keys()]);
+}
