@@ -10,6 +10,7 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config/config';
 import { withTls } from '../../src/mysql/loader';
+import { SECOND_PASS_KEY } from '../../src/redis/second-pass';
 import { startService, type RunningService } from '../../src/service';
 import { createLogger } from '../../src/telemetry/logger';
 
@@ -110,7 +111,41 @@ export async function startCaughtUp(config: Config = testConfig()): Promise<Runn
     (t) => `${config.kafka.topicPrefix}.${config.kafka.database}.${t}`,
   );
   await waitCaughtUp(config.kafka.groupId, topics);
+  await settleSecondPasses(config);
   return service;
+}
+
+/**
+ * Pending second passes are kept in Redis across services (a restart loses none), so a pass an
+ * earlier test's service scheduled, or this one scheduled while catching up on earlier tests'
+ * events (a menus change re-deletes `permissions:user:*`), would otherwise run in the middle of
+ * this test and delete the keys it just set. Wait until the service has applied them; a service
+ * without a second pass would leave them for a later one: they are dropped.
+ */
+async function settleSecondPasses(config: Config): Promise<void> {
+  if (config.redis.cluster) return;
+  const url = config.redis.url;
+  const temp = new Redis(url, {
+    db: config.redis.db.temp,
+    maxRetriesPerRequest: 2,
+    ...redisTls(url),
+  });
+  try {
+    if (config.redis.secondPassDelayMs === 0) {
+      await temp.unlink(SECOND_PASS_KEY);
+      return;
+    }
+    // ZRANGEBYSCORE, not ZCARD: the commands the service's own ACL allows (secure stack).
+    const pending = () => temp.zrangebyscore(SECOND_PASS_KEY, '-inf', '+inf', 'LIMIT', 0, 1);
+    await waitFor(
+      async () => (await pending()).length === 0,
+      30_000,
+      'the pending second passes to be applied',
+      50,
+    );
+  } finally {
+    temp.disconnect();
+  }
 }
 
 /** Resolves when the group's committed offsets reach the end of every partition of the topics. */
