@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { execSync } from 'node:child_process';
 import { loadConfig } from '../src/config/config';
 import { appendResult } from './support';
-import { startService, type RunningService } from '../src/service';
+import { startService, type RunningService } from '../src/app/service';
 import { createLogger } from '../src/telemetry/logger';
 
 interface Args {

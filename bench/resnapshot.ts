@@ -23,7 +23,7 @@ import { loadConfig } from '../src/config/config';
 import type { RawRecord } from '../src/envelope/types';
 import { batchContext, planBatch } from '../src/intake/batch-plan';
 import { createRedisClients } from '../src/redis/clients';
-import { KeyExecutor } from '../src/redis/executor';
+import { KeyExecutor } from '../src/keys/executor';
 import { loadRules } from '../src/rules/registry';
 import { createLogger } from '../src/telemetry/logger';
 

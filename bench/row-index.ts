@@ -16,8 +16,8 @@ import Redis from 'ioredis';
 import { loadConfig } from '../src/config/config';
 import { createKeyspaceClient } from '../src/redis/clients';
 import { deleteMatching, unlinkAll } from '../src/redis/keyspace';
-import { RedisRowIndex, indexPrefix } from '../src/redis/row-index';
-import type { IndexRowWrite } from '../src/rules/resolve';
+import { RedisRowIndex, indexPrefix } from '../src/row-index/storage';
+import type { IndexRowWrite } from '../src/row-index/resolve';
 import { createLogger } from '../src/telemetry/logger';
 
 const { values: args } = parseArgs({

@@ -34,7 +34,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { loadConfig } from '../src/config/config';
 import { endOfJsonValue } from '../src/envelope/wrapper-cache';
 import { loadRules } from '../src/rules/registry';
-import { startService } from '../src/service';
+import { startService } from '../src/app/service';
 import { createLogger } from '../src/telemetry/logger';
 import { HEADERS, generateEvents } from './generate';
 import { REPO, appendResult, benchRedisDbs } from './support';

@@ -26,7 +26,7 @@ import type { SchemaSource } from '../src/envelope/avro';
 import { planBatch, type BatchContext } from '../src/intake/batch-plan';
 import { SchemaRegistry } from '../src/registry/client';
 import { DEFAULT_CONSUMERS_DIR, loadRules } from '../src/rules/registry';
-import { startService } from '../src/service';
+import { startService } from '../src/app/service';
 import { createLogger } from '../src/telemetry/logger';
 import {
   BENCH_TABLES,

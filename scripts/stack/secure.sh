@@ -30,7 +30,7 @@ REDIS_SERVICE_ACL='resetkeys ~session:* ~permissions:* ~master:* ~stats:* ~temp:
 # consumers/, and user_auth for the holders of a changed menu while its row index is not complete.
 SERVICE_MYSQL_TABLES='departments brands products user_auth'
 # `verify` (and the consistency monitor) recompute what the application caches: every table the
-# truth of a cached key reads (src/ops/truth.ts, the loaders, existsOnlyIf). Their own user.
+# truth of a cached key reads (src/consistency/truth.ts, the loaders, existsOnlyIf). Their own user.
 VERIFY_MYSQL_TABLES='departments brands products user_auth users menus trade_orders serials'
 
 STACK_VARIANT+=" secure"

@@ -1,6 +1,6 @@
-/** `mis-cache-sync check`: prints the checks of src/ops/check.ts; exit 1 on any ✗. */
+/** `mis-cache-sync check`: prints the checks of src/preflight/check.ts; exit 1 on any ✗. */
 import { createKafka } from '../intake/kafka';
-import { formatCheckLine, runChecks } from '../ops/check';
+import { formatCheckLine, runChecks } from '../preflight/check';
 import { createRedisClients, type RedisClients } from '../redis/clients';
 import type { Kafka } from 'kafkajs';
 import type { OpContext } from './context';

@@ -1,12 +1,12 @@
 /** `mis-cache-sync dead-letters list|redrive`: wiring of src/ops/dead-letters.ts. */
-import { SyncError } from '../errors';
+import { SyncError } from '../core/errors';
 import { DeadLetterQueue } from '../intake/dead-letter';
 import { createKafka } from '../intake/kafka';
 import { kafkajsProducer } from '../intake/kafkajs-client';
 import { createRowLoader } from '../mysql/loader';
 import { listDeadLetters, redrive, redriveGroup } from '../ops/dead-letters';
 import { createRedisClients } from '../redis/clients';
-import { startKeyExecutor, type KeyExecutorSetup } from '../redis/executor-setup';
+import { startKeyExecutor, type KeyExecutorSetup } from '../keys/executor-setup';
 import { requireMysql } from './operations';
 import type { OpContext } from './context';
 

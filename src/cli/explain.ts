@@ -16,7 +16,7 @@ import type { SchemaSource } from '../envelope/avro';
 import { parseJson } from '../envelope/decode';
 import { decodeAnyRecord } from '../envelope/detect';
 import type { ChangeEvent, RawRecord } from '../envelope/types';
-import { SyncError, errorMessage } from '../errors';
+import { SyncError, errorMessage } from '../core/errors';
 import { tableOfTopic } from '../intake/topics';
 import { SchemaRegistry } from '../registry/client';
 import type { KeyOp } from '../rules/ops';

@@ -3,7 +3,7 @@
  * Entry point of `mis-cache-sync`; the commands are in program.ts (`mis-cache-sync --help`).
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
  */
-import { errorMessage } from '../errors';
+import { errorMessage } from '../core/errors';
 import { runCli } from './program';
 
 runCli(process.argv.slice(2), {

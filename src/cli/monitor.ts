@@ -5,7 +5,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createKafka } from '../intake/kafka';
 import { createRowLoader } from '../mysql/loader';
-import { ConsistencyMonitor, nines } from '../ops/monitor';
+import { ConsistencyMonitor, nines } from '../consistency/monitor';
 import { createRedisClients } from '../redis/clients';
 import { pingAll } from '../redis/health';
 import { aggregateReadiness, startHttpEndpoint } from '../telemetry/http';

@@ -4,16 +4,16 @@
  * src/cli/program.ts); values are validated here.
  */
 import type { Config } from '../config/config';
-import { FAMILIES, isFamily, type Family } from '../config/families';
-import { SyncError } from '../errors';
+import { FAMILIES, isFamily, type Family } from '../core/families';
+import { SyncError } from '../core/errors';
 import { createKafka } from '../intake/kafka';
 import { createRowLoader, type RowLoader } from '../mysql/loader';
 import { createRedisClients, type RedisClients } from '../redis/clients';
-import { startKeyExecutor, type KeyExecutorSetup } from '../redis/executor-setup';
+import { startKeyExecutor, type KeyExecutorSetup } from '../keys/executor-setup';
 import { progressSink } from '../ops/progress';
 import { rebuild } from '../ops/rebuild';
 import { replay } from '../ops/replay';
-import { verify } from '../ops/verify';
+import { verify } from '../consistency/verify';
 import type { RuleSet } from '../rules/registry';
 import type { Logger } from '../telemetry/logger';
 

@@ -10,7 +10,7 @@ import { Command, CommanderError, Option } from 'commander';
 import pino from 'pino';
 import { loadConfig, redactConfig, type Config } from '../config/config';
 import { SETTINGS } from '../config/settings';
-import { errorMessage, isSetupError } from '../errors';
+import { errorMessage, isSetupError } from '../core/errors';
 import { DEFAULT_CONSUMERS_DIR, loadRules, type RuleSet } from '../rules/registry';
 import { createLogger } from '../telemetry/logger';
 import { checkCommand } from './check';

@@ -4,8 +4,8 @@
  * up at once instead of being ignored until the stop bound.
  */
 import type { Config } from '../config/config';
-import { errorMessage, isSetupError, isSyncError } from '../errors';
-import { startService, type RunningService } from '../service';
+import { errorMessage, isSetupError, isSyncError } from '../core/errors';
+import { startService, type RunningService } from '../app/service';
 import { createLogger } from '../telemetry/logger';
 
 /** How long a graceful stop may take before the process exits anyway. */

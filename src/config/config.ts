@@ -7,9 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cron } from 'croner';
 import { parse as parseYaml } from 'yaml';
-import { configError } from '../errors';
-import { isValidTimeZone } from '../rules/dates';
-import { FAMILIES, isFamily, type Family } from './families';
+import { configError } from '../core/errors';
+import { isValidTimeZone } from '../core/dates';
+import { FAMILIES, isFamily, type Family } from '../core/families';
 import {
   isSentinelUrl,
   parseSentinelUrl,
@@ -17,7 +17,7 @@ import {
   type SentinelTarget,
 } from './sentinel';
 import { secretFromFile } from './secret-files';
-import { VALUE_FORMATS, type ValueFormat, type ValueFormats } from './value-formats';
+import { VALUE_FORMATS, type ValueFormat, type ValueFormats } from '../core/value-formats';
 import { CONFIG_FILE_ENV, SETTINGS, STACK_ENV_FILE, type SettingSpec } from './settings';
 
 export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';

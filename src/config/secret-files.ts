@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { configError } from '../errors';
+import { configError } from '../core/errors';
 import type { SettingSpec } from './settings';
 
 export const FILE_SUFFIX = '_FILE';

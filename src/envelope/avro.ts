@@ -8,7 +8,7 @@
  * the JSON path uses, and give the same keys.
  */
 import avro from 'avsc';
-import { SyncError, errorMessage } from '../errors';
+import { SyncError, errorMessage } from '../core/errors';
 import { avroFrame, schemaRefKey, type AvroFrame, type SchemaRef } from './avro-framing';
 import { decodeEnvelope } from './decode';
 import { decodeFlattened, isFlattened } from './flattened';

@@ -4,7 +4,7 @@
  * a Debezium change envelope is rejected with ENVELOPE_MALFORMED naming what is wrong.
  */
 import JSONbig from 'json-bigint';
-import { SyncError } from '../errors';
+import { SyncError } from '../core/errors';
 import { decodeFlattened, isFlattened } from './flattened';
 import type { ChangeEvent, DecodedRecord, Op, RawRecord, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';

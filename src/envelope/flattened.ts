@@ -4,10 +4,10 @@
  * `__source_ts_ms`, `__source_file`, `__source_pos`, `__source_snapshot`; `__deleted`
  * (`delete.handling.mode=rewrite`, `delete.tombstone.handling.mode=rewrite…`) marks a delete
  * that kept the last row. Deletes in drop / tombstone mode arrive as a tombstone only (null
- * value), handled by the row index (src/rules/resolve.ts). The row carries no before image, so
+ * value), handled by the row index (src/row-index/resolve.ts). The row carries no before image, so
  * the event is marked `flattened`: the resolve step takes the old key columns from the index.
  */
-import { SyncError } from '../errors';
+import { SyncError } from '../core/errors';
 import type { ChangeEvent, Op, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';
 import { WrapperCache } from './wrapper-cache';

@@ -27,7 +27,7 @@ export interface ChangeEvent {
   readonly tsMs?: number;
   /**
    * A flattened record (ExtractNewRecordState): no before image even for updates; the row
-   * index supplies the old key columns (src/rules/resolve.ts).
+   * index supplies the old key columns (src/row-index/resolve.ts).
    */
   readonly flattened?: true;
 }

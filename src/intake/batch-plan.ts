@@ -7,10 +7,10 @@ import type { Config } from '../config/config';
 import type { SchemaSource } from '../envelope/avro';
 import { decodeAnyKey, decodeAnyRecord } from '../envelope/detect';
 import type { Op, RawRecord, RecordPlace, Row } from '../envelope/types';
-import { SyncError, errorMessage, isSyncError } from '../errors';
+import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { SchemaRegistry } from '../registry/client';
 import { planEvent, sourceVersion, type PlanOptions } from '../rules/plan';
-import type { RowEvent } from '../rules/resolve';
+import type { RowEvent } from '../row-index/resolve';
 import type { RuleSet } from '../rules/registry';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import { tableOfTopic } from './topics';
@@ -46,7 +46,7 @@ export interface BatchPlan {
   readonly tombstones: number;
   readonly rejected: Rejected[];
   /**
-   * Changes the resolve step (src/rules/resolve.ts) looks at: events of `rowTables`, flattened
+   * Changes the resolve step (src/row-index/resolve.ts) looks at: events of `rowTables`, flattened
    * events, and keyed tombstones not preceded by their delete in the batch. Empty without
    * `rowTables` in the context.
    */

@@ -15,7 +15,7 @@
  * - `stop()` waits for the batch in flight, then leaves the group.
  */
 import type { RawRecord } from '../envelope/types';
-import { SyncError, errorMessage } from '../errors';
+import { SyncError, errorMessage } from '../core/errors';
 
 export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];

@@ -7,9 +7,10 @@
  * nothing is skipped and nothing is committed early.
  */
 import type { Config } from '../config/config';
-import { isSyncError } from '../errors';
-import type { FamilyTally, KeyExecutor } from '../redis/executor';
-import type { SecondPass } from '../redis/second-pass';
+import { isSyncError } from '../core/errors';
+import type { KeyExecutor } from '../keys/executor';
+import type { FamilyTally } from '../telemetry/types';
+import type { SecondPass } from '../keys/second-pass';
 import type { RuleSet } from '../rules/registry';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import {
@@ -19,10 +20,9 @@ import {
   type RelatedRowsPort,
   type Resolution,
   type RowIndexPort,
-} from '../rules/resolve';
-import { rowTablesOf, type RowModel } from '../rules/row-model';
+} from '../row-index/resolve';
+import { rowTablesOf, type RowModel } from '../row-index/model';
 import type { Counters } from '../telemetry/counters';
-import type { ConsumerState } from '../telemetry/http';
 import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
 import { batchContext, planBatch, type BatchContext, type BatchPlan } from './batch-plan';
@@ -30,6 +30,9 @@ import type { BatchHandle, GroupConsumer, KafkaClient, PartitionBatch } from './
 import type { DeadLetterQueue } from './dead-letter';
 import { OutageReporter } from './outage';
 import { topicFor } from './topics';
+
+/** Where the Kafka consumer is in its life (readiness reports it). */
+export type ConsumerState = 'starting' | 'joined' | 'crashed' | 'stopped';
 
 export interface IntakeDeps {
   /** The Kafka client library behind the intake interface (kafkajs or @platformatic/kafka). */

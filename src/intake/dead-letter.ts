@@ -6,7 +6,7 @@
  * produce requests of at most SEND_BYTES: the broker refuses larger ones (1 MiB by default), and a
  * batch may hold more than that (MCS_FETCH_BYTES_PER_PARTITION).
  */
-import { SyncError, errorMessage } from '../errors';
+import { SyncError, errorMessage } from '../core/errors';
 import type { Rejected } from './batch-plan';
 import type { OutgoingRecord, RecordProducer } from './client';
 import { slicesOf } from './slices';

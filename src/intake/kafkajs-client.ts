@@ -2,7 +2,7 @@
 import { Partitioners, type EachBatchPayload, type Kafka } from 'kafkajs';
 import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
-import { isSyncError } from '../errors';
+import { isSyncError } from '../core/errors';
 import type { Logger } from '../telemetry/logger';
 import {
   commitFailed,

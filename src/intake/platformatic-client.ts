@@ -18,7 +18,7 @@ import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
-import { errorMessage } from '../errors';
+import { errorMessage } from '../core/errors';
 import type { Logger } from '../telemetry/logger';
 import { CommitBehind } from './commit-behind';
 import { slicesOf } from './slices';

@@ -14,10 +14,10 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Config } from '../config/config';
 import type { RawRecord, RecordPlace } from '../envelope/types';
-import { SyncError, errorMessage, isSyncError } from '../errors';
+import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { batchContext, planBatch, type Rejected } from '../intake/batch-plan';
 import { DLQ_HEADERS, DeadLetterQueue } from '../intake/dead-letter';
-import type { KeyExecutor } from '../redis/executor';
+import type { KeyExecutor } from '../keys/executor';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import type { RuleSet } from '../rules/registry';
 import type { Logger } from '../telemetry/logger';

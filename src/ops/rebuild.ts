@@ -5,11 +5,11 @@
  * the lowest version, so a warm-up never overwrites a value a change wrote meanwhile (it skips).
  */
 import type { Config } from '../config/config';
-import type { Family } from '../config/families';
-import { errorMessage } from '../errors';
+import type { Family } from '../core/families';
+import { errorMessage } from '../core/errors';
 import type { RowLoader } from '../mysql/loader';
 import type { RedisPort } from '../redis/port';
-import { refreshKey } from '../redis/refresh';
+import { refreshKey } from '../keys/refresh';
 import type { RefreshOp } from '../rules/ops';
 import type { RuleSet } from '../rules/registry';
 import { renderTemplate } from '../rules/template';

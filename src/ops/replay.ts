@@ -11,10 +11,10 @@
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
-import { SyncError, errorMessage, isSyncError } from '../errors';
+import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { batchContext, planBatch } from '../intake/batch-plan';
 import { topicFor } from '../intake/topics';
-import type { KeyExecutor } from '../redis/executor';
+import type { KeyExecutor } from '../keys/executor';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import type { RuleSet } from '../rules/registry';
 import type { Logger } from '../telemetry/logger';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import calculateSlot from 'cluster-key-slot';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/config';
-import { FAMILIES, type Family } from '../config/families';
+import { FAMILIES, type Family } from '../core/families';
 import type { Logger } from '../telemetry/logger';
 import { isSentinelUrl, parseSentinelUrl } from '../config/sentinel';
 import type { RedisPort, ReplicaAck, ScanPort } from './port';

@@ -5,15 +5,8 @@
  */
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { errorMessage } from '../errors';
-
-export interface ConnectionHealth {
-  /** `db 1` for a standalone connection, `cluster` for a cluster client. */
-  readonly name: string;
-  readonly ok: boolean;
-  /** Why not ok: the connection status or the PING error. */
-  readonly detail?: string;
-}
+import { errorMessage } from '../core/errors';
+import type { ConnectionHealth, InfoFigures, InfoSample } from '../telemetry/types';
 
 /** PINGs every connection that is connected; one that is not is reported without a command. */
 export async function pingAll(
@@ -41,27 +34,6 @@ export function connectionName(c: Redis | Cluster): string {
 
 function isCluster(c: Redis | Cluster): c is Cluster {
   return (c as Cluster).isCluster === true;
-}
-
-/** The INFO figures of one server that the metrics expose. */
-export interface InfoFigures {
-  readonly usedMemory?: number;
-  readonly maxMemory?: number;
-  readonly keyspaceHits?: number;
-  readonly keyspaceMisses?: number;
-  /** hits / (hits + misses) since the server started; absent before the first lookup. */
-  readonly hitRatio?: number;
-  readonly evictedKeys?: number;
-  readonly expiredKeys?: number;
-  /** Keys per logical DB (`db0:keys=…` lines of the keyspace section). */
-  readonly dbKeys: Readonly<Record<string, number>>;
-}
-
-export interface InfoSample {
-  /** host:port of the server. */
-  readonly server: string;
-  /** Absent when INFO failed (timeout, not connected). */
-  readonly figures?: InfoFigures;
 }
 
 /** `INFO` text → field map (`# Section` headers and blank lines skipped). */

@@ -7,7 +7,7 @@
  * for the batch (the families' DBs and the row index) is asked. A connected replica that lags
  * past the timeout makes the batch retry (REDIS_UNAVAILABLE).
  */
-import { SyncError, errorMessage } from '../errors';
+import { SyncError, errorMessage } from '../core/errors';
 import type { Logger } from '../telemetry/logger';
 import type { RedisPort } from './port';
 

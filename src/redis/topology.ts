@@ -13,19 +13,10 @@
  */
 import Redis, { type Cluster } from 'ioredis';
 import type { Config } from '../config/config';
-import { errorMessage } from '../errors';
+import { errorMessage } from '../core/errors';
 import { nodeOptions } from './clients';
 import { parseInfo, withTimeout } from './health';
-
-export interface NodeFinding {
-  /** host:port */
-  readonly node: string;
-  readonly role: 'master' | 'replica' | 'sentinel' | 'cluster';
-  readonly ok: boolean;
-  /** The service cannot work as configured while this lasts (see the module comment). */
-  readonly critical?: boolean;
-  readonly detail: string;
-}
+import type { NodeFinding } from '../telemetry/types';
 
 /** A replica that has not acknowledged for longer than this is "not acknowledging". */
 export const ACK_LAG_LIMIT_S = 3;

@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { SyncError, errorMessage } from '../errors';
+import { SyncError, errorMessage } from '../core/errors';
 import { schemaRefKey, schemaRefsOf, type SchemaRef } from '../envelope/avro-framing';
 import { parseWriterSchema, type SchemaSource, type WriterSchema } from '../envelope/avro';
 import type { RawRecord } from '../envelope/types';

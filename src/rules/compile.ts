@@ -2,8 +2,8 @@
  * Validates a rule file's content and compiles its templates, once at start. Errors name the
  * file and the field (`consumers/brands.ts: targets[1].key: …`).
  */
-import { FAMILIES, isFamily } from '../config/families';
-import { SyncError } from '../errors';
+import { FAMILIES, isFamily } from '../core/families';
+import { SyncError } from '../core/errors';
 import type { Op } from '../envelope/types';
 import { hasGlob, parseTemplate, type Template } from './template';
 import type { Action, ColumnType, DenyingState, KeyTarget, TableRule } from './types';

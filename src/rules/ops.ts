@@ -1,5 +1,5 @@
 /** The Redis operations planned from change events: what the Redis layer executes. */
-import type { Family } from '../config/families';
+import type { Family } from '../core/families';
 
 export interface Reason {
   readonly table: string;

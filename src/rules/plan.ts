@@ -2,10 +2,10 @@
  * Change event + table rule → the Redis operations it calls for. Pure: no I/O, so it runs the
  * same in the service, in tests and in `explain`.
  */
-import type { Family } from '../config/families';
+import type { Family } from '../core/families';
 import type { ChangeEvent, Row, SourceInfo } from '../envelope/types';
 import type { CompiledRule, CompiledTarget } from './compile';
-import type { TimeZones } from './dates';
+import type { TimeZones } from '../core/dates';
 import type { KeyOp, Reason } from './ops';
 import { escapeGlob, renderTemplate } from './template';
 

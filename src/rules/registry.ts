@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SyncError } from '../errors';
+import { SyncError } from '../core/errors';
 import { compileRule, type CompiledRule } from './compile';
 
 /** The consumers folder next to src/ (works from the sources and from dist/). */

@@ -3,9 +3,9 @@
  * start; rendered per row image on the hot path without re-parsing. Formats: `yyyymmdd`,
  * `yyyymm` (a date in the business time zone, see dates.ts).
  */
-import { SyncError } from '../errors';
+import { SyncError } from '../core/errors';
 import type { Row } from '../envelope/types';
-import { businessDay, yyyymm, yyyymmdd, type ColumnType, type TimeZones } from './dates';
+import { businessDay, yyyymm, yyyymmdd, type ColumnType, type TimeZones } from '../core/dates';
 
 export const FORMATS = ['yyyymmdd', 'yyyymm'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -8,9 +8,9 @@
  * into placeholders are glob-escaped, so `stats:*:brand:{brand_id}` with brand_id 1 never
  * matches brand 10.
  */
-import type { Family } from '../config/families';
+import type { Family } from '../core/families';
 import type { Op } from '../envelope/types';
-import type { ColumnType } from './dates';
+import type { ColumnType } from '../core/dates';
 
 export type { Family, ColumnType };
 export type Action = 'delete' | 'pattern-delete' | 'refresh';
@@ -31,7 +31,7 @@ export interface Condition {
 /**
  * Keys filled from related rows instead of this row: for each row of `table` whose `column`
  * equals this row's `on` column (e.g. the `user_auth` rows of a menu), the template is rendered
- * from that related row. Found through the row index (src/rules/resolve.ts), else a MySQL
+ * from that related row. Found through the row index (src/row-index/resolve.ts), else a MySQL
  * lookup, else the target's pattern (placeholders as `*`).
  */
 export interface Via {

@@ -6,11 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
-import { errorMessage } from '../errors';
+import { errorMessage } from '../core/errors';
 import { deleteMatching, type StepBudget } from '../redis/keyspace';
 import type { RedisPort } from '../redis/port';
 import { RELEASE_LOCK } from '../redis/scripts';
-import { dayOfInstant, previousDay, yyyymmdd } from '../rules/dates';
+import { dayOfInstant, previousDay, yyyymmdd } from '../core/dates';
 import type { Logger } from '../telemetry/logger';
 
 export const DAILY_STATS_LOCK = 'lock:batch_process:daily_stats';

@@ -6,7 +6,7 @@
  * before: a server that is down is waited for or retried).
  */
 import type { Config } from '../config/config';
-import { SyncError, errorMessage } from '../errors';
+import { SyncError, errorMessage } from '../core/errors';
 
 /** Node's TLS verification failures (the server's certificate chain or host name). */
 const CERT_CODES = new Set([

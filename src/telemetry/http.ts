@@ -15,18 +15,15 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errorMessage } from '../errors';
-import type { ConnectionHealth } from '../redis/health';
-import type { NodeFinding } from '../redis/topology';
+import { errorMessage } from '../core/errors';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
-
-/** Where the Kafka consumer is in its life. */
-export type ConsumerState = 'starting' | 'joined' | 'crashed' | 'stopped';
+import type { ConnectionHealth, NodeFinding } from './types';
 
 export interface ReadinessReport {
   readonly ready: boolean;
-  readonly kafka: { readonly ok: boolean; readonly state: ConsumerState };
+  /** The intake's consumer state (`joined` is the only ready one). */
+  readonly kafka: { readonly ok: boolean; readonly state: string };
   readonly redis: {
     readonly ok: boolean;
     readonly connections: readonly ConnectionHealth[];
@@ -42,7 +39,7 @@ export interface ReadinessReport {
  * of the topology with a critical problem.
  */
 export function aggregateReadiness(
-  consumer: ConsumerState,
+  consumer: string,
   redis: readonly ConnectionHealth[],
   nodes?: readonly NodeFinding[],
 ): ReadinessReport {

@@ -15,8 +15,7 @@ import {
   collectDefaultMetrics,
   type CollectFunction,
 } from 'prom-client';
-import type { InfoSample } from '../redis/health';
-import type { FamilyTally } from '../redis/executor';
+import type { FamilyTally, InfoSample } from './types';
 
 export const METRIC_PREFIX = 'mis_cache_sync_';
 

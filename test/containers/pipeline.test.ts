@@ -5,7 +5,7 @@
  */
 import type Redis from 'ioredis';
 import type { ConnectionPool } from '@databases/mysql';
-import type { RunningService } from '../../src/service';
+import type { RunningService } from '../../src/app/service';
 import { mysqlPool, redisDb, sql, startCaughtUp, uniqId, waitFor } from '../support/stack';
 import { startContainerStack, type ContainerStack } from './support/containers';
 

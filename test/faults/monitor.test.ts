@@ -18,10 +18,10 @@ import { Registry } from 'prom-client';
 import type { Config } from '../../src/config/config';
 import { createKafka } from '../../src/intake/kafka';
 import { createRowLoader, type RowLoader } from '../../src/mysql/loader';
-import { ConsistencyMonitor, nines, type MonitorReport } from '../../src/ops/monitor';
-import { canonical } from '../../src/ops/verify';
+import { ConsistencyMonitor, nines, type MonitorReport } from '../../src/consistency/monitor';
+import { canonical } from '../../src/consistency/verify';
 import { createRedisClients, type RedisClients } from '../../src/redis/clients';
-import type { RunningService } from '../../src/service';
+import type { RunningService } from '../../src/app/service';
 import { createLogger } from '../../src/telemetry/logger';
 import {
   kafka as testKafka,

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
-import type { RunningService } from '../../src/service';
+import type { RunningService } from '../../src/app/service';
 import { ROOT } from '../support/service-process';
 import {
   mysqlPool,

@@ -12,7 +12,7 @@
 import connect, { type ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import type { Config } from '../../src/config/config';
-import type { RunningService } from '../../src/service';
+import type { RunningService } from '../../src/app/service';
 import {
   redisDb,
   sql,

@@ -9,8 +9,8 @@ import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../src/config/config';
-import { SECOND_PASS_KEY } from '../../src/redis/second-pass';
-import type { RunningService } from '../../src/service';
+import { SECOND_PASS_KEY } from '../../src/keys/second-pass';
+import type { RunningService } from '../../src/app/service';
 import {
   mysqlPool,
   redisDb,

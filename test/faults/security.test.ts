@@ -41,7 +41,7 @@ export const SERVICE_ACL = [
   '+zrem',
   '+zscore',
   '+psubscribe',
-  // row index (Lua in src/redis/row-index.ts)
+  // row index (Lua in src/row-index/storage.ts)
   '+exists',
   '+sadd',
   '+srem',

@@ -12,10 +12,10 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import Redis, { Cluster } from 'ioredis';
 import type { Config } from '../../src/config/config';
-import type { CheckLine } from '../../src/ops/check';
-import { redisChecks } from '../../src/ops/check-stores';
+import type { CheckLine } from '../../src/preflight/check';
+import { redisChecks } from '../../src/preflight/check-stores';
 import { createRedisClients } from '../../src/redis/clients';
-import { runStartupChecks } from '../../src/redis/startup-checks';
+import { runStartupChecks } from '../../src/preflight/redis-startup';
 import { loadRules } from '../../src/rules/registry';
 import { createLogger, silentLogger } from '../../src/telemetry/logger';
 import {

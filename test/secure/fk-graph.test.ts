@@ -7,9 +7,9 @@
  * a user without that grant is shown to miss the edge.
  */
 import connect, { type ConnectionPool } from '@databases/mysql';
-import { readSchemaGraph, type SchemaGraph } from '../../src/mysql/fk-graph';
+import { readSchemaGraph, type SchemaGraph } from '../../src/row-index/fk-graph';
 import { withTls } from '../../src/mysql/loader';
-import { describeForeignKeys } from '../../src/row-index';
+import { describeForeignKeys } from '../../src/row-index/open';
 import { loadRules } from '../../src/rules/registry';
 import { createLogger } from '../../src/telemetry/logger';
 import { mysqlRoot, requireSecureStack } from '../support/secure';

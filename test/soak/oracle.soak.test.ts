@@ -3,7 +3,7 @@
  * (ORACLE_WRITES), the same run as test/integration/oracle/oracle.test.ts otherwise.
  */
 import type { ConnectionPool } from '@databases/mysql';
-import type { RunningService } from '../../src/service';
+import type { RunningService } from '../../src/app/service';
 import { addForeignKeys, dropForeignKeys, oracleOptions, runOracle } from '../support/oracle';
 import { oracleConfig, reportOracle } from '../support/oracle-run';
 import { mysqlPool, startCaughtUp } from '../support/stack';

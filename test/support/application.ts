@@ -1,13 +1,13 @@
 /**
  * A small MIS application for tests: the spec's cache-aside reader. GET the key; on a miss build
- * the value from MySQL exactly as the application does (src/ops/truth.ts — the same code
+ * the value from MySQL exactly as the application does (src/consistency/truth.ts — the same code
  * `verify` judges by) and SET it as JSON with the family's TTL. A key the application would not
  * cache (a disabled user's session) is left unset.
  */
 import type Redis from 'ioredis';
 import type { Config } from '../../src/config/config';
-import type { Family } from '../../src/config/families';
-import type { CacheTruth } from '../../src/ops/truth';
+import type { Family } from '../../src/core/families';
+import type { CacheTruth } from '../../src/consistency/truth';
 
 export interface FillLog {
   readonly at: number;

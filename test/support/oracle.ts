@@ -19,12 +19,12 @@
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import type { Config } from '../../src/config/config';
-import { FAMILIES, type Family } from '../../src/config/families';
+import { FAMILIES, type Family } from '../../src/core/families';
 import { createRowLoader, type RowLoader } from '../../src/mysql/loader';
-import { CacheTruth } from '../../src/ops/truth';
-import { verify, type VerifyReport } from '../../src/ops/verify';
+import { CacheTruth } from '../../src/consistency/truth';
+import { verify, type VerifyReport } from '../../src/consistency/verify';
 import { createRedisClients } from '../../src/redis/clients';
-import { SECOND_PASS_KEY } from '../../src/redis/second-pass';
+import { SECOND_PASS_KEY } from '../../src/keys/second-pass';
 import { KeyMatcher } from '../../src/rules/match';
 import { planEvent, type PlanOptions } from '../../src/rules/plan';
 import type { RuleSet } from '../../src/rules/registry';

@@ -1,5 +1,5 @@
 /** Plans events against the shipped consumers/ rules, for key-mapping tests. */
-import type { Family } from '../../src/config/families';
+import type { Family } from '../../src/core/families';
 import { decodeEnvelope } from '../../src/envelope/decode';
 import type { KeyOp } from '../../src/rules/ops';
 import { planEvent, type PlanOptions } from '../../src/rules/plan';

@@ -10,8 +10,8 @@ import Redis, { type RedisOptions } from 'ioredis';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config/config';
 import { withTls } from '../../src/mysql/loader';
-import { SECOND_PASS_KEY } from '../../src/redis/second-pass';
-import { startService, type RunningService } from '../../src/service';
+import { SECOND_PASS_KEY } from '../../src/keys/second-pass';
+import { startService, type RunningService } from '../../src/app/service';
 import { createLogger } from '../../src/telemetry/logger';
 
 export { sql };

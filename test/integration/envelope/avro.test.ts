@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
-import type { RunningService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
 import {
   kafka,
   mysqlPool,
@@ -193,7 +193,7 @@ onAvro('Avro stack: Confluent-framed Avro through a real schema registry', () =>
       MCS_RETRY_MAX_DELAY_MS: '200',
       MCS_FROM_BEGINNING: 'false',
     });
-    const { startService } = await import('../../../src/service');
+    const { startService } = await import('../../../src/app/service');
     const { createLogger } = await import('../../../src/telemetry/logger');
     const service = await startService(config, createLogger('silent'));
     try {

@@ -14,9 +14,9 @@ import { createKafka } from '../../../src/intake/kafka';
 import type { ProgressSink } from '../../../src/ops/progress';
 import { replay } from '../../../src/ops/replay';
 import { createRedisClients } from '../../../src/redis/clients';
-import { KeyExecutor } from '../../../src/redis/executor';
+import { KeyExecutor } from '../../../src/keys/executor';
 import { loadRules } from '../../../src/rules/registry';
-import type { RunningService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
 import { silentLogger } from '../../../src/telemetry/logger';
 import {
   kafka,

@@ -8,7 +8,7 @@
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import { Partitioners } from 'kafkajs';
-import type { RunningService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
 import {
   kafka,
   mysqlPool,

@@ -6,7 +6,7 @@
 import type Redis from 'ioredis';
 import type { ConnectionPool } from '@databases/mysql';
 import { Partitioners } from 'kafkajs';
-import type { RunningService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
 import {
   kafka,
   mysqlPool,

@@ -5,7 +5,7 @@
  */
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
-import type { RunningService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
 import {
   mysqlPool,
   redisDb,
@@ -82,7 +82,7 @@ describe('every table through the real pipeline', () => {
     await db.query(sql`DELETE FROM users WHERE user_id = ${id + 3}`);
   });
 
-  it('menus: a code change drops both codes (holders: test/integration/rules/menu-holders)', async () => {
+  it('menus: a code change drops both codes (holders: test/integration/row-index/menu-holders)', async () => {
     const id = uniqId();
     const code = `m${id}`;
     await insertSettled(

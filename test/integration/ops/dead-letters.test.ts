@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import { runCli } from '../../../src/cli/program';
-import { startService, type RunningService } from '../../../src/service';
+import { startService, type RunningService } from '../../../src/app/service';
 import { createLogger } from '../../../src/telemetry/logger';
 import { loadConfig } from '../../../src/config/config';
 import { mysqlPool, redisDb, sql, uniq, uniqId, waitFor } from '../../support/stack';

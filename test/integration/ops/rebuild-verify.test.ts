@@ -7,7 +7,7 @@ import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import { createRowLoader, type RowLoader } from '../../../src/mysql/loader';
 import { rebuild } from '../../../src/ops/rebuild';
-import { verify } from '../../../src/ops/verify';
+import { verify } from '../../../src/consistency/verify';
 import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
 import { loadRules } from '../../../src/rules/registry';
 import { silentLogger } from '../../../src/telemetry/logger';

@@ -8,7 +8,7 @@ import type Redis from 'ioredis';
 import type { Config } from '../../../src/config/config';
 import { createKafka } from '../../../src/intake/kafka';
 import { createRedisClients } from '../../../src/redis/clients';
-import { startKeyExecutor } from '../../../src/redis/executor-setup';
+import { startKeyExecutor } from '../../../src/keys/executor-setup';
 import type { ProgressSink } from '../../../src/ops/progress';
 import { replay } from '../../../src/ops/replay';
 import { loadRules } from '../../../src/rules/registry';

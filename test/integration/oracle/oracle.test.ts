@@ -8,7 +8,7 @@
 import type { ConnectionPool } from '@databases/mysql';
 import { addForeignKeys, dropForeignKeys, oracleOptions, runOracle } from '../../support/oracle';
 import { oracleConfig, reportOracle } from '../../support/oracle-run';
-import type { RunningService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
 import { mysqlPool, startCaughtUp } from '../../support/stack';
 
 // The writes alone take ~1 min on an idle machine and several at load 20 (2 cores, 7 stacks):

@@ -9,10 +9,10 @@ import path from 'node:path';
 import calculateSlot from 'cluster-key-slot';
 import Redis, { Cluster } from 'ioredis';
 import { loadConfig, type Config } from '../../../src/config/config';
-import { FAMILIES, type Family } from '../../../src/config/families';
+import { FAMILIES, type Family } from '../../../src/core/families';
 import { createRowLoader, type RowLoader } from '../../../src/mysql/loader';
 import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
-import { KeyExecutor } from '../../../src/redis/executor';
+import { KeyExecutor } from '../../../src/keys/executor';
 import { refreshLockKey, versionKey } from '../../../src/redis/scripts';
 
 const vkey = (key: string): string => {

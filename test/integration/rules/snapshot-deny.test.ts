@@ -7,7 +7,7 @@
  */
 import type Redis from 'ioredis';
 import { Partitioners } from 'kafkajs';
-import type { RunningService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
 import { kafka, redisDb, startCaughtUp, testConfig, uniqId, waitFor } from '../../support/stack';
 
 describe('snapshot reads of rows in a denying state', () => {

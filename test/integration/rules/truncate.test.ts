@@ -7,10 +7,10 @@
  */
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
-import type { Family } from '../../../src/config/families';
+import type { Family } from '../../../src/core/families';
 import type { CompiledTarget } from '../../../src/rules/compile';
 import { truncateOp } from '../../../src/rules/plan';
-import type { RunningService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
 import { shippedRules } from '../../support/rules';
 import {
   kafka,

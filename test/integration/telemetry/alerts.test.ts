@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RunningService } from '../../../src/service';
-import { startService } from '../../../src/service';
+import type { RunningService } from '../../../src/app/service';
+import { startService } from '../../../src/app/service';
 import { createLogger } from '../../../src/telemetry/logger';
 import { kafka, testConfig, uniq, waitFor } from '../../support/stack';
 

@@ -8,8 +8,8 @@
 import { request } from 'node:http';
 import type { ConnectionPool } from '@databases/mysql';
 import Redis from 'ioredis';
-import { runStartupChecks } from '../../../src/redis/startup-checks';
-import { startService, type RunningService } from '../../../src/service';
+import { runStartupChecks } from '../../../src/preflight/redis-startup';
+import { startService, type RunningService } from '../../../src/app/service';
 import { createLogger } from '../../../src/telemetry/logger';
 import { startScratchRedis, type ScratchRedis } from '../../support/scratch-redis';
 import {

@@ -1,5 +1,5 @@
 import { decodeEnvelope, decodeRecord } from '../../../src/envelope/decode';
-import { SyncError } from '../../../src/errors';
+import { SyncError } from '../../../src/core/errors';
 import { payload, record } from '../../support/envelopes';
 
 const brand = (name: string) => ({

@@ -1,6 +1,6 @@
 import { decodeRecord } from '../../../src/envelope/decode';
 import { decodeKey } from '../../../src/envelope/flattened';
-import { SyncError } from '../../../src/errors';
+import { SyncError } from '../../../src/core/errors';
 import { record } from '../../support/envelopes';
 
 const decode = (value: unknown) => {

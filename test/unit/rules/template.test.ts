@@ -1,4 +1,4 @@
-import { SyncError } from '../../../src/errors';
+import { SyncError } from '../../../src/core/errors';
 import { escapeGlob, parseTemplate, renderTemplate } from '../../../src/rules/template';
 
 describe('parseTemplate', () => {

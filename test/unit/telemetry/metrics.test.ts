@@ -1,6 +1,6 @@
 /** Metrics recorded from intake results, and the HTTP endpoint over a fake readiness. */
 import { request } from 'node:http';
-import type { FamilyTally } from '../../../src/redis/executor';
+import type { FamilyTally } from '../../../src/telemetry/types';
 import {
   aggregateReadiness,
   startHttpEndpoint,

@@ -1,6 +1,6 @@
 /** Pure parts behind the Redis metrics and startup checks: INFO parsing, memory warnings. */
 import { infoFigures, parseInfo } from '../../../src/redis/health';
-import { memoryWarnings } from '../../../src/redis/startup-checks';
+import { memoryWarnings } from '../../../src/preflight/redis-startup';
 
 const INFO = [
   '# Server',

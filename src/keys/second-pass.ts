@@ -1,0 +1,141 @@
+/**
+ * The delayed second invalidation. A cache-aside reader can miss, read the old row, lose the race
+ * to the invalidation and write the old value back after the key was deleted. Applying the same
+ * operations again a moment later (MCS_SECOND_PASS_DELAY_MS) removes what such a reader wrote.
+ *
+ * Pending passes live in Redis (a sorted set scored by due time), written before the batch's
+ * offsets are committed, so a restart loses none. A drainer claims due entries by pushing their
+ * score forward (not removing them), applies them, then removes them: an instance that dies
+ * mid-pass leaves them to be claimed again.
+ *
+ * One member holds the operations of a batch (a JSON array of up to MEMBER_OPS operations), not
+ * one operation each: per operation, the sorted set cost Redis a ZADD, a re-scoring ZADD, a
+ * ZSCORE and a ZREM, more CPU than the deletes themselves (README "Throughput near the
+ * ceiling"). Members written by earlier versions (one operation, a JSON object) are still read.
+ *
+ * CLAIM_DUE
+ *   KEYS[1] the sorted set; ARGV[1] now (ms), ARGV[2] claim deadline (ms), ARGV[3] max entries
+ *   Returns up to ARGV[3] members due by ARGV[1], re-scored to ARGV[2].
+ * ADD_ALL / REMOVE_CLAIMED: see their comments.
+ */
+import { errorMessage } from '../core/errors';
+import { mergeOp, type KeyOp } from '../rules/ops';
+import type { Logger } from '../telemetry/logger';
+import type { ApplyResult } from './executor';
+import type { RedisPort } from '../redis/port';
+
+export const SECOND_PASS_KEY = 'mcs:second-pass';
+const CLAIM_MS = 30_000;
+/** Operations per member. */
+const MEMBER_OPS = 500;
+/** Members per ZADD call. */
+const ADD_MEMBERS = 1000;
+/** Members claimed (and applied together) per round. */
+const CLAIM_MEMBERS = 4;
+
+const CLAIM_DUE = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
+return due`;
+
+/** ZADD of many members with one score, in one call (via EVAL, to keep the port narrow). */
+const ADD_ALL = `
+local args = {}
+for i = 2, #ARGV do args[#args + 1] = ARGV[1]; args[#args + 1] = ARGV[i] end
+redis.call('ZADD', KEYS[1], unpack(args))
+return #ARGV - 1`;
+
+/**
+ * ZREM of the applied members still scored with this claim's deadline (ARGV[1]); a member
+ * scheduled again meanwhile has a new score and stays for its own pass.
+ */
+const REMOVE_CLAIMED = `
+local n = 0
+for i = 2, #ARGV do
+  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i])) == tonumber(ARGV[1]) then n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+return n`;
+
+export interface Applier {
+  apply(ops: readonly KeyOp[]): Promise<ApplyResult>;
+}
+
+export class SecondPass {
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+
+  constructor(
+    private readonly port: RedisPort,
+    private readonly delayMs: number,
+    private readonly logger: Logger,
+    private readonly key: string = SECOND_PASS_KEY,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records the operations for a second application after the delay. */
+  async schedule(ops: readonly KeyOp[]): Promise<void> {
+    if (ops.length === 0 || this.delayMs === 0) return;
+    // The reason is for explain only: the pass repeats the operation, not its explanation.
+    const plain = ops.map((op) => (op.reason === undefined ? op : { ...op, reason: undefined }));
+    const members: string[] = [];
+    for (let i = 0; i < plain.length; i += MEMBER_OPS) {
+      members.push(JSON.stringify(plain.slice(i, i + MEMBER_OPS)));
+    }
+    const due = this.now() + this.delayMs;
+    const calls: Promise<unknown>[] = [];
+    // Lua's unpack takes a few thousand values at most: calls of up to ADD_MEMBERS members.
+    for (let i = 0; i < members.length; i += ADD_MEMBERS) {
+      calls.push(this.port.eval(ADD_ALL, [this.key], [due, ...members.slice(i, i + ADD_MEMBERS)]));
+    }
+    await Promise.all(calls); // pipelined on the connection: one round trip
+  }
+
+  /** Starts draining due passes every `intervalMs`. */
+  start(
+    applier: Applier,
+    intervalMs = Math.max(50, Math.min(this.delayMs / 4 || 1000, 1000)),
+  ): void {
+    const tick = () => {
+      this.draining = this.drain(applier)
+        .then(() => undefined)
+        .catch((err: unknown) =>
+          this.logger.warn({ error: errorMessage(err) }, 'second pass failed; retrying'),
+        )
+        .finally(() => {
+          if (this.timer !== undefined) this.timer = setTimeout(tick, intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.draining;
+  }
+
+  /** Applies every due pass once; resolves to the number of operations applied. */
+  async drain(applier: Applier): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const now = this.now();
+      const deadline = now + CLAIM_MS;
+      const claim = [now, deadline, CLAIM_MEMBERS];
+      const members = (await this.port.eval(CLAIM_DUE, [this.key], claim)) as string[];
+      if (members.length === 0) return applied;
+      // Batches close together often repeat a key: each claim applies it once.
+      const merged = new Map<string, KeyOp>();
+      for (const member of members) for (const op of opsOfMember(member)) mergeOp(merged, op);
+      const ops = [...merged.values()];
+      await applier.apply(ops);
+      await this.port.eval(REMOVE_CLAIMED, [this.key], [deadline, ...members]);
+      applied += ops.length;
+    }
+  }
+}
+
+/** A member's operations: a JSON array, or one operation (members of earlier versions). */
+function opsOfMember(member: string): KeyOp[] {
+  const parsed = JSON.parse(member) as KeyOp | KeyOp[];
+  return Array.isArray(parsed) ? parsed : [parsed];
+}

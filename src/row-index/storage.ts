@@ -1,0 +1,165 @@
+/**
+ * Storage of the row index (see src/row-index/resolve.ts for what asks it, README "Row index").
+ *
+ * Layout, in its own logical DB (MCS_ROW_INDEX_DB, default 4; DB 0 in cluster mode), every key
+ * of one table under one hash tag so a Lua script may touch them together on a cluster:
+ *   mcs:rowidx:{<prefix>.<table>}:r:<pk>              JSON {"v": version, "r": row | null, "f": [refs]}
+ *   mcs:rowidx:{<prefix>.<table>}:f:<column>:<value>  SET of primary keys (reverse lookup)
+ *   mcs:rowidx:{<prefix>.<table>}:complete            set once a snapshot of the table was indexed
+ * `<pk>` is the key's values comma-joined. Live entries have no TTL (the index mirrors the
+ * table); a deleted row keeps a marker `"r": null` for DELETED_TTL_S so a redelivered older
+ * event cannot bring it back. Writes are ordered by the source version (binlog file/position):
+ * an entry newer than the write is left as it is.
+ */
+import { SyncError, errorMessage } from '../core/errors';
+import type {
+  IndexEntry,
+  IndexReadRequest,
+  IndexReadResult,
+  IndexWriteRequest,
+  RowIndexPort,
+} from './resolve';
+import type { RedisPort } from '../redis/port';
+import { awaitReplicas, type WaitOptions } from '../redis/replication';
+
+/** How long a deleted row's marker stays (Kafka's default retention: 7 days). */
+export const DELETED_TTL_S = 7 * 86_400;
+
+export function indexPrefix(ns: string): string {
+  return `mcs:rowidx:{${ns}}:`;
+}
+
+const READ = `
+local p = ARGV[1]
+local req = cjson.decode(ARGV[2])
+local out = {c = redis.call('EXISTS', KEYS[1]), e = {}, f = {}}
+for i, pk in ipairs(req.e or {}) do
+  out.e[i] = redis.call('GET', p .. 'r:' .. pk) or ''
+end
+for i, f in ipairs(req.f or {}) do
+  local items = {''}
+  for _, pk in ipairs(redis.call('SMEMBERS', p .. 'f:' .. f)) do
+    items[#items + 1] = pk
+    items[#items + 1] = redis.call('GET', p .. 'r:' .. pk) or ''
+  end
+  out.f[i] = items
+end
+return cjson.encode(out)`;
+
+const WRITE = `
+local p = ARGV[1]
+local req = cjson.decode(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local applied = 0
+for _, w in ipairs(req.w or {}) do
+  local key = p .. 'r:' .. w[1]
+  local cur = redis.call('GET', key)
+  local old = nil
+  if cur then old = cjson.decode(cur) end
+  if (not old) or old.v <= w[2] then
+    local keep = {}
+    for _, s in ipairs(w[4]) do keep[s] = true end
+    if old and type(old.f) == 'table' then
+      for _, s in ipairs(old.f) do
+        if not keep[s] then redis.call('SREM', p .. 'f:' .. s, w[1]) end
+      end
+    end
+    for _, s in ipairs(w[4]) do redis.call('SADD', p .. 'f:' .. s, w[1]) end
+    if w[5] == 1 then
+      redis.call('SET', key, w[3], 'EX', ttl)
+    else
+      redis.call('SET', key, w[3])
+    end
+    applied = applied + 1
+  end
+end
+if req.c == 1 then redis.call('SET', KEYS[1], '1') elseif req.c == -1 then redis.call('DEL', KEYS[1]) end
+return applied`;
+
+export class RedisRowIndex implements RowIndexPort {
+  constructor(
+    private readonly port: RedisPort,
+    /** MCS_REDIS_WAIT_REPLICAS: the batch's executor WAITs on its own connections only. */
+    private readonly wait: WaitOptions = {},
+  ) {}
+
+  async read(requests: readonly IndexReadRequest[]): Promise<IndexReadResult[]> {
+    return this.guard(() =>
+      Promise.all(
+        requests.map(async (req) => {
+          const p = indexPrefix(req.ns);
+          const body = JSON.stringify({
+            e: req.pks.length > 0 ? req.pks : undefined,
+            f: req.refs.length > 0 ? req.refs.map(([c, v]) => `${c}:${v}`) : undefined,
+          });
+          const raw = (await this.port.eval(READ, [`${p}complete`], [p, body])) as string;
+          const json = JSON.parse(raw) as { c: number; e?: unknown; f?: unknown };
+          const e = asList<string>(json.e);
+          const f = asList<string[]>(json.f);
+          return {
+            complete: json.c === 1,
+            entries: req.pks.map((_pk, i) => parseEntry(e[i])),
+            refs: req.refs.map((_r, i) => {
+              const items = asList<string>(f[i]).slice(1);
+              const out: { pk: string; entry: IndexEntry | null }[] = [];
+              for (let j = 0; j + 1 < items.length; j += 2) {
+                out.push({ pk: String(items[j]), entry: parseEntry(items[j + 1]) });
+              }
+              return out;
+            }),
+          };
+        }),
+      ),
+    );
+  }
+
+  async write(requests: readonly IndexWriteRequest[]): Promise<void> {
+    await this.guard(() =>
+      Promise.all(
+        requests.map((req) => {
+          const p = indexPrefix(req.ns);
+          const body = JSON.stringify({
+            w:
+              req.rows.length > 0
+                ? req.rows.map((r) => [
+                    r.pk,
+                    r.v,
+                    JSON.stringify({ v: r.v, r: r.row, f: r.refs }),
+                    r.refs,
+                    r.row === null ? 1 : 0,
+                  ])
+                : undefined,
+            c: req.complete === 'set' ? 1 : req.complete === 'clear' ? -1 : 0,
+          });
+          return this.port.eval(WRITE, [`${p}complete`], [p, body, DELETED_TTL_S]);
+        }),
+      ),
+    );
+    // An entry lost in a failover would give a later flattened update old key columns older
+    // than the row's last state: the keys of that state would never be deleted.
+    await awaitReplicas([this.port], this.wait);
+  }
+
+  private async guard<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof SyncError) throw err;
+      throw new SyncError('REDIS_UNAVAILABLE', `redis (row index): ${errorMessage(err)}`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+  }
+}
+
+/** cjson encodes an empty Lua table as {}: read it as an empty list. */
+function asList<T>(v: unknown): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+function parseEntry(text: unknown): IndexEntry | null {
+  if (typeof text !== 'string' || text === '') return null;
+  const json = JSON.parse(text) as { v: string; r: Record<string, unknown> | null };
+  return { v: json.v, row: json.r };
+}

@@ -1,0 +1,117 @@
+/**
+ * The delayed second invalidation against the real Redis: passes are kept in Redis, so a pass
+ * scheduled by one instance (then gone) is applied by the next; a pass is applied once.
+ */
+import type Redis from 'ioredis';
+import { loadConfig } from '../../../src/config/config';
+import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
+import { KeyExecutor } from '../../../src/keys/executor';
+import { SecondPass } from '../../../src/keys/second-pass';
+import type { KeyOp } from '../../../src/rules/ops';
+import { silentLogger } from '../../../src/telemetry/logger';
+import { redisDb, uniq } from '../../support/stack';
+
+describe('SecondPass', () => {
+  const config = loadConfig();
+  let clients: RedisClients;
+  let db1: Redis;
+  let db2: Redis;
+  let ns: string;
+
+  beforeAll(async () => {
+    clients = createRedisClients(config.redis, silentLogger());
+    await clients.ready();
+    db1 = redisDb(1);
+    db2 = redisDb(2);
+  });
+  beforeEach(() => {
+    ns = `t-second-${uniq()}`;
+  });
+  afterAll(async () => {
+    await clients.close();
+    await Promise.all([db1.quit(), db2.quit()]);
+  });
+
+  it('survives a restart: what one instance scheduled, the next applies once the delay is over', async () => {
+    const queue = `${ns}:queue`; // the pending passes of this test only
+    let now = 1_000_000;
+    const executor = new KeyExecutor(clients.ports, config.redis, undefined, silentLogger());
+    const ops: KeyOp[] = [
+      { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:1` },
+      { family: 'stats', action: 'pattern-delete', key: `${ns}:stats:*:brand:1` },
+    ];
+    const first = new SecondPass(clients.ports.temp, 1000, silentLogger(), queue, () => now);
+    await first.schedule(ops);
+    await first.schedule(ops); // the same operations again: still one pass
+    expect(await db2.zcard(queue)).toBe(1); // one member holds the batch's operations
+    // the first instance is gone; the stale value a slow reader wrote after the first pass:
+    await db1.set(`${ns}:permissions:user:1`, 'stale', 'EX', 600);
+    await db1.set(`${ns}:stats:daily:brand:1`, 'stale', 'EX', 600);
+    await db1.set(`${ns}:stats:daily:brand:10`, 'other brand', 'EX', 600);
+
+    const next = new SecondPass(clients.ports.temp, 1000, silentLogger(), queue, () => now);
+    expect(await next.drain(executor)).toBe(0); // not due yet
+    now += 1000;
+    expect(await next.drain(executor)).toBe(2);
+    expect(await db1.exists(`${ns}:permissions:user:1`, `${ns}:stats:daily:brand:1`)).toBe(0);
+    expect(await db1.get(`${ns}:stats:daily:brand:10`)).toBe('other brand');
+    expect(await db2.zcard(queue)).toBe(0);
+    expect(await next.drain(executor)).toBe(0);
+    await db1.del(`${ns}:stats:daily:brand:10`);
+  });
+
+  it('a pass claimed by an instance that died is applied again after the claim expires', async () => {
+    const queue = `${ns}:queue`;
+    let now = 5_000_000;
+    const op: KeyOp = { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:2` };
+    const pass = new SecondPass(clients.ports.temp, 100, silentLogger(), queue, () => now);
+    await pass.schedule([op]);
+    now += 100;
+    const dying = { apply: () => Promise.reject(new Error('instance died mid-pass')) };
+    await expect(pass.drain(dying)).rejects.toThrow('instance died mid-pass');
+    expect(await db2.zcard(queue)).toBe(1); // claimed, not removed
+    await db1.set(`${ns}:permissions:user:2`, 'stale', 'EX', 600);
+    const executor = new KeyExecutor(clients.ports, config.redis, undefined, silentLogger());
+    expect(await pass.drain(executor)).toBe(0); // still claimed
+    now += 30_000;
+    expect(await pass.drain(executor)).toBe(1);
+    expect(await db1.exists(`${ns}:permissions:user:2`)).toBe(0);
+  });
+
+  it('applies passes written by earlier versions (one operation per member) beside new ones', async () => {
+    const queue = `${ns}:queue`;
+    let now = 7_000_000;
+    const old: KeyOp = { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:3` };
+    await db2.zadd(queue, now + 100, JSON.stringify(old));
+    const pass = new SecondPass(clients.ports.temp, 100, silentLogger(), queue, () => now);
+    await pass.schedule([
+      old, // the same key in a new member: applied once per claim
+      { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:4` },
+    ]);
+    expect(await db2.zcard(queue)).toBe(2);
+    await db1.set(`${ns}:permissions:user:3`, 'stale', 'EX', 600);
+    await db1.set(`${ns}:permissions:user:4`, 'stale', 'EX', 600);
+    now += 100;
+    const executor = new KeyExecutor(clients.ports, config.redis, undefined, silentLogger());
+    expect(await pass.drain(executor)).toBe(2);
+    expect(await db1.exists(`${ns}:permissions:user:3`, `${ns}:permissions:user:4`)).toBe(0);
+    expect(await db2.zcard(queue)).toBe(0);
+  });
+
+  it('a batch of more operations than one member holds is split, and every operation applied', async () => {
+    const queue = `${ns}:queue`;
+    let now = 9_000_000;
+    const keys = Array.from({ length: 1201 }, (_, i) => `${ns}:permissions:user:${i}`);
+    const pass = new SecondPass(clients.ports.temp, 100, silentLogger(), queue, () => now);
+    await pass.schedule(keys.map((key) => ({ family: 'permissions', action: 'delete', key })));
+    expect(await db2.zcard(queue)).toBe(3); // 500 + 500 + 201
+    const pipeline = db1.pipeline();
+    for (const key of keys) pipeline.set(key, 'stale', 'EX', 600);
+    await pipeline.exec();
+    now += 100;
+    const executor = new KeyExecutor(clients.ports, config.redis, undefined, silentLogger());
+    expect(await pass.drain(executor)).toBe(1201);
+    expect(await db1.exists(...keys)).toBe(0);
+    expect(await db2.zcard(queue)).toBe(0);
+  });
+});

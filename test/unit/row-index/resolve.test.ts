@@ -1,0 +1,259 @@
+/** The resolve step with plain fakes of the row index and MySQL (no services). */
+import type { ChangeEvent, Row } from '../../../src/envelope/types';
+import { SyncError } from '../../../src/core/errors';
+import type { FkEdge, SchemaGraph } from '../../../src/row-index/fk-graph';
+import {
+  resolveRows,
+  type IndexEntry,
+  type IndexReadRequest,
+  type IndexReadResult,
+  type IndexWriteRequest,
+  type RelatedRowsPort,
+  type RowEvent,
+  type RowIndexPort,
+} from '../../../src/row-index/resolve';
+import { buildRowModel } from '../../../src/row-index/model';
+import { describe as describeOp, planOptions, shippedRules } from '../../support/rules';
+
+/** In-memory row index with the storage's read semantics. */
+class FakeIndex implements RowIndexPort {
+  entries = new Map<string, IndexEntry>();
+  refs = new Map<string, Set<string>>();
+  complete = new Set<string>();
+  writes: IndexWriteRequest[] = [];
+  put(ns: string, pk: string, row: Row | null, refs: string[] = [], v = 'b:f:0001') {
+    this.entries.set(`${ns}|${pk}`, { v, row });
+    for (const r of refs) {
+      const set = this.refs.get(`${ns}|${r}`) ?? new Set();
+      set.add(pk);
+      this.refs.set(`${ns}|${r}`, set);
+    }
+  }
+  async read(reqs: readonly IndexReadRequest[]): Promise<IndexReadResult[]> {
+    return reqs.map((r) => ({
+      complete: this.complete.has(r.ns),
+      entries: r.pks.map((pk) => this.entries.get(`${r.ns}|${pk}`) ?? null),
+      refs: r.refs.map(([c, v]) =>
+        [...(this.refs.get(`${r.ns}|${c}:${v}`) ?? [])].map((pk) => ({
+          pk,
+          entry: this.entries.get(`${r.ns}|${pk}`) ?? null,
+        })),
+      ),
+    }));
+  }
+  async write(reqs: readonly IndexWriteRequest[]): Promise<void> {
+    this.writes.push(...reqs);
+  }
+}
+
+const GRAPH: SchemaGraph = {
+  database: 'mis',
+  primaryKeys: new Map(
+    Object.entries({
+      products: ['product_id'],
+      brands: ['brand_id'],
+      users: ['user_id'],
+      user_auth: ['auth_id'],
+      menus: ['menu_id'],
+      trade_orders: ['order_id'],
+      serials: ['serial_id'],
+      departments: ['dept_id'],
+    }),
+  ),
+  edges: [],
+};
+const CASCADE: FkEdge = {
+  name: 'fk_products_brand',
+  child: 'products',
+  childColumns: ['brand_id'],
+  parent: 'brands',
+  parentColumns: ['brand_id'],
+  onDelete: 'CASCADE',
+  onUpdate: 'RESTRICT',
+};
+
+function ctx(edges: FkEdge[] = []) {
+  const model = buildRowModel(shippedRules, { ...GRAPH, edges });
+  return { ...planOptions(), rules: shippedRules, model, topicPrefix: 'mis' };
+}
+
+function row(table: string, event: ChangeEvent | null, key: Row, version = 'b:f:0009'): RowEvent {
+  return {
+    place: { topic: `mis.mis.${table}`, partition: 0, offset: '1' },
+    table,
+    event,
+    key,
+    version,
+  };
+}
+
+const flatUpdate = (after: Row): ChangeEvent => ({
+  op: 'u',
+  before: null,
+  after,
+  source: {},
+  flattened: true,
+});
+const product = (id: number, category: number, brand = 1): Row => ({
+  product_id: id,
+  category_id: category,
+  brand_id: brand,
+  product_name: 'p',
+});
+
+async function keys(rows: RowEvent[], index: FakeIndex, c = ctx(), related?: RelatedRowsPort) {
+  const res = await resolveRows(rows, c, index, related);
+  return { keys: res.ops.map(describeOp).sort(), res };
+}
+
+describe('row model', () => {
+  it('indexes the tables whose key columns can change, children of cascades and via tables', () => {
+    const m = ctx([CASCADE]).model;
+    expect([...m.indexed.keys()].sort()).toEqual([
+      'menus',
+      'products',
+      'serials',
+      'trade_orders',
+      'user_auth',
+    ]);
+    expect(m.indexed.get('products')?.refColumns).toEqual(['brand_id']);
+    expect(m.indexed.get('user_auth')?.columns).toEqual(['menu_id', 'user_id']);
+    expect(m.cascades.map((c) => c.handling)).toEqual(['row-index']);
+  });
+});
+
+describe('resolveRows', () => {
+  it('a flattened update takes the old key columns from the index entry', async () => {
+    const index = new FakeIndex();
+    index.put('mis.products', '5', { category_id: 1, brand_id: 1 });
+    const { keys: k, res } = await keys(
+      [row('products', flatUpdate(product(5, 2)), { product_id: 5 })],
+      index,
+    );
+    expect(k).toEqual([
+      'master delete master:products:category:1',
+      'master delete master:products:category:2',
+    ]);
+    expect(res.writes[0]?.rows[0]).toMatchObject({ pk: '5', row: { category_id: 2 } });
+  });
+
+  it('an entry missing while the index is incomplete: the family as a pattern, said', async () => {
+    const { keys: k, res } = await keys(
+      [row('products', flatUpdate(product(5, 2)), { product_id: 5 })],
+      new FakeIndex(),
+    );
+    expect(k).toEqual(['master pattern-delete master:products:category:*']);
+    expect(res.fallbacks[0]).toMatch(/products: flattened update .* not in the row index/);
+  });
+
+  it('an entry it cannot plan (column missing) falls back instead of stopping the partition', async () => {
+    const index = new FakeIndex();
+    index.put('mis.products', '5', { brand_id: 1 }); // written before category_id was indexed
+    const { keys: k, res } = await keys(
+      [row('products', flatUpdate(product(5, 2)), { product_id: 5 })],
+      index,
+    );
+    expect(k).toEqual(['master pattern-delete master:products:category:*']);
+    expect(res.fallbacks[0]).toMatch(/resolve failed: column "category_id"/);
+  });
+
+  it('an entry missing from a complete index is a create: nothing more', async () => {
+    const index = new FakeIndex();
+    index.complete.add('mis.products');
+    const { keys: k } = await keys(
+      [row('products', flatUpdate(product(5, 2)), { product_id: 5 })],
+      index,
+    );
+    expect(k).toEqual([]);
+  });
+
+  it('a lone tombstone deletes the keys of the indexed row; after its delete it does nothing', async () => {
+    const index = new FakeIndex();
+    index.put('mis.products', '5', { category_id: 3, brand_id: 1 });
+    index.put('mis.products', '6', null);
+    const { keys: k, res } = await keys(
+      [row('products', null, { product_id: 5 }), row('products', null, { product_id: 6 })],
+      index,
+    );
+    expect(k).toEqual(['master delete master:products:category:3']);
+    expect(res.writes[0]?.rows).toEqual([{ pk: '5', v: 'b:f:0001~', row: null, refs: [] }]);
+  });
+
+  it('a parent delete finds its cascaded children in the index, or falls back to patterns', async () => {
+    const index = new FakeIndex();
+    index.complete.add('mis.products');
+    index.put('mis.products', '7', { category_id: 11, brand_id: 4 }, ['brand_id:4']);
+    index.put('mis.products', '8', { category_id: 12, brand_id: 4 }, ['brand_id:4']);
+    const brandDelete = row(
+      'brands',
+      { op: 'd', before: { brand_id: 4, brand_code: 'X' }, after: null, source: {} },
+      { brand_id: 4 },
+    );
+    const { keys: k, res } = await keys([brandDelete], index, ctx([CASCADE]));
+    expect(k).toContain('master delete master:products:category:11');
+    expect(k).toContain('master delete master:products:category:12');
+    expect(res.writes.find((w) => w.ns === 'mis.products')?.rows.map((r) => r.row)).toEqual([
+      null,
+      null,
+    ]);
+    index.complete.clear();
+    const fallback = await keys([brandDelete], index, ctx([CASCADE]));
+    expect(fallback.keys).toContain('master pattern-delete master:products:category:*');
+    expect(fallback.res.fallbacks[0]).toMatch(/fk_products_brand ON DELETE CASCADE of brands 4/);
+  });
+
+  const menuRename = row(
+    'menus',
+    {
+      op: 'u',
+      before: { menu_id: 9, code: 'a', name: 'n', sort: 1, use_yn: 'Y' },
+      after: { menu_id: 9, code: 'b', name: 'n', sort: 1, use_yn: 'Y' },
+      source: {},
+    },
+    { menu_id: 9 },
+  );
+  const holderKeys = (id: number) => [
+    `permissions delete permissions:user:${id}`,
+    `session delete session:user:${id}`,
+  ];
+
+  it('menus: the holders from the user_auth index', async () => {
+    const index = new FakeIndex();
+    index.complete.add('mis.user_auth');
+    index.put('mis.user_auth', '100', { user_id: 21, menu_id: 9 }, ['menu_id:9']);
+    expect((await keys([menuRename], index)).keys).toEqual(holderKeys(21));
+  });
+
+  it('menus: the holders from MySQL while the index is incomplete; a failed lookup is retryable', async () => {
+    const asked: unknown[] = [];
+    const related: RelatedRowsPort = {
+      rowsWhere: async (table, column, values, columns) => {
+        asked.push({ table, column, values, columns });
+        return [{ user_id: 22, menu_id: 9 }];
+      },
+    };
+    expect((await keys([menuRename], new FakeIndex(), ctx(), related)).keys).toEqual(
+      holderKeys(22),
+    );
+    expect(asked).toEqual([
+      { table: 'user_auth', column: 'menu_id', values: ['9'], columns: ['user_id', 'menu_id'] },
+    ]);
+    const down: RelatedRowsPort = {
+      rowsWhere: async () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+    };
+    const err = await keys([menuRename], new FakeIndex(), ctx(), down).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SyncError);
+    expect(err).toMatchObject({ code: 'MYSQL_UNAVAILABLE', retryable: true });
+  });
+
+  it('menus: neither index nor MySQL: every session and permission map as a pattern', async () => {
+    const { keys: k, res } = await keys([menuRename], new FakeIndex());
+    expect(k).toEqual([
+      'permissions pattern-delete permissions:user:*',
+      'session pattern-delete session:user:*',
+    ]);
+    expect(res.fallbacks).toHaveLength(2);
+  });
+});
