@@ -26,6 +26,15 @@ import { applies, planEvent, type PlanOptions } from '../rules/plan';
 import type { RuleSet } from '../rules/registry';
 import type { Cascade, RowModel } from './model';
 import { renderTemplate } from '../rules/template';
+import type {
+  IndexEntry,
+  IndexReadRequest,
+  IndexReadResult,
+  IndexRowWrite,
+  IndexWriteRequest,
+  RelatedRowsPort,
+  RowIndexPort,
+} from './ports';
 
 /** A decoded change (or a keyed tombstone) of a ruled table, in batch order. */
 export interface RowEvent {
@@ -37,57 +46,6 @@ export interface RowEvent {
   readonly key: Row | null;
   /** Orders changes of one row: binlog file/position, else commit time + offset. */
   readonly version: string;
-}
-
-export interface IndexEntry {
-  readonly v: string;
-  /** The indexed columns as last seen; null once the row was deleted. */
-  readonly row: Row | null;
-}
-
-export interface IndexReadRequest {
-  /** Namespace: `<topic prefix>.<table>`. */
-  readonly ns: string;
-  readonly pks: readonly string[];
-  /** Reverse lookups: [column, value as text]. */
-  readonly refs: readonly (readonly [string, string])[];
-}
-
-export interface IndexReadResult {
-  /** Whether the table's index is complete (a snapshot of it was indexed, no truncate since). */
-  readonly complete: boolean;
-  readonly entries: readonly (IndexEntry | null)[];
-  readonly refs: readonly (readonly { pk: string; entry: IndexEntry | null }[])[];
-}
-
-export interface IndexRowWrite {
-  readonly pk: string;
-  readonly v: string;
-  readonly row: Row | null;
-  /** Reverse-set members of the row: `column:value`. */
-  readonly refs: readonly string[];
-}
-
-export interface IndexWriteRequest {
-  readonly ns: string;
-  readonly rows: IndexRowWrite[];
-  complete?: 'set' | 'clear';
-}
-
-/** Storage of the row index (src/row-index/storage.ts): one round trip per call. */
-export interface RowIndexPort {
-  read(requests: readonly IndexReadRequest[]): Promise<IndexReadResult[]>;
-  write(requests: readonly IndexWriteRequest[]): Promise<void>;
-}
-
-/** Related rows straight from MySQL (when the index is not complete). */
-export interface RelatedRowsPort {
-  rowsWhere(
-    table: string,
-    column: string,
-    values: readonly unknown[],
-    columns: readonly string[],
-  ): Promise<Row[]>;
 }
 
 export interface ResolveContext extends PlanOptions {
