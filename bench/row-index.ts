@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config/config';
 import { createKeyspaceClient } from '../src/redis/clients';
 import { deleteMatching, unlinkAll } from '../src/redis/keyspace';
 import { RedisRowIndex, indexPrefix } from '../src/row-index/storage';
-import type { IndexRowWrite } from '../src/row-index/resolve';
+import type { IndexRowWrite } from '../src/row-index/ports';
 import { createLogger } from '../src/telemetry/logger';
 
 const { values: args } = parseArgs({

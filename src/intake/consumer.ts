@@ -13,14 +13,8 @@ import type { FamilyTally } from '../telemetry/types';
 import type { SecondPass } from '../keys/second-pass';
 import type { RuleSet } from '../rules/registry';
 import { mergeOp, type KeyOp } from '../rules/ops';
-import {
-  NO_RESOLUTION,
-  needsResolve,
-  resolveRows,
-  type RelatedRowsPort,
-  type Resolution,
-  type RowIndexPort,
-} from '../row-index/resolve';
+import { NO_RESOLUTION, needsResolve, resolveRows, type Resolution } from '../row-index/resolve';
+import type { RelatedRowsPort, RowIndexPort } from '../row-index/ports';
 import { rowTablesOf, type RowModel } from '../row-index/model';
 import type { Counters } from '../telemetry/counters';
 import type { Logger } from '../telemetry/logger';

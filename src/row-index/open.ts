@@ -13,7 +13,7 @@ import { createRelatedRows } from './related';
 import { createKeyspaceClient } from '../redis/clients';
 import { RedisRowIndex } from './storage';
 import type { RuleSet } from '../rules/registry';
-import type { RelatedRowsPort, RowIndexPort } from './resolve';
+import type { RelatedRowsPort, RowIndexPort } from './ports';
 import { buildRowModel, describeRowModel, type RowModel } from './model';
 import type { Logger } from '../telemetry/logger';
 

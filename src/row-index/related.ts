@@ -4,7 +4,7 @@
  */
 import connect, { sql, type ConnectionPool } from '@databases/mysql';
 import type { Row } from '../envelope/types';
-import type { RelatedRowsPort } from './resolve';
+import type { RelatedRowsPort } from './ports';
 
 export interface RelatedRows extends RelatedRowsPort {
   close(): Promise<void>;

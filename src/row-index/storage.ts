@@ -1,5 +1,6 @@
 /**
- * Storage of the row index (see src/row-index/resolve.ts for what asks it, README "Row index").
+ * Storage of the row index: implements RowIndexPort (ports.ts) for the resolve step (resolve.ts);
+ * README "Row index".
  *
  * Layout, in its own logical DB (MCS_ROW_INDEX_DB, default 4; DB 0 in cluster mode), every key
  * of one table under one hash tag so a Lua script may touch them together on a cluster:
@@ -18,7 +19,7 @@ import type {
   IndexReadResult,
   IndexWriteRequest,
   RowIndexPort,
-} from './resolve';
+} from './ports';
 import type { RedisPort } from '../redis/port';
 import { awaitReplicas, type WaitOptions } from '../redis/replication';
 

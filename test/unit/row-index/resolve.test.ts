@@ -2,16 +2,15 @@
 import type { ChangeEvent, Row } from '../../../src/envelope/types';
 import { SyncError } from '../../../src/core/errors';
 import type { FkEdge, SchemaGraph } from '../../../src/row-index/fk-graph';
-import {
-  resolveRows,
-  type IndexEntry,
-  type IndexReadRequest,
-  type IndexReadResult,
-  type IndexWriteRequest,
-  type RelatedRowsPort,
-  type RowEvent,
-  type RowIndexPort,
-} from '../../../src/row-index/resolve';
+import { resolveRows, type RowEvent } from '../../../src/row-index/resolve';
+import type {
+  IndexEntry,
+  IndexReadRequest,
+  IndexReadResult,
+  IndexWriteRequest,
+  RelatedRowsPort,
+  RowIndexPort,
+} from '../../../src/row-index/ports';
 import { buildRowModel } from '../../../src/row-index/model';
 import { describe as describeOp, planOptions, shippedRules } from '../../support/rules';
 

@@ -1,0 +1,65 @@
+/**
+ * A row's image before the change when the event does not carry it, from the row's index
+ * entry: a tombstone not preceded by its delete in the batch (flattened topics in drop mode) is
+ * planned as the delete of the indexed row; a flattened update (no before image) gets the old
+ * key columns, so a moved row dirties the old keys too. Patterns when the entry is missing and
+ * the table's index is not known complete.
+ */
+import type { Row } from '../envelope/types';
+import type { CompiledRule } from '../rules/compile';
+import { planEvent } from '../rules/plan';
+import { deleteOf, type ResolveStep, type RowEvent } from './context';
+import { nsOf, pkText } from './requests';
+
+export interface OldImage {
+  /** undefined: none known (an insert, say); null: the row was already deleted or never was. */
+  readonly before: Row | null | undefined;
+  readonly deleted: boolean;
+}
+
+/** The event's before image, else the index's (planning what the index's image implies). */
+export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): OldImage {
+  const { ctx, got, writes, add, fallback } = step;
+  const idx = ctx.model.indexed.get(r.table);
+  const tns = nsOf(ctx.topicPrefix, r.table);
+  const keyRow = r.key ?? {};
+  const entry = idx && r.key ? got.entry(tns, pkText(r.key)) : undefined;
+  const known: Row | undefined = entry?.row ? { ...entry.row, ...keyRow } : undefined;
+
+  if (r.event === null) {
+    // Tombstone: a delete by key.
+    if (!idx) {
+      try {
+        add(planEvent(deleteOf(keyRow), rule, ctx));
+      } catch {
+        fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)}: key columns unknown`);
+      }
+      return { before: keyRow, deleted: true };
+    }
+    if (known) {
+      add(planEvent(deleteOf(known), rule, ctx));
+      writes.row(tns, { pk: pkText(keyRow), v: `${entry?.v ?? ''}~`, row: null, refs: [] });
+      return { before: known, deleted: true };
+    }
+    if (!entry && !got.complete(tns)) {
+      fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)} not in the row index`);
+      return { before: keyRow, deleted: true };
+    }
+    return { before: null, deleted: true }; // already deleted (the envelope's delete), or never existed
+  }
+  const deleted = r.event.op === 'd';
+  if (r.event.flattened && r.event.op === 'u' && idx) {
+    if (known) {
+      add(planEvent({ ...r.event, before: known }, rule, ctx));
+      return { before: known, deleted };
+    }
+    if (!entry && !got.complete(tns)) {
+      fallback(rule, keyRow, `flattened update of ${describeKey(keyRow)} not in the row index`);
+    }
+  }
+  return { before: r.event.before ?? undefined, deleted };
+}
+
+function describeKey(key: Row): string {
+  return JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}

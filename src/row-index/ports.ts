@@ -1,0 +1,57 @@
+/**
+ * The row index's ports: what the resolve step asks of the index's storage (storage.ts, one
+ * Redis round trip per call) and of MySQL (related.ts). Interfaces, so the step runs on plain
+ * fakes in unit tests and the storage depends on them rather than on the step.
+ */
+import type { Row } from '../envelope/types';
+
+export interface IndexEntry {
+  readonly v: string;
+  /** The indexed columns as last seen; null once the row was deleted. */
+  readonly row: Row | null;
+}
+
+export interface IndexReadRequest {
+  /** Namespace: `<topic prefix>.<table>`. */
+  readonly ns: string;
+  readonly pks: readonly string[];
+  /** Reverse lookups: [column, value as text]. */
+  readonly refs: readonly (readonly [string, string])[];
+}
+
+export interface IndexReadResult {
+  /** Whether the table's index is complete (a snapshot of it was indexed, no truncate since). */
+  readonly complete: boolean;
+  readonly entries: readonly (IndexEntry | null)[];
+  readonly refs: readonly (readonly { pk: string; entry: IndexEntry | null }[])[];
+}
+
+export interface IndexRowWrite {
+  readonly pk: string;
+  readonly v: string;
+  readonly row: Row | null;
+  /** Reverse-set members of the row: `column:value`. */
+  readonly refs: readonly string[];
+}
+
+export interface IndexWriteRequest {
+  readonly ns: string;
+  readonly rows: IndexRowWrite[];
+  complete?: 'set' | 'clear';
+}
+
+/** Storage of the row index (src/row-index/storage.ts): one round trip per call. */
+export interface RowIndexPort {
+  read(requests: readonly IndexReadRequest[]): Promise<IndexReadResult[]>;
+  write(requests: readonly IndexWriteRequest[]): Promise<void>;
+}
+
+/** Related rows straight from MySQL (when the index is not complete). */
+export interface RelatedRowsPort {
+  rowsWhere(
+    table: string,
+    column: string,
+    values: readonly unknown[],
+    columns: readonly string[],
+  ): Promise<Row[]>;
+}

@@ -1,0 +1,117 @@
+/**
+ * What the resolve step asks of the row index and writes to it: the names it speaks in
+ * (namespace, primary-key text), the builders of one batch's read and write requests (one per
+ * namespace), the read results looked up by key, and the indexed image of a row.
+ */
+import type { Row } from '../envelope/types';
+import type {
+  IndexEntry,
+  IndexReadRequest,
+  IndexReadResult,
+  IndexRowWrite,
+  IndexWriteRequest,
+} from './ports';
+
+/** Primary-key text of a row: the key's values, comma-joined, in key order. */
+export function pkText(key: Row): string {
+  return Object.values(key)
+    .map((v) => String(v))
+    .join(',');
+}
+
+export function nsOf(prefix: string, table: string): string {
+  return `${prefix}.${table}`;
+}
+
+/** The indexed columns of a row (bigints as text, for JSON). */
+export function pick(row: Row, columns: readonly string[]): Row {
+  const out: Record<string, unknown> = {};
+  for (const c of columns) {
+    const v = row[c];
+    if (v === undefined) continue;
+    out[c] = typeof v === 'bigint' ? v.toString() : v;
+  }
+  return out;
+}
+
+/** Reverse-set members of a row: `column:value` of each non-null ref column. */
+export function refsOf(row: Row, columns: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const c of columns) {
+    const v = row[c];
+    if (v !== undefined && v !== null) out.push(`${c}:${String(v)}`);
+  }
+  return out;
+}
+
+export class ReadBuilder {
+  private readonly byNs = new Map<
+    string,
+    { pks: Set<string>; refs: Map<string, [string, string]> }
+  >();
+  ns(ns: string) {
+    let b = this.byNs.get(ns);
+    if (!b) this.byNs.set(ns, (b = { pks: new Set(), refs: new Map() }));
+    return b;
+  }
+  entry(ns: string, pk: string) {
+    this.ns(ns).pks.add(pk);
+  }
+  ref(ns: string, column: string, value: string) {
+    this.ns(ns).refs.set(`${column}\u0000${value}`, [column, value]);
+  }
+  requests(): IndexReadRequest[] {
+    // Only namespaces with something to look up: an envelope batch reads nothing.
+    return [...this.byNs]
+      .filter(([, b]) => b.pks.size > 0 || b.refs.size > 0)
+      .map(([ns, b]) => ({ ns, pks: [...b.pks], refs: [...b.refs.values()] }));
+  }
+}
+
+export class ReadResults {
+  private readonly byNs = new Map<string, { req: IndexReadRequest; res: IndexReadResult }>();
+  constructor(requests: readonly IndexReadRequest[], results: readonly IndexReadResult[]) {
+    requests.forEach((req, i) => {
+      const res = results[i];
+      if (res) this.byNs.set(req.ns, { req, res });
+    });
+  }
+  complete(ns: string): boolean {
+    return this.byNs.get(ns)?.res.complete ?? false;
+  }
+  /** The entry (null: never seen), or undefined when it was not read. */
+  entry(ns: string, pk: string): IndexEntry | null | undefined {
+    const b = this.byNs.get(ns);
+    if (!b) return undefined;
+    const i = b.req.pks.indexOf(pk);
+    return i < 0 ? undefined : (b.res.entries[i] ?? null);
+  }
+  ref(
+    ns: string,
+    column: string,
+    value: string,
+  ): readonly { pk: string; entry: IndexEntry | null }[] {
+    const b = this.byNs.get(ns);
+    if (!b) return [];
+    const i = b.req.refs.findIndex(([c, v]) => c === column && v === value);
+    return i < 0 ? [] : (b.res.refs[i] ?? []);
+  }
+}
+
+export class WriteBuilder {
+  private readonly byNs = new Map<string, IndexWriteRequest>();
+  private get(ns: string): IndexWriteRequest {
+    let w = this.byNs.get(ns);
+    if (!w) this.byNs.set(ns, (w = { ns, rows: [] }));
+    return w;
+  }
+  row(ns: string, row: IndexRowWrite) {
+    this.get(ns).rows.push(row);
+  }
+  complete(ns: string, how: 'set' | 'clear') {
+    this.get(ns).complete = how;
+  }
+  requests(): IndexWriteRequest[] {
+    return [...this.byNs.values()];
+  }
+}
