@@ -1,5 +1,5 @@
 /**
- * Storage of the row index (see src/row-index/resolve.ts for what asks it, README "Row index").
+ * Storage of the row index (see src/row-index/resolve.ts for what asks it, docs/rules.md "Row index").
  *
  * Layout, in its own logical DB (MCS_ROW_INDEX_DB, default 4; DB 0 in cluster mode), every key
  * of one table under one hash tag so a Lua script may touch them together on a cluster:
