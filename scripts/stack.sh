@@ -38,7 +38,7 @@
 #   STACK_USER_AUTH_PARTITIONS (partitions of mis.mis.user_auth with three brokers, 6).
 #   STACK_FORMAT=avro: Connect writes Avro (Apicurio converter, Confluent framing) through an
 #   Apicurio Registry on STACK_REGISTRY_PORT (18081); see scripts/stack/avro.sh. Default: json.
-#   STACK_ENGINE=docker (the same parts as containers: scripts/stack/docker.sh, README "Run with Docker").
+#   STACK_ENGINE=docker (the same parts as containers: scripts/stack/docker.sh, docs/deployment.md "Run with Docker").
 #   STACK_SECURE=1 (the locked-down variant: TLS, SASL/SCRAM and ACLs; scripts/stack/secure.sh).
 set -Eeuo pipefail
 

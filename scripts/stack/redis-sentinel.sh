@@ -110,7 +110,7 @@ maxmemory-policy allkeys-lru
 save ""
 appendonly no
 databases 16
-# the service's pattern index learns written keys from these (README: pattern invalidation)
+# the service's pattern index learns written keys from these (docs/pattern-deletes.md)
 notify-keyspace-events Kg\$xe
 EOF
     [ -z "${2:-}" ] || echo "replicaof 127.0.0.1 $2"

@@ -10,7 +10,7 @@
 #   Connect       worker, producer, admin and Debezium's schema history over SASL_SSL as "connect";
 #                 MariaDB over TLS verified against the CA (verify-full); its REST API on HTTPS only,
 #                 with a client certificate of the CA required (mutual TLS)
-#   Redis         TLS port only, default user off; users stack-admin, mis-cache-sync (the README's
+#   Redis         TLS port only, default user off; users stack-admin, mis-cache-sync (docs/security.md's
 #                 least-privilege ACL), mis-app (the application)
 #   MariaDB       require_secure_transport=ON; cdc, mis-cache-sync (SELECT on the loaders' tables,
 #                 REFERENCES for the FK graph), mis-cache-sync-verify (SELECT on what verify judges)
@@ -24,7 +24,7 @@ SECRETS="$SDIR/secrets"
 SECURE_SRC="$CONF_SRC/secure"
 DLQ_TOPIC=mis.mis-cache-sync.dlq
 
-# The service's Redis ACL: exactly the README's (test/faults/security.test.ts checks both).
+# The service's Redis ACL: exactly docs/security.md's (test/faults/security.test.ts checks both).
 REDIS_SERVICE_ACL='resetkeys ~session:* ~permissions:* ~master:* ~stats:* ~temp:* ~lock:* ~mcs:* resetchannels &__keyspace@1__:stats:* &__keyspace@1__:mcs:pidx:fence:* -@all +ping +info +config|get +select +client|setname +get +set +del +unlink +scan +eval +zadd +zrangebyscore +zrem +zscore +psubscribe +exists +sadd +srem +smembers'
 # The tables the service reads (SELECT only, nothing else): those of the refresh loaders of
 # consumers/, and user_auth for the holders of a changed menu while its row index is not complete.

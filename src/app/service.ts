@@ -186,7 +186,7 @@ export async function startService(
     : undefined;
   const monitor = monitorLoader
     ? new ConsistencyMonitor({
-        kafka: createKafka(config.kafka, logger), // ops tools run on kafkajs (README "Kafka clients")
+        kafka: createKafka(config.kafka, logger), // ops tools run on kafkajs (docs/reliability.md "Kafka clients")
         config,
         rules,
         ports: redis.ports,

@@ -8,7 +8,7 @@
  * (`notify-keyspace-events` with `K` and `$`; `g`, `x`, `e` let it forget deleted, expired and
  * evicted keys, so `Kg$xe` is recommended) and PSUBSCRIBE in the ACL: `+psubscribe` and, since
  * Redis checks PSUBSCRIBE patterns literally, the exact channel patterns
- * `&__keyspace@<db>__:<class prefix>*` and `&__keyspace@<db>__:mcs:pidx:fence:*` (README). With `MCS_PATTERN_INDEX=require` (default) the service only checks the
+ * `&__keyspace@<db>__:<class prefix>*` and `&__keyspace@<db>__:mcs:pidx:fence:*` (docs/security.md). With `MCS_PATTERN_INDEX=require` (default) the service only checks the
  * setting; with `configure` it adds the missing flags with CONFIG SET (needs `+config|set`,
  * which is not in the least-privilege ACL); `off` never indexes. When the setting is missing or
  * refused, the start-up check warns and pattern deletes walk; the service does not fail.

@@ -10,8 +10,9 @@
  *
  * One member holds the operations of a batch (a JSON array of up to MEMBER_OPS operations), not
  * one operation each: per operation, the sorted set cost Redis a ZADD, a re-scoring ZADD, a
- * ZSCORE and a ZREM, more CPU than the deletes themselves (README "Throughput near the
- * ceiling"). Members written by earlier versions (one operation, a JSON object) are still read.
+ * ZSCORE and a ZREM, more CPU than the deletes themselves (bench/results/HISTORY.md, "The
+ * floor, and the second pass made cheap"). Members written by earlier versions (one operation,
+ * a JSON object) are still read.
  *
  * CLAIM_DUE
  *   KEYS[1] the sorted set; ARGV[1] now (ms), ARGV[2] claim deadline (ms), ARGV[3] max entries

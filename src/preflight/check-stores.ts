@@ -106,7 +106,7 @@ export const mysqlChecks: CheckGroup = {
   },
 };
 
-/** The commands the service sends (the README's ACL), with a key of the pattern they need. */
+/** The commands the service sends (docs/security.md's ACL), with a key of the pattern they need. */
 const ACL_PROBES: readonly (readonly string[])[] = [
   ['ping'],
   ['info', 'memory'],

@@ -1,6 +1,6 @@
 /**
  * Storage of the row index: implements RowIndexPort (ports.ts) for the resolve step (resolve.ts);
- * README "Row index".
+ * docs/rules.md "Row index".
  *
  * Layout, in its own logical DB (MCS_ROW_INDEX_DB, default 4; DB 0 in cluster mode), every key
  * of one table under one hash tag so a Lua script may touch them together on a cluster:

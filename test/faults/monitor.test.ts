@@ -10,7 +10,7 @@
  * - second pass on (1000 ms): none at the windows after it (4 s, 8 s), none stale at the end;
  * - a value planted after the event and its second pass (nothing will fix it) is reported at the
  *   4 s and 8 s windows, persisting, with the event (topic/partition/offset).
- * The figures per phase are printed as MONITOR lines (README, Consistency monitor).
+ * The figures per phase are printed as MONITOR lines (docs/operations.md, Consistency monitor).
  */
 import connect, { type ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';

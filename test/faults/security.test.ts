@@ -1,5 +1,5 @@
 /**
- * Security: the service runs under a least-privilege Redis ACL user (the README's), and no
+ * Security: the service runs under a least-privilege Redis ACL user (docs/security.md's), and no
  * password it is given ever shows in its logs, errors or printed configuration.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import Redis from 'ioredis';
 import { buildService, ROOT, startServiceProcess } from '../support/service-process';
 import { mysqlPool, redisDb, sql, stackEnv, uniq, uniqId, waitFor } from '../support/stack';
 
-/** The ACL of the README: only the commands and key patterns the service uses. */
+/** The ACL of docs/security.md: only the commands and key patterns the service uses. */
 export const SERVICE_ACL = [
   'on',
   'resetkeys',
@@ -73,9 +73,9 @@ describe('security', () => {
     return u.toString();
   };
 
-  it("the README's ACL is the one tested here", () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const line = readme.split('\n').find((l) => l.startsWith('ACL SETUSER mis-cache-sync '));
+  it("docs/security.md's ACL is the one tested here", () => {
+    const doc = readFileSync(path.join(ROOT, 'docs', 'security.md'), 'utf8');
+    const line = doc.split('\n').find((l) => l.startsWith('ACL SETUSER mis-cache-sync '));
     expect(line?.split(' ').slice(5)).toEqual(SERVICE_ACL.slice(1)); // after `on >password`
   });
 

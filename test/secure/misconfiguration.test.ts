@@ -56,9 +56,9 @@ describe('secure stack: misconfigurations fail at start', () => {
     }
   }
 
-  it("the stack's Redis ACL for the service is the README's", () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const line = readme.split('\n').find((l) => l.startsWith('ACL SETUSER mis-cache-sync '));
+  it("the stack's Redis ACL for the service is docs/security.md's", () => {
+    const doc = readFileSync(path.join(ROOT, 'docs', 'security.md'), 'utf8');
+    const line = doc.split('\n').find((l) => l.startsWith('ACL SETUSER mis-cache-sync '));
     expect(line?.split(' ').slice(5)).toEqual(stackServiceAcl()); // after `on >password`
   });
 

@@ -4,7 +4,7 @@ import type { OracleOptions, OracleResult } from './oracle';
 import { testConfig } from './stack';
 
 /**
- * The service as the README recommends it (second pass on at its default delay, refresh off),
+ * The service as docs/reliability.md recommends it (second pass on at its default delay, refresh off),
  * in logical DBs of the oracle's own: session 4, permissions/master/stats 5, temp 6.
  */
 export function oracleConfig(): Config {
