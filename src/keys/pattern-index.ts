@@ -113,7 +113,7 @@ export class NodeIndex {
       await sub.psubscribe(...this.channels());
     } catch (err) {
       this.off(
-        `PSUBSCRIBE refused (${errorMessage(err)}): check the ACL (+psubscribe and the channel patterns of the README)`,
+        `PSUBSCRIBE refused (${errorMessage(err)}): check the ACL (+psubscribe and the channel patterns of docs/security.md)`,
       );
       sub.disconnect();
       return;

@@ -195,7 +195,7 @@ function converterLine(name: string, c: ConnectorConfig, registryUrl: string): C
           ok: false,
           name: label,
           detail: `${conv}: Avro`,
-          fix: "set SCHEMA_REGISTRY_URL to the registry's Confluent-compatible API (README, Deployments)",
+          fix: "set SCHEMA_REGISTRY_URL to the registry's Confluent-compatible API (docs/deployment.md, Avro)",
         };
   return {
     ok: false,
@@ -237,6 +237,6 @@ function smtLine(name: string, c: ConnectorConfig): CheckLine {
   return {
     ok: 'warn',
     name: label,
-    detail: `${flat} (ExtractNewRecordState), delete handling ${del}: accepted; flattened records have no before image, the row index supplies the old key columns (README, Row index)`,
+    detail: `${flat} (ExtractNewRecordState), delete handling ${del}: accepted; flattened records have no before image, the row index supplies the old key columns (docs/rules.md, Row index)`,
   };
 }

@@ -93,7 +93,7 @@ export const mysqlChecks: CheckGroup = {
               : `${errorMessage(err)} in: ${line.detail}`,
             fix: denied
               ? verifyOnly
-                ? 'run verify / monitor with MYSQL_URL of a user with SELECT on it (README, Production security)'
+                ? 'run verify / monitor with MYSQL_URL of a user with SELECT on it (docs/security.md, Production security)'
                 : "GRANT SELECT on the table to the service's MySQL user"
               : 'fix the SQL in the rule file (a renamed column or table?)',
           };
@@ -263,7 +263,7 @@ async function aclLine(node: Redis, name: string): Promise<CheckLine> {
       ok: 'warn',
       name,
       detail: `user ${user} may not run ACL DRYRUN: not checked`,
-      fix: 'run check as an admin user with the same REDIS_URL host, or compare the ACL with the README',
+      fix: 'run check as an admin user with the same REDIS_URL host, or compare the ACL with docs/security.md',
     };
   return refused.length === 0
     ? { ok: true, name, detail: `user ${user}: ${ACL_PROBES.length} command/key probes allowed` }
@@ -271,6 +271,6 @@ async function aclLine(node: Redis, name: string): Promise<CheckLine> {
         ok: false,
         name,
         detail: `user ${user}: ${refused.join('; ')}`,
-        fix: 'grant them: see the ACL SETUSER line in the README (Security)',
+        fix: "grant them: see the ACL SETUSER line in docs/security.md (The service's Redis ACL)",
       };
 }

@@ -174,7 +174,7 @@ export function describeFormat(
           ok: false,
           name,
           detail: `${where}: Avro (Confluent wire format)`,
-          fix: "set SCHEMA_REGISTRY_URL to the registry's Confluent-compatible API (README, Deployments)",
+          fix: "set SCHEMA_REGISTRY_URL to the registry's Confluent-compatible API (docs/deployment.md, Avro)",
         };
   let json: unknown;
   try {
@@ -204,7 +204,7 @@ export function describeFormat(
     : {
         ok: 'warn',
         name,
-        detail: `${where}: JSON ${withSchema ? 'with' : 'without'} schemas, flattened (no op/before/after): accepted, the row index supplies the old key columns (README, Row index)`,
+        detail: `${where}: JSON ${withSchema ? 'with' : 'without'} schemas, flattened (no op/before/after): accepted, the row index supplies the old key columns (docs/rules.md, Row index)`,
       };
 }
 

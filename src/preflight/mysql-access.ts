@@ -71,7 +71,7 @@ export async function checkLoaderAccess(
           'ACCESS_DENIED',
           `mysql (${where}): the loader of ${q.key} (${q.file}) cannot run as "${user}": ` +
             `${errorMessage(err)}. Fix: GRANT SELECT ON <database>.<table> TO '${user}' for the ` +
-            'tables it reads (README "Production security"), or leave its family out of ' +
+            'tables it reads (docs/security.md "Production security"), or leave its family out of ' +
             'MCS_REFRESH_FAMILIES',
           { details: { part: 'mysql', file: q.file } },
         );

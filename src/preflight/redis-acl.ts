@@ -68,7 +68,7 @@ export async function checkRedisAcl(
   throw new SyncError(
     'ACCESS_DENIED',
     `redis (${where}): the ACL user "${user}" may not run ${refused.length} command(s) the ` +
-      `service needs: ${refused.join('; ')}. Fix: give "${user}" the ACL of README ` +
+      `service needs: ${refused.join('; ')}. Fix: give "${user}" the ACL of docs/security.md ` +
       '"Production security" (e.g. ACL SETUSER <user> +<command> ~<key pattern>)',
     { details: { part: 'redis', refused } },
   );

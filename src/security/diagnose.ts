@@ -87,7 +87,7 @@ export function diagnoseKafka(err: unknown, config: Config['kafka']): SyncError 
       'ACCESS_DENIED',
       `kafka (${where}): ${type} for ${principal}: ${message}. Fix: grant it Read on the ` +
         `change topics (${config.topicPrefix}.${config.database}.*) and on the consumer group ` +
-        `${config.groupId}, and Write on ${config.deadLetterTopic} (README "Production security")`,
+        `${config.groupId}, and Write on ${config.deadLetterTopic} (docs/security.md "Production security")`,
       { details: { part: 'kafka' }, cause: err },
     );
   }
@@ -114,7 +114,7 @@ export function diagnoseRedis(
     return new SyncError(
       'ACCESS_DENIED',
       `redis (${where}): the ACL user may not do what the service needs: ${message}. Fix: ` +
-        'give the user the ACL of README "Production security"',
+        'give the user the ACL of docs/security.md "Production security"',
       { details: { part: 'redis' } },
     );
   }
