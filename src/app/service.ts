@@ -10,7 +10,7 @@
  *   stats timer, daily stats, consistency monitor, monitor loader   (work beside the intake)
  *   intake            leaves the group after the batch in flight, its offsets committed: it
  *                     still needs the executor, Redis, the row index and the loader until then
- *   dead-letter producer                                      (the intake's poison records)
+ *   dead-letter producer  after the intake, which hands it the poison records of its last batch
  *   second pass       its drain in flight applies through the executor and Redis
  *   pattern index     before the Redis clients (keys/executor-setup.ts)
  *   mysql loader, row index, redis clients                   (nothing uses them any more)
