@@ -1,6 +1,6 @@
 /**
  * Secrets from files, the convention of Docker and Kubernetes secrets: every secret setting
- * (`secret: true` in settings.ts: REDIS_URL, MYSQL_URL, MCS_KAFKA_SASL_PASSWORD) can instead be
+ * (`secret: true` in the table, e.g. REDIS_URL, MYSQL_URL, MCS_KAFKA_SASL_PASSWORD) can instead be
  * given as `<NAME>_FILE`, the path of a file holding the value (one trailing newline is dropped).
  * Giving both is an error; so is a file that cannot be read. The value never appears in a message.
  */

@@ -1,0 +1,173 @@
+/**
+ * The service itself: retries, rules, logs and its HTTP endpoint (SERVICE); the consistency
+ * monitor and what `check` reads from Kafka Connect (MONITOR_AND_CONNECT).
+ */
+import { share, valueFormats, windows } from '../parse';
+import type { SettingDecl } from '../spec';
+
+export const SERVICE = [
+  {
+    env: 'MCS_RETRY_MAX_DELAY_MS',
+    at: 'retry.maxDelayMs',
+    type: 'int',
+    default: '5000',
+    min: 10,
+    doc: 'Longest pause between retries of a batch Redis did not acknowledge (backoff doubles from 100 ms).',
+  },
+  {
+    env: 'MCS_OUTAGE_REMINDER_MS',
+    at: 'retry.reminderMs',
+    type: 'int',
+    default: '30000',
+    min: 100,
+    doc: 'While Redis stays down, how often the outage is logged again.',
+  },
+  {
+    env: 'MCS_SNAPSHOT_INVALIDATES',
+    at: 'rules.snapshotInvalidates',
+    type: 'bool',
+    default: 'false',
+    doc: 'Whether snapshot reads (`op: r`) invalidate keys. Off: a snapshot describes rows that did not change.',
+  },
+  {
+    env: 'MCS_VALUE_FORMATS',
+    at: 'redis.valueFormats',
+    type: 'list',
+    default: '',
+    parse: valueFormats,
+    doc: 'Format of values the service writes (refresh, rebuild), per family: `family=json|pickle`, comma-separated, e.g. `master=pickle` for Python `pickle.loads` readers. Unlisted: json. `verify` reads both.',
+  },
+  {
+    env: 'MCS_DATABASES',
+    at: 'rules.databases',
+    type: 'list',
+    default: '',
+    doc: 'Databases whose rows dirty keys (`source.db`); rows of others are skipped and counted (`foreign_db_events_total`), not dead-lettered. Empty: the database of MYSQL_URL, else MYSQL_DATABASE.',
+  },
+  {
+    env: 'MCS_CONSUMERS_DIR',
+    at: 'rules.dir',
+    type: 'string',
+    default: '',
+    doc: 'Folder of table rule modules; empty means the `consumers/` folder shipped with the service.',
+  },
+  {
+    env: 'LOG_LEVEL',
+    at: 'log.level',
+    type: 'level',
+    default: 'info',
+    doc: 'pino level: fatal, error, warn, info, debug, trace or silent.',
+  },
+  {
+    env: 'MCS_STATS_INTERVAL_MS',
+    at: 'log.statsIntervalMs',
+    type: 'int',
+    default: '60000',
+    min: 0,
+    doc: 'How often counters (events, keys deleted, rejected messages) are logged; 0 turns it off.',
+  },
+  {
+    env: 'MCS_HTTP_ENABLED',
+    at: 'http.enabled',
+    type: 'bool',
+    default: 'true',
+    doc: 'Serve `/metrics` (Prometheus), `/healthz` (alive) and `/readyz` (consumer group joined, every Redis connection answering, no Redis node with a critical problem; the body names each node) over HTTP.',
+  },
+  {
+    env: 'MCS_HTTP_HOST',
+    at: 'http.host',
+    type: 'string',
+    default: '127.0.0.1',
+    doc: 'Address the HTTP endpoint listens on; `0.0.0.0` to let Prometheus or a kubelet reach it from outside the host.',
+  },
+  {
+    env: 'MCS_HTTP_PORT',
+    at: 'http.port',
+    type: 'int',
+    default: '9477',
+    min: 0,
+    max: 65535,
+    doc: 'Port of the HTTP endpoint; 0 picks a free one (tests). A port already in use is logged and the service runs without the endpoint.',
+  },
+] as const satisfies readonly SettingDecl[];
+
+export const MONITOR_AND_CONNECT = [
+  {
+    env: 'MCS_MONITOR_GROUP_ID',
+    at: 'monitor.groupId',
+    type: 'string',
+    default: 'mcs-monitor',
+    doc: "Consumer group of the consistency monitor (`mis-cache-sync monitor`); must differ from `MCS_GROUP_ID`, the monitor never joins the service's group.",
+  },
+  {
+    env: 'MCS_MONITOR_SAMPLE',
+    at: 'monitor.sample',
+    type: 'string',
+    default: '0.01',
+    parse: share,
+    doc: 'Share of change events (0 < share <= 1) whose keys the monitor checks; 0.01 costs about 1 % of the service CPU (README, Consistency monitor).',
+  },
+  {
+    env: 'MCS_MONITOR_WINDOWS',
+    at: 'monitor.windowsMs',
+    yaml: 'monitor.windows',
+    type: 'list',
+    default: '1s,60s,300s',
+    parse: windows,
+    doc: 'Delays after an event (its commit time) at which the monitor checks each of its keys against the truth; `ms`, `s` or `m` units, ascending.',
+  },
+  {
+    env: 'MCS_MONITOR_IN_SERVICE',
+    at: 'monitor.inService',
+    type: 'bool',
+    default: 'false',
+    doc: "Run the consistency monitor inside the service (its own consumer group, its metrics on the service's endpoint) instead of as `mis-cache-sync monitor`.",
+  },
+  {
+    env: 'MCS_MONITOR_HTTP_PORT',
+    at: 'monitor.httpPort',
+    type: 'int',
+    default: '9478',
+    min: 0,
+    max: 65535,
+    doc: 'Port of the `/metrics` endpoint of a standalone monitor (on `MCS_HTTP_HOST`); 0 picks a free one.',
+  },
+  {
+    env: 'CONNECT_URL',
+    at: 'connect.url',
+    type: 'string',
+    default: '',
+    doc: 'Kafka Connect REST URL, read only by `mis-cache-sync check` (connector state, converter, SMT, topic prefix, snapshot mode); empty skips those checks.',
+  },
+  {
+    env: 'CONNECTOR_NAME',
+    at: 'connect.connector',
+    type: 'string',
+    default: '',
+    doc: 'Debezium connector `check` inspects; empty: every connector whose `topic.prefix` is `TOPIC_PREFIX`.',
+  },
+  {
+    env: 'MCS_CONNECT_TLS_CA_FILE',
+    at: 'connect.tls.caFile',
+    yaml: 'connect.tlsCaFile',
+    type: 'string',
+    default: '',
+    doc: "PEM file of the CA of an `https://` `CONNECT_URL`'s certificate (empty: the system CAs).",
+  },
+  {
+    env: 'MCS_CONNECT_TLS_CERT_FILE',
+    at: 'connect.tls.certFile',
+    yaml: 'connect.tlsCertFile',
+    type: 'string',
+    default: '',
+    doc: "PEM client certificate `check` presents to Kafka Connect's REST API when its listener requires one (`listeners.https.ssl.client.auth=required`); with `MCS_CONNECT_TLS_KEY_FILE`.",
+  },
+  {
+    env: 'MCS_CONNECT_TLS_KEY_FILE',
+    at: 'connect.tls.keyFile',
+    yaml: 'connect.tlsKeyFile',
+    type: 'string',
+    default: '',
+    doc: 'PEM private key of `MCS_CONNECT_TLS_CERT_FILE` (unencrypted; a file readable only by the service).',
+  },
+] as const satisfies readonly SettingDecl[];
