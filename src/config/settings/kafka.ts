@@ -75,7 +75,7 @@ export const KAFKA = [
     default: '1048576',
     min: 65536,
     max: 67108864,
-    doc: 'kafkajs client: most bytes of one partition a fetch returns (`maxBytesPerPartition`), so the most one batch holds (@platformatic/kafka keeps its 2 MiB fetch, cut into batches of 768 KiB). Larger batches pay the per-batch round trips (row index, deletes, commit) fewer times: 2 MiB drained 1.3–1.7× faster than 1 MiB with the schema wrapper (bench/README.md), at a higher peak RSS (up to 209 MiB against 190).',
+    doc: 'kafkajs client: most bytes of one partition a fetch returns (`maxBytesPerPartition`), so the most one batch holds (@platformatic/kafka keeps its 2 MiB fetch, cut into batches of 768 KiB). Larger batches pay the per-batch round trips (row index, deletes, commit) fewer times: 2 MiB drained 1.3–1.7× faster than 1 MiB with the schema wrapper (docs/performance.md, Batch size), at a higher peak RSS (up to 209 MiB against 190).',
   },
   {
     env: 'MCS_KAFKA_CLIENT',
@@ -83,7 +83,7 @@ export const KAFKA = [
     type: 'string',
     default: 'kafkajs',
     values: ['kafkajs', 'platformatic'],
-    doc: 'Kafka client library of the intake: `kafkajs` or `platformatic` (@platformatic/kafka). Both keep the same delivery contract (commit after Redis acknowledged); README "Kafka clients" says how to choose. The ops tools (monitor, replay, dead letters, check) use kafkajs.',
+    doc: 'Kafka client library of the intake: `kafkajs` or `platformatic` (@platformatic/kafka). Both keep the same delivery contract (commit after Redis acknowledged); docs/reliability.md "Kafka clients" says how to choose. The ops tools (monitor, replay, dead letters, check) use kafkajs.',
   },
   {
     env: 'MCS_KAFKA_SSL',

@@ -71,7 +71,7 @@ export const REDIS_SERVER = [
     min: 0,
     max: 15,
     readIf: { setting: 'MCS_REDIS_CLUSTER', is: 'off', otherwise: 0 },
-    doc: 'Logical DB of the row index (`mcs:rowidx:*`: key columns last seen per primary key, for flattened records, FK cascades and menus → sessions; README "Row index"). Ignored in cluster mode (DB 0).',
+    doc: 'Logical DB of the row index (`mcs:rowidx:*`: key columns last seen per primary key, for flattened records, FK cascades and menus → sessions; docs/rules.md "Row index"). Ignored in cluster mode (DB 0).',
   },
   {
     env: 'MCS_REDIS_CLUSTER',

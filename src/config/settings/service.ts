@@ -105,7 +105,7 @@ export const MONITOR_AND_CONNECT = [
     type: 'string',
     default: '0.01',
     parse: share,
-    doc: 'Share of change events (0 < share <= 1) whose keys the monitor checks; 0.01 costs about 1 % of the service CPU (README, Consistency monitor).',
+    doc: 'Share of change events (0 < share <= 1) whose keys the monitor checks; 0.01 costs about 1 % of the service CPU (docs/performance.md, Consistency monitor).',
   },
   {
     env: 'MCS_MONITOR_WINDOWS',
