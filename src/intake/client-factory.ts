@@ -14,6 +14,6 @@ export async function createKafkaClient(
     const { platformaticClient } = await import('./platformatic');
     return platformaticClient(config, logger);
   }
-  const { kafkajsClient } = await import('./kafkajs-client');
+  const { kafkajsClient } = await import('./kafkajs');
   return kafkajsClient(config, logger);
 }
