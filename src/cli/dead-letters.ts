@@ -2,7 +2,7 @@
 import { SyncError } from '../core/errors';
 import { DeadLetterQueue } from '../intake/dead-letter';
 import { createKafka } from '../intake/kafka';
-import { kafkajsProducer } from '../intake/kafkajs-client';
+import { kafkajsProducer } from '../intake/kafkajs/producer';
 import { createRowLoader } from '../mysql/loader';
 import { listDeadLetters, redrive, redriveGroup } from '../ops/dead-letters';
 import { createRedisClients } from '../redis/clients';

@@ -11,9 +11,9 @@ export async function createKafkaClient(
   logger: Logger,
 ): Promise<KafkaClient> {
   if (config.client === 'platformatic') {
-    const { platformaticClient } = await import('./platformatic-client');
+    const { platformaticClient } = await import('./platformatic');
     return platformaticClient(config, logger);
   }
-  const { kafkajsClient } = await import('./kafkajs-client');
+  const { kafkajsClient } = await import('./kafkajs');
   return kafkajsClient(config, logger);
 }

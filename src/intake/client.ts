@@ -1,6 +1,6 @@
 /**
  * The one interface between the service and a Kafka client library. Two implementations sit side
- * by side (`kafkajs-client.ts`, `platformatic-client.ts`), chosen by `MCS_KAFKA_CLIENT`
+ * by side (`kafkajs/`, `platformatic/`), chosen by `MCS_KAFKA_CLIENT`
  * (`client-factory.ts`); nothing outside `src/intake/` knows which one runs.
  *
  * The contract every implementation keeps:

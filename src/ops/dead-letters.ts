@@ -17,6 +17,7 @@ import type { RawRecord, RecordPlace } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { batchContext, planBatch, type Rejected } from '../intake/batch-plan';
 import { DLQ_HEADERS, DeadLetterQueue } from '../intake/dead-letter';
+import { readRanges, type TopicRange } from '../intake/topic-reader';
 import type { KeyExecutor } from '../keys/executor';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import type { RuleSet } from '../rules/registry';
@@ -171,11 +172,8 @@ function placeId(p: RecordPlace): string {
   return `${p.topic}\u0000${p.partition}\u0000${p.offset}`;
 }
 
-interface Range {
-  readonly partition: number;
-  readonly start: bigint;
-  /** Exclusive: the high watermark when the read began. */
-  readonly end: bigint;
+/** A partition of the dead-letter topic to read. */
+interface Range extends TopicRange {
   /** First offset not yet redriven. */
   readonly committed: bigint;
 }
@@ -184,7 +182,7 @@ interface Range {
  * Reads the dead-letter topic from the earliest record ('all') or from the redrive group's
  * committed offsets ('pending') up to the end it had when the read began, one batch at a time,
  * with a one-off consumer group (deleted afterwards). `onBatch` gets each partition batch and the
- * offset after it.
+ * offset after it; a failing one ends the read (a redrive must not send a record back twice).
  */
 async function readDeadLetters(
   deps: DeadLetterDeps,
@@ -207,6 +205,7 @@ async function readDeadLetters(
       const c = done?.partitions.find((p) => p.partition === e.partition)?.offset;
       const committed = c === undefined || BigInt(c) < low ? low : BigInt(c);
       return {
+        topic,
         partition: e.partition,
         start: from === 'all' ? low : committed,
         end: BigInt(e.high),
@@ -219,58 +218,28 @@ async function readDeadLetters(
       cause: err,
     });
   }
-  const pending = new Map(ranges.filter((r) => r.end > r.start).map((r) => [r.partition, r]));
-  if (pending.size === 0) {
+  if (!ranges.some((r) => r.end > r.start)) {
     await admin.disconnect();
     return;
   }
-  const consumer = kafka.consumer({
-    groupId: oneOff,
-    sessionTimeout: config.kafka.sessionTimeoutMs,
-  });
-  let finish: () => void = () => undefined;
-  let fail: (err: unknown) => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        const range = pending.get(batch.partition);
-        if (!range) return;
-        const messages = batch.messages.filter(
-          (m) => BigInt(m.offset) >= range.start && BigInt(m.offset) < range.end,
+    await readRanges({
+      kafka,
+      groupId: oneOff,
+      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      ranges,
+      retryFailedBatch: false,
+      onBatch: async ({ range, messages }) => {
+        const lastKept = messages[messages.length - 1];
+        if (!lastKept) return;
+        await onBatch(
+          messages.map((m) => toLetter(topic, range.partition, m, range.committed)),
+          range.partition,
+          (BigInt(lastKept.offset) + 1n).toString(),
         );
-        const last = batch.messages[batch.messages.length - 1];
-        if (messages.length > 0) {
-          const lastKept = messages[messages.length - 1] as KafkaMessage;
-          try {
-            await onBatch(
-              messages.map((m) => toLetter(topic, batch.partition, m, range.committed)),
-              batch.partition,
-              (BigInt(lastKept.offset) + 1n).toString(),
-            );
-          } catch (err) {
-            fail(err);
-            return;
-          }
-        }
-        await heartbeat();
-        if (last && BigInt(last.offset) >= range.end - 1n) pending.delete(batch.partition);
-        if (pending.size === 0) finish();
       },
     });
-    for (const r of pending.values())
-      consumer.seek({ topic, partition: r.partition, offset: r.start.toString() });
-    await done;
   } finally {
-    await consumer.disconnect();
     await admin.deleteGroups([oneOff]).catch(() => undefined);
     await admin.disconnect();
   }

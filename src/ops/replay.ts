@@ -13,6 +13,7 @@ import type { Config } from '../config/config';
 import type { RawRecord } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { batchContext, planBatch } from '../intake/batch-plan';
+import { readRanges, type TopicRange } from '../intake/topic-reader';
 import { topicFor } from '../intake/topics';
 import type { KeyExecutor } from '../keys/executor';
 import { mergeOp, type KeyOp } from '../rules/ops';
@@ -48,13 +49,8 @@ export interface ReplayReport {
   readonly planned?: readonly KeyOp[];
 }
 
-interface Range {
-  readonly topic: string;
-  readonly partition: number;
-  readonly start: bigint;
-  /** Exclusive end: the high watermark when the replay began. */
-  readonly end: bigint;
-}
+/** A partition's replay: from the start point up to the high watermark when the replay began. */
+type Range = TopicRange;
 
 export interface ReplayDeps {
   readonly kafka: Kafka;
@@ -96,7 +92,7 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
     }
     const groupId = `${config.kafka.groupId}-replay-${Date.now().toString(36)}`;
     try {
-      return await consumeRanges(deps, options, groupId, ranges, started);
+      return await consumeRanges({ deps, options, groupId, ranges, started });
     } finally {
       // Left behind, the empty group only lingers until offsets.retention.minutes; say so.
       await admin
@@ -171,19 +167,25 @@ async function resetGroup(admin: Admin, groupId: string, ranges: readonly Range[
   for (const [topic, partitions] of byTopic) await admin.setOffsets({ groupId, topic, partitions });
 }
 
-async function consumeRanges(
-  deps: ReplayDeps,
-  options: ReplayOptions,
-  groupId: string,
-  ranges: readonly Range[],
-  started: number,
-): Promise<ReplayReport> {
+/** What `consumeRanges` reads with, and from when the replay's time counts. */
+interface ConsumeRun {
+  readonly deps: ReplayDeps;
+  readonly options: ReplayOptions;
+  readonly groupId: string;
+  readonly ranges: readonly Range[];
+  readonly started: number;
+}
+
+async function consumeRanges({
+  deps,
+  options,
+  groupId,
+  ranges,
+  started,
+}: ConsumeRun): Promise<ReplayReport> {
   const { kafka, config, rules, executor, progress } = deps;
   if (!options.dryRun && !executor) throw new Error('replay needs an executor unless dry-run');
   const total = Number(ranges.reduce((n, r) => n + (r.end - r.start), 0n));
-  const pending = new Map(
-    ranges.filter((r) => r.end > r.start).map((r) => [`${r.topic}:${r.partition}`, r]),
-  );
   const ctx = batchContext(config, rules);
   // Dry run only: the distinct operations, for the list it prints.
   const planned = options.dryRun ? new Map<string, KeyOp>() : undefined;
@@ -192,83 +194,46 @@ async function consumeRanges(
   let rejected = 0;
   let deleted = 0;
   let refreshed = 0;
-  const detail = () => `${ranges.length - pending.size}/${ranges.length} partitions done`;
-  if (pending.size === 0) {
-    progress.finish(0, 0, detail());
-    return {
-      mode: 'one-off group',
-      partitions: ranges.length,
-      events,
-      rejected,
-      operations: 0,
-      deleted,
-      refreshed,
-      elapsedMs: Date.now() - started,
-      ...(options.dryRun ? { planned: [] } : {}),
-    };
-  }
-
-  const consumer = kafka.consumer({ groupId, sessionTimeout: config.kafka.sessionTimeoutMs });
-  let finish: () => void = () => undefined;
-  let fail: (err: unknown) => void = () => undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
+  let done = ranges.filter((r) => r.end <= r.start).length;
+  const detail = () => `${done}/${ranges.length} partitions done`;
+  await readRanges({
+    kafka,
+    groupId,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+    ranges,
+    // A registry outage or a Redis failure past its retries: kafkajs fetches the batch again.
+    retryFailedBatch: true,
+    onBatch: async ({ range, messages, heartbeat }) => {
+      const records: RawRecord[] = messages.map((m) => ({
+        topic: range.topic,
+        partition: range.partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+        headers: m.headers ?? {},
+      }));
+      await ctx.schemas?.prepare(records); // a registry outage: kafkajs retries the batch
+      const plan = planBatch(records, ctx);
+      events += records.length;
+      rejected += plan.rejected.length;
+      for (const r of plan.rejected)
+        deps.logger.warn(
+          { ...r.place, code: r.error.code },
+          `replay: rejected event: ${r.error.message}`,
+        );
+      if (planned) for (const op of plan.ops) mergeOp(planned, op);
+      else if (plan.ops.length > 0 && executor) {
+        const result = await applyWithRetry(executor, plan.ops, heartbeat);
+        applied += plan.ops.length;
+        deleted += result.deleted;
+        refreshed += result.refreshed;
+      }
+    },
+    onProgress: (partitionsDone) => {
+      done = partitionsDone;
+      progress.update(events, total, detail());
+    },
   });
-  consumer.on(consumer.events.CRASH, (e) => fail(e.payload.error));
-  await consumer.connect();
-  try {
-    await consumer.subscribe({
-      topics: [...new Set(ranges.map((r) => r.topic))],
-      fromBeginning: true,
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        const range = pending.get(`${batch.topic}:${batch.partition}`);
-        if (!range) return;
-        const records: RawRecord[] = batch.messages
-          .filter((m) => BigInt(m.offset) >= range.start && BigInt(m.offset) < range.end)
-          .map((m) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key,
-            value: m.value,
-            headers: m.headers ?? {},
-          }));
-        await ctx.schemas?.prepare(records); // a registry outage: kafkajs retries the batch
-        const plan = planBatch(records, ctx);
-        events += records.length;
-        rejected += plan.rejected.length;
-        for (const r of plan.rejected)
-          deps.logger.warn(
-            { ...r.place, code: r.error.code },
-            `replay: rejected event: ${r.error.message}`,
-          );
-        if (planned) for (const op of plan.ops) mergeOp(planned, op);
-        else if (plan.ops.length > 0 && executor) {
-          const result = await applyWithRetry(executor, plan.ops, heartbeat);
-          applied += plan.ops.length;
-          deleted += result.deleted;
-          refreshed += result.refreshed;
-        }
-        const last = batch.messages[batch.messages.length - 1];
-        if (last) resolveOffset(last.offset);
-        if (last && BigInt(last.offset) >= range.end - 1n)
-          pending.delete(`${batch.topic}:${batch.partition}`);
-        progress.update(events, total, detail());
-        if (pending.size === 0) finish();
-      },
-    });
-    // Start each partition at its start point rather than reading what precedes it.
-    for (const r of pending.values())
-      consumer.seek({ topic: r.topic, partition: r.partition, offset: r.start.toString() });
-    await done;
-  } finally {
-    await consumer.disconnect();
-  }
   progress.finish(events, total, detail());
   return {
     mode: 'one-off group',

@@ -2,7 +2,7 @@ import { AuthenticationError, MultipleErrors, ProtocolError } from '@platformati
 import { buildConfig, type Config } from '../../../src/config/config';
 import { SETTINGS, type SettingSpec } from '../../../src/config/settings';
 import { createKafkaClient } from '../../../src/intake/client-factory';
-import { kafkaError } from '../../../src/intake/platformatic-client';
+import { kafkaError } from '../../../src/intake/platformatic/errors';
 import { diagnoseKafka } from '../../../src/security/diagnose';
 import { createLogger } from '../../../src/telemetry/logger';
 

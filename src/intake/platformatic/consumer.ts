@@ -1,5 +1,5 @@
 /**
- * The intake's Kafka client on @platformatic/kafka (`MCS_KAFKA_CLIENT=platformatic`).
+ * The intake's group consumer on @platformatic/kafka (`MCS_KAFKA_CLIENT=platformatic`).
  *
  * The library hands out a stream of single messages of every assigned partition; this adapter
  * turns what is buffered into per-partition batches (each partition in order, up to
@@ -13,27 +13,20 @@
  * - heartbeats run on the library's own timer, so a long Redis retry keeps the membership;
  * - a stream that fails (broker gone) is re-created with backoff until `stop()`.
  */
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { Admin, Consumer, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
-import type { Config } from '../config/config';
-import type { RawRecord } from '../envelope/types';
-import { errorMessage } from '../core/errors';
-import type { Logger } from '../telemetry/logger';
-import { CommitBehind } from './commit-behind';
-import { slicesOf } from './slices';
+import { Consumer } from '@platformatic/kafka';
+import type { RawRecord } from '../../envelope/types';
+import { errorMessage } from '../../core/errors';
+import type { Logger } from '../../telemetry/logger';
+import { CommitBehind } from '../commit-behind';
 import {
   commitFailed,
   type BatchHandler,
   type GroupConsumer,
   type GroupConsumerOptions,
-  type KafkaClient,
-  type OutgoingRecord,
-  type RecordProducer,
-} from './client';
-
-type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
-type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+} from '../client';
+import { kafkaError } from './errors';
+import { byBytes, drain, generationOf, toRawRecord, type Msg, type Stream } from './messages';
+import type { BaseOptions } from './options';
 
 /** How long a fetch waits at most for new records (also bounds how long `stop()` waits). */
 const MAX_WAIT_MS = 500;
@@ -46,56 +39,7 @@ const MAX_BATCH_BYTES = 768 * 1024;
 /** How often the partitions' end offsets are refreshed for the lag metric. */
 const END_OFFSETS_INTERVAL_MS = 2000;
 
-export function platformaticClient(config: Config['kafka'], logger: Logger): KafkaClient {
-  const base = connectionOptions(config);
-  const log = logger.child({ component: 'platformatic-kafka' });
-  return {
-    name: 'platformatic',
-    consumer: (options) => new PlatformaticGroupConsumer(base, options, log),
-    producer: () => platformaticProducer(base),
-    ensureTopics: (topics) => ensureTopics(base, topics),
-  };
-}
-
-interface BaseOptions {
-  readonly clientId: string;
-  readonly bootstrapBrokers: string[];
-  readonly tls?: TlsOptions;
-  readonly sasl?: {
-    mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
-    username: string;
-    password: string;
-  };
-  readonly retries: number;
-  readonly retryDelay: number;
-}
-
-/** Brokers, TLS and SASL settings mapped to the library's connection options. */
-function connectionOptions(config: Config['kafka']): BaseOptions {
-  const out: {
-    -readonly [K in keyof BaseOptions]: BaseOptions[K];
-  } = {
-    clientId: config.clientId,
-    bootstrapBrokers: [...config.brokers],
-    retries: 10,
-    retryDelay: 300,
-  };
-  if (config.ssl)
-    out.tls = config.sslCaFile ? { ca: [readFileSync(config.sslCaFile, 'utf8')] } : {};
-  if (config.sasl) {
-    const { mechanism, username, password } = config.sasl;
-    const name =
-      mechanism === 'plain'
-        ? 'PLAIN'
-        : mechanism === 'scram-sha-256'
-          ? 'SCRAM-SHA-256'
-          : 'SCRAM-SHA-512';
-    out.sasl = { mechanism: name, username, password };
-  }
-  return out;
-}
-
-class PlatformaticGroupConsumer implements GroupConsumer {
+export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   private stream: Stream | undefined;
   private stopping = false;
@@ -315,118 +259,6 @@ class PlatformaticGroupConsumer implements GroupConsumer {
         }
       })
       .catch(() => undefined); // only the lag metric depends on it
-  }
-}
-
-/**
- * Consecutive slices of at most `max` value bytes: a batch's rejected records go to the
- * dead-letter topic, whose produce requests the broker caps (1 MiB by default).
- */
-function byBytes(messages: Msg[], max: number): Msg[][] {
-  return slicesOf(messages, max, (m) => (m.value?.length ?? 0) + (m.key?.length ?? 0));
-}
-
-function drain(stream: Stream): Msg[] {
-  const out: Msg[] = [];
-  for (let m = stream.read() as Msg | null; m !== null; m = stream.read() as Msg | null)
-    out.push(m);
-  return out;
-}
-
-function generationOf(m: Msg): number | undefined {
-  const consumer = m.metadata.consumer as { generationId?: number } | undefined;
-  return consumer?.generationId;
-}
-
-function toRawRecord(m: Msg): RawRecord {
-  const headers: Record<string, Buffer> = {};
-  for (const [k, v] of m.headers)
-    if (k !== undefined) headers[k.toString('utf8')] = v ?? Buffer.alloc(0);
-  return {
-    topic: m.topic,
-    partition: m.partition,
-    offset: m.offset.toString(),
-    key: m.key ?? null,
-    value: m.value ?? null,
-    timestamp: m.timestamp.toString(),
-    headers,
-  };
-}
-
-function platformaticProducer(base: BaseOptions): RecordProducer {
-  let producer: Producer | undefined;
-  return {
-    async connect() {
-      producer ??= new Producer({ ...base, autocreateTopics: true });
-    },
-    async disconnect() {
-      await producer?.close();
-      producer = undefined;
-    },
-    async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
-      producer ??= new Producer({ ...base, autocreateTopics: true });
-      await producer
-        .send({
-          acks: -1,
-          messages: records.map((r) => ({
-            topic,
-            ...(r.key === null ? {} : { key: r.key }),
-            ...(r.value === null ? {} : { value: r.value }),
-            headers: new Map(
-              Object.entries(r.headers).map(([k, v]) => [
-                Buffer.from(k),
-                Buffer.isBuffer(v) ? v : Buffer.from(v),
-              ]),
-            ),
-          })),
-        })
-        .catch((err: unknown) => {
-          throw kafkaError(err);
-        });
-    },
-  };
-}
-
-/**
- * One error for the logs and for the startup diagnosis (src/security/diagnose.ts): the library
- * nests the broker's answers in `errors` arrays and causes, so their messages are joined (a TLS
- * or SASL failure is named there), and a Kafka error name such as TOPIC_AUTHORIZATION_FAILED
- * becomes `type`, where kafkajs reports it too.
- */
-export function kafkaError(err: unknown): Error {
-  const leaves: unknown[] = [];
-  const walk = (e: unknown, depth: number): void => {
-    if (!e || depth > 6) return;
-    const nested = (e as { errors?: unknown }).errors;
-    if (Array.isArray(nested) && nested.length > 0) {
-      for (const n of nested) walk(n, depth + 1);
-      return;
-    }
-    leaves.push(e);
-    walk((e as { cause?: unknown }).cause, depth + 1);
-  };
-  walk(err, 0);
-  const top = errorMessage(err);
-  const type = leaves
-    .map((l) => (l as { apiId?: unknown }).apiId)
-    .find((t): t is string => typeof t === 'string');
-  const nested = [...new Set(leaves.map(errorMessage))].filter((m) => m !== top);
-  const out = new Error(nested.length > 0 ? `${top}: ${nested.join('; ')}` : top, { cause: err });
-  if (type) Object.assign(out, { type });
-  return out;
-}
-
-async function ensureTopics(base: BaseOptions, topics: readonly string[]): Promise<string[]> {
-  const admin = new Admin(base);
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) await admin.createTopics({ topics: missing });
-    return missing;
-  } catch (err) {
-    throw kafkaError(err);
-  } finally {
-    await admin.close();
   }
 }
 

@@ -1,31 +1,15 @@
-/** The intake's Kafka client on kafkajs (`MCS_KAFKA_CLIENT=kafkajs`). */
-import { Partitioners, type EachBatchPayload, type Kafka } from 'kafkajs';
-import type { Config } from '../config/config';
-import type { RawRecord } from '../envelope/types';
-import { isSyncError } from '../core/errors';
-import type { Logger } from '../telemetry/logger';
+/** The intake's group consumer on kafkajs (`MCS_KAFKA_CLIENT=kafkajs`). */
+import type { EachBatchPayload, Kafka } from 'kafkajs';
+import type { RawRecord } from '../../envelope/types';
+import { isSyncError } from '../../core/errors';
+import type { Logger } from '../../telemetry/logger';
 import {
   commitFailed,
   type BatchHandler,
   type GroupConsumer,
   type GroupConsumerOptions,
-  type KafkaClient,
-  type OutgoingRecord,
-  type RecordProducer,
-} from './client';
-import { CommitBehind } from './commit-behind';
-import { createKafka } from './kafka';
-
-export function kafkajsClient(config: Config['kafka'], logger: Logger): KafkaClient {
-  const kafka = createKafka(config, logger);
-  return {
-    name: 'kafkajs',
-    consumer: (options) =>
-      new KafkajsGroupConsumer(kafka, options, logger.child({ component: 'intake-kafkajs' })),
-    producer: () => kafkajsProducer(kafka),
-    ensureTopics: (topics) => ensureTopics(kafka, topics),
-  };
-}
+} from '../client';
+import { CommitBehind } from '../commit-behind';
 
 /** Batches of one partition fetched ahead of the one being applied (the next fetch overlaps). */
 const AHEAD = 2;
@@ -54,7 +38,7 @@ interface Lane {
  * must not spin) seeks back to the failed batch's first offset, so the rest is fetched and
  * applied again; batches fetched before that seek are stale and dropped.
  */
-class KafkajsGroupConsumer implements GroupConsumer {
+export class KafkajsGroupConsumer implements GroupConsumer {
   private readonly consumer;
   private readonly lanes = new Map<string, Lane>();
   private readonly commits: CommitBehind;
@@ -210,39 +194,4 @@ class KafkajsGroupConsumer implements GroupConsumer {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Also the producer of the dead-letter redrive (ops tools run on kafkajs). */
-export function kafkajsProducer(kafka: Kafka): RecordProducer {
-  const producer = kafka.producer({
-    allowAutoTopicCreation: true,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  return {
-    connect: () => producer.connect(),
-    disconnect: () => producer.disconnect(),
-    async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
-      const messages = records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }));
-      await producer.send({ topic, messages, acks: -1 });
-    },
-  };
-}
-
-/** Debezium creates a table's topic only with its first event; subscribe needs it to exist. */
-async function ensureTopics(kafka: Kafka, topics: readonly string[]): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length > 0) {
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic })),
-        waitForLeaders: true,
-      });
-    }
-    return missing;
-  } finally {
-    await admin.disconnect();
-  }
 }
