@@ -19,7 +19,7 @@ const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
       {
         patterns: [
           {
-            regex: `^\\.\\./(${LAYERS.slice(i + 1).join('|')})/`,
+            regex: `^(\\.\\./)+(${LAYERS.slice(i + 1).join('|')})/`,
             message: `src/${layer} sits below that folder in the layer order (${LAYERS.join(' < ')}): import down only.`,
           },
         ],

@@ -50,6 +50,16 @@ describe('layers', () => {
     );
   });
 
+  it('a module in a subfolder of a layer is held to the same order', () => {
+    expect(
+      restrictedAll([
+        ['src/intake/platformatic/probe.ts', '../../keys/executor'],
+        ['src/intake/platformatic/probe.ts', '../../app/service'],
+        ['src/intake/platformatic/probe.ts', '../consumer'],
+      ]),
+    ).toEqual([false, true, false]);
+  });
+
   it('a rule module imports the rule types and core only', () => {
     expect(
       restrictedAll([
