@@ -1,9 +1,8 @@
 /**
  * From raw text values to Config: every setting of the table parsed and put at its place
  * (`at`), which gives Settings, a type computed from the table; then the few places derived
- * from more than one setting, then the checks across settings. `derive` returns Config, so a
- * setting missing from the table, a place no setting fills or a value of the wrong type does
- * not compile.
+ * from more than one setting, then the checks across settings. Config's type is Settings with
+ * those places (types.ts), so a derivation that drops or mistypes a place does not compile.
  */
 import { configError } from '../core/errors';
 import { checkCrossSettings } from './checks';
@@ -11,7 +10,8 @@ import { oneOf, parseSetting } from './parse';
 import { isSentinelUrl, parseSentinelUrl } from './sentinel';
 import { SETTINGS, settingLabel, specOf, type EnvName, type Settings } from './settings';
 import type { SettingSpec } from './spec';
-import { SASL_MECHANISMS, type Config } from './types';
+import { SASL_MECHANISMS } from './choices';
+import type { Config } from './types';
 
 /** Text values keyed by environment variable (defaults already applied: see loadConfig). */
 export type RawValues = Partial<Record<string, string>>;

@@ -8,7 +8,7 @@ import { FAMILIES, isFamily, type Family } from '../core/families';
 import { VALUE_FORMATS, type ValueFormat, type ValueFormats } from '../core/value-formats';
 import { isSentinelUrl, parseSentinelUrl } from './sentinel';
 import type { SettingSpec } from './spec';
-import { LOG_LEVELS } from './types';
+import { LOG_LEVELS } from './choices';
 
 /** `ENV (yaml.key)`, how messages name a setting. */
 export function labelOf(spec: Pick<SettingSpec, 'env' | 'yaml'>): string {

@@ -3,7 +3,7 @@
  * default, bounds and meaning, and nothing else; its YAML key, its value's type, the shape of
  * everything read and its redaction are derived from these (settings.ts, build.ts, redact.ts).
  */
-import type { Config, LogLevel } from './types';
+import type { LogLevel } from './choices';
 
 export type SettingType = 'string' | 'url' | 'int' | 'bool' | 'hosts' | 'list' | 'level';
 
@@ -29,19 +29,11 @@ interface DefaultText {
   level: LogLevel;
 }
 
-/** Every place in Config as a dotted path: `kafka.groupId`, `redis.db.session`, `kafka.sasl`. */
-export type ConfigPath = PathOf<Config>;
-type PathOf<T> = T extends readonly unknown[]
-  ? never
-  : T extends object
-    ? { [K in keyof T & string]-?: K | `${K}.${PathOf<NonNullable<T[K]>>}` }[keyof T & string]
-    : never;
-
 interface Declared<T extends SettingType> {
   /** Environment variable. */
   readonly env: string;
-  /** Its place in Config; build.ts puts the parsed value there. */
-  readonly at: ConfigPath;
+  /** Its place in Config, dotted (`kafka.groupId`): the place exists because the setting names it. */
+  readonly at: string;
   /** Dotted key in the YAML file (MCS_CONFIG_FILE) when it is not `at`. */
   readonly yaml?: string;
   readonly type: T;

@@ -1,6 +1,6 @@
 /** Kafka: brokers, the consumer group, TLS and SASL, dead letters. */
 import type { SettingDecl } from '../spec';
-import { POISON_POLICIES } from '../types';
+import { POISON_POLICIES } from '../choices';
 
 export const KAFKA = [
   {
