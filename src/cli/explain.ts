@@ -82,21 +82,32 @@ export async function explainRecords(
     registryError =
       err instanceof SyncError ? err : new SyncError('REGISTRY_UNAVAILABLE', errorMessage(err));
   }
-  return render(records, rules, config, schemas, registryError);
+  return render({ records, rules, config, schemas, registryError });
 }
 
 /** JSON inputs (already parsed), explained synchronously: no registry. */
 export function explainEvents(inputs: readonly unknown[], rules: RuleSet, config: Config): string {
-  return render(inputs.map(toRecord), rules, config, undefined, undefined).text;
+  return render({
+    records: inputs.map(toRecord),
+    rules,
+    config,
+    schemas: undefined,
+    registryError: undefined,
+  }).text;
 }
 
-function render(
-  records: readonly RawRecord[],
-  rules: RuleSet,
-  config: Config,
-  schemas: SchemaSource | undefined,
-  registryError: SyncError | undefined,
-): ExplainResult {
+/** What `render` explains, and with what. */
+interface RenderArgs {
+  readonly records: readonly RawRecord[];
+  readonly rules: RuleSet;
+  readonly config: Config;
+  /** Avro writer schemas, prepared for `records`; undefined: no registry. */
+  readonly schemas: SchemaSource | undefined;
+  /** Why preparing the schemas failed: shown in place of a record's REGISTRY_UNAVAILABLE. */
+  readonly registryError: SyncError | undefined;
+}
+
+function render({ records, rules, config, schemas, registryError }: RenderArgs): ExplainResult {
   const out: string[] = [];
   let rejected = 0;
   const reject = (label: string, err: unknown) => {

@@ -14,10 +14,9 @@ import { progressSink } from '../ops/progress';
 import { rebuild } from '../ops/rebuild';
 import { replay } from '../ops/replay';
 import { verify } from '../consistency/verify';
-import type { RuleSet } from '../rules/registry';
 import type { Logger } from '../telemetry/logger';
 
-import type { Out } from './context';
+import type { OpContext } from './context';
 
 /** `a,b, c` → ['a', 'b', 'c']; undefined → []. */
 export function splitList(value: string | undefined): string[] {
@@ -67,13 +66,18 @@ export interface ReplayCliOptions {
   readonly resetGroup?: boolean;
 }
 
-export async function replayCommand(
-  opts: ReplayCliOptions,
-  config: Config,
-  rules: RuleSet,
-  logger: Logger,
-  out: Out,
-): Promise<number> {
+/** `replay`: its parsed options and the command context. */
+export interface ReplayCommandArgs extends OpContext {
+  readonly opts: ReplayCliOptions;
+}
+
+export async function replayCommand({
+  opts,
+  config,
+  rules,
+  logger,
+  out,
+}: ReplayCommandArgs): Promise<number> {
   const fromText = opts.from;
   const from = fromText === 'earliest' ? 'earliest' : new Date(fromText);
   if (from !== 'earliest' && Number.isNaN(from.getTime())) {
@@ -127,13 +131,18 @@ export async function replayCommand(
   }
 }
 
-export async function rebuildCommand(
-  opts: { readonly families?: string },
-  config: Config,
-  rules: RuleSet,
-  logger: Logger,
-  out: Out,
-): Promise<number> {
+/** `rebuild`: its parsed options and the command context. */
+export interface RebuildCommandArgs extends OpContext {
+  readonly opts: { readonly families?: string };
+}
+
+export async function rebuildCommand({
+  opts,
+  config,
+  rules,
+  logger,
+  out,
+}: RebuildCommandArgs): Promise<number> {
   const wanted = families(splitList(opts.families), ['master']);
   const report = await withRedisAndMysql(config, logger, (ports, loader) =>
     rebuild({ config, rules, ports, loader, logger }, wanted),
@@ -154,13 +163,18 @@ export interface VerifyCliOptions {
   readonly maxStale: string;
 }
 
-export async function verifyCommand(
-  opts: VerifyCliOptions,
-  config: Config,
-  rules: RuleSet,
-  logger: Logger,
-  out: Out,
-): Promise<number> {
+/** `verify`: its parsed options and the command context. */
+export interface VerifyCommandArgs extends OpContext {
+  readonly opts: VerifyCliOptions;
+}
+
+export async function verifyCommand({
+  opts,
+  config,
+  rules,
+  logger,
+  out,
+}: VerifyCommandArgs): Promise<number> {
   const sample = Number(opts.sample);
   const maxStale = Number(opts.maxStale);
   if (!Number.isInteger(sample) || sample < 1)

@@ -139,7 +139,7 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
       op(
         'replay',
         (ctx, opts: { from: string; tables?: string; dryRun?: boolean; resetGroup?: boolean }) =>
-          replayCommand(opts, ctx.config, ctx.rules, ctx.logger, ctx.out),
+          replayCommand({ ...ctx, opts }),
       ),
     );
 
@@ -147,11 +147,7 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
     .command('rebuild')
     .description('warm the families that have loaders straight from MySQL')
     .option('--families <list>', 'families to rebuild', 'master')
-    .action(
-      op('rebuild', (ctx, opts: { families?: string }) =>
-        rebuildCommand(opts, ctx.config, ctx.rules, ctx.logger, ctx.out),
-      ),
-    );
+    .action(op('rebuild', (ctx, opts: { families?: string }) => rebuildCommand({ ...ctx, opts })));
 
   program
     .command('verify')
@@ -161,7 +157,7 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
     .option('--max-stale <share>', 'largest stale share (0..1) that still passes', '0')
     .action(
       op('verify', (ctx, opts: { sample: string; families?: string; maxStale: string }) =>
-        verifyCommand(opts, ctx.config, ctx.rules, ctx.logger, ctx.out),
+        verifyCommand({ ...ctx, opts }),
       ),
     );
 

@@ -80,7 +80,7 @@ export class ConsistencyMonitor {
       config,
       metrics,
       log: this.log,
-      judge: (family, key) => judgeKey(deps, matcher, family, key),
+      judge: (family, key) => judgeKey({ deps, matcher, family, key }),
     });
   }
 

@@ -66,7 +66,7 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions): Promise<
     const port = deps.ports[family];
     for (const key of await sample(port, `${family}:*`, options.sample)) {
       report.checked += 1;
-      const verdict = await judgeKey(deps, matcher, family, key, truth);
+      const verdict = await judgeKey({ deps, matcher, family, key, truth });
       switch (verdict.kind) {
         case 'unknown':
           report.unknown += 1;
@@ -114,6 +114,16 @@ export type KeyVerdict =
   /** Looked stale, but the cached value changed while it was checked. */
   | { readonly kind: 'changed' };
 
+/** What `judgeKey` is given: one key of one family, and where its truth is read. */
+export interface JudgeKeyArgs {
+  readonly deps: Pick<VerifyDeps, 'ports' | 'loader' | 'config'>;
+  readonly matcher: KeyMatcher;
+  readonly family: Family;
+  readonly key: string;
+  /** Default: a new `CacheTruth` over `deps.loader` and `matcher`. */
+  readonly truth?: CacheTruth;
+}
+
 /**
  * The truth of one cached key (truth.ts: what the application would build from MySQL now, or
  * that the key must not exist; master data by the rule's loader), else a target's
@@ -121,13 +131,13 @@ export type KeyVerdict =
  * A key that looks stale is read again: rewritten meanwhile, it is not judged. Shared by
  * `verify` and the consistency monitor.
  */
-export async function judgeKey(
-  deps: Pick<VerifyDeps, 'ports' | 'loader' | 'config'>,
-  matcher: KeyMatcher,
-  family: Family,
-  key: string,
-  truth: CacheTruth = new CacheTruth(deps.loader, matcher),
-): Promise<KeyVerdict> {
+export async function judgeKey({
+  deps,
+  matcher,
+  family,
+  key,
+  truth = new CacheTruth(deps.loader, matcher),
+}: JudgeKeyArgs): Promise<KeyVerdict> {
   const port = deps.ports[family];
   const matches = matcher.match(key).filter((m) => m.target.family === family);
   if (matches.length === 0) return { kind: 'unknown' };

@@ -101,17 +101,28 @@ export async function connectChecks(config: Config): Promise<CheckLine[]> {
     return out;
   }
   for (const name of wanted)
-    out.push(...(await oneConnector(getJson, base, name, configs.get(name) ?? {}, config)));
+    out.push(...(await oneConnector({ getJson, base, name, c: configs.get(name) ?? {}, config })));
   return out;
 }
 
-async function oneConnector(
-  getJson: GetJson,
-  base: string,
-  name: string,
-  c: ConnectorConfig,
-  config: Config,
-): Promise<CheckLine[]> {
+/** One connector to check: its name, its configuration as read, and where Connect's REST API is. */
+interface OneConnectorArgs {
+  readonly getJson: GetJson;
+  /** Connect's REST base URL. */
+  readonly base: string;
+  readonly name: string;
+  /** The connector's configuration (`GET /connectors/<name>/config`). */
+  readonly c: ConnectorConfig;
+  readonly config: Config;
+}
+
+async function oneConnector({
+  getJson,
+  base,
+  name,
+  c,
+  config,
+}: OneConnectorArgs): Promise<CheckLine[]> {
   const out: CheckLine[] = [];
   const status = await getJson<ConnectorStatus>(
     `${base}/connectors/${encodeURIComponent(name)}/status`,

@@ -105,7 +105,7 @@ async function formatLine(
     const from = high - 20n > BigInt(p.low) ? high - 20n : BigInt(p.low);
     let found: { value: Buffer; offset: string } | undefined;
     try {
-      found = await newestValue(kafka, topic, p.partition, from, high);
+      found = await newestValue({ kafka, topic, partition: p.partition, from, end: high });
     } catch (err) {
       return { ok: 'warn', name, detail: `not checked: ${errorMessage(err)}` };
     } finally {
@@ -125,13 +125,24 @@ async function formatLine(
 
 const groupOf = (topic: string) => `mis-cache-sync-check-${process.pid}-${topic}`;
 
-async function newestValue(
-  kafka: Kafka,
-  topic: string,
-  partition: number,
-  from: bigint,
-  end: bigint,
-): Promise<{ value: Buffer; offset: string } | undefined> {
+/** Where `newestValue` reads: one partition of a topic, offsets `from` up to `end` (exclusive). */
+interface NewestValueArgs {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly partition: number;
+  /** First offset read. */
+  readonly from: bigint;
+  /** The partition's high watermark: reading stops at offset `end - 1`. */
+  readonly end: bigint;
+}
+
+async function newestValue({
+  kafka,
+  topic,
+  partition,
+  from,
+  end,
+}: NewestValueArgs): Promise<{ value: Buffer; offset: string } | undefined> {
   const consumer = kafka.consumer({ groupId: groupOf(topic) });
   let found: { value: Buffer; offset: string } | undefined;
   try {

@@ -37,13 +37,27 @@ export function certificateProblem(err: unknown): string | undefined {
   return undefined;
 }
 
-export function untrustedCertificate(
-  part: string,
-  where: string,
-  caSetting: string,
-  caFile: string,
-  problem: string,
-): SyncError {
+/** What `untrustedCertificate` names: the part, where it connected, and its CA setting. */
+export interface UntrustedCertificateArgs {
+  /** kafka, redis or mysql. */
+  readonly part: string;
+  /** The server(s) connected to, as shown. */
+  readonly where: string;
+  /** The setting that names the CA file, e.g. MCS_KAFKA_SSL_CA_FILE. */
+  readonly caSetting: string;
+  /** Its value; empty: the system CAs. */
+  readonly caFile: string;
+  /** The verification failure (`certificateProblem`). */
+  readonly problem: string;
+}
+
+export function untrustedCertificate({
+  part,
+  where,
+  caSetting,
+  caFile,
+  problem,
+}: UntrustedCertificateArgs): SyncError {
   const trusted = caFile ? `the CA in ${caFile}` : 'the system CAs';
   return new SyncError(
     'AUTH_FAILED',
@@ -76,7 +90,13 @@ export function diagnoseKafka(err: unknown, config: Config['kafka']): SyncError 
   }
   const problem = certificateProblem(err);
   if (problem) {
-    return untrustedCertificate('kafka', where, 'MCS_KAFKA_SSL_CA_FILE', config.sslCaFile, problem);
+    return untrustedCertificate({
+      part: 'kafka',
+      where,
+      caSetting: 'MCS_KAFKA_SSL_CA_FILE',
+      caFile: config.sslCaFile,
+      problem,
+    });
   }
   if (
     typeof type === 'string' &&
@@ -120,7 +140,13 @@ export function diagnoseRedis(
   }
   const problem = certificateProblem(err);
   if (problem) {
-    return untrustedCertificate('redis', where, 'MCS_REDIS_TLS_CA_FILE', config.tlsCaFile, problem);
+    return untrustedCertificate({
+      part: 'redis',
+      where,
+      caSetting: 'MCS_REDIS_TLS_CA_FILE',
+      caFile: config.tlsCaFile,
+      problem,
+    });
   }
   return undefined;
 }
@@ -151,13 +177,13 @@ export function diagnoseMysql(
   }
   const problem = certificateProblem(err);
   if (problem) {
-    return untrustedCertificate(
-      'mysql',
+    return untrustedCertificate({
+      part: 'mysql',
       where,
-      'MCS_MYSQL_TLS_CA_FILE',
-      config.tls.caFile,
+      caSetting: 'MCS_MYSQL_TLS_CA_FILE',
+      caFile: config.tls.caFile,
       problem,
-    );
+    });
   }
   return undefined;
 }

@@ -47,13 +47,13 @@ export async function checkTlsTrust(config: Config): Promise<void> {
     const [host, port] = hostPort(config.kafka.brokers[0], 9093);
     const problem = await handshakeProblem(host, port, config.kafka.sslCaFile);
     if (problem)
-      throw untrustedCertificate(
-        'kafka',
-        `${host}:${port}`,
-        'MCS_KAFKA_SSL_CA_FILE',
-        config.kafka.sslCaFile,
+      throw untrustedCertificate({
+        part: 'kafka',
+        where: `${host}:${port}`,
+        caSetting: 'MCS_KAFKA_SSL_CA_FILE',
+        caFile: config.kafka.sslCaFile,
         problem,
-      );
+      });
   }
   if (config.redis.url.startsWith('rediss:') && config.redis.tlsRejectUnauthorized) {
     const url = new URL(config.redis.url);
@@ -61,12 +61,12 @@ export async function checkTlsTrust(config: Config): Promise<void> {
     const port = Number(url.port || 6379);
     const problem = await handshakeProblem(host, port, config.redis.tlsCaFile);
     if (problem)
-      throw untrustedCertificate(
-        'redis',
-        `${host}:${port}`,
-        'MCS_REDIS_TLS_CA_FILE',
-        config.redis.tlsCaFile,
+      throw untrustedCertificate({
+        part: 'redis',
+        where: `${host}:${port}`,
+        caSetting: 'MCS_REDIS_TLS_CA_FILE',
+        caFile: config.redis.tlsCaFile,
         problem,
-      );
+      });
   }
 }
