@@ -83,7 +83,12 @@ describe('mis-cache-sync command line', () => {
     const status = await runCli(['verify'], {
       out: () => undefined,
       err: (t) => (err += t),
-      env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', MCS_MONITOR_WINDOWS: '1s,soon' },
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: '127.0.0.1:1',
+        REDIS_URL: 'redis://127.0.0.1:1',
+        MCS_MONITOR_WINDOWS: '1s,soon',
+      },
     });
     expect(status).toBe(2);
     expect(err).toContain(
