@@ -12,6 +12,7 @@ import { readGraph } from '../../src/row-index/open';
 import { buildRowModel, rowTablesOf } from '../../src/row-index/model';
 import { silentLogger } from '../../src/telemetry/logger';
 import { planOptions, shippedRules } from '../support/rules';
+import { mulberry32 } from '../support/random';
 import { kafka, startCaughtUp, testConfig, uniq, waitFor } from '../support/stack';
 
 const FIXTURES = ['brands-update.json', 'user_auth-delete.json', 'trade_orders-create.json'].map(
@@ -20,18 +21,6 @@ const FIXTURES = ['brands-update.json', 'user_auth-delete.json', 'trade_orders-c
       value: unknown;
     },
 );
-
-/** A small deterministic PRNG, so a failure can be replayed from its seed. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD_VALUES: unknown[] = [
   null,
@@ -82,7 +71,7 @@ function fuzzValue(rand: () => number): Buffer | null {
 }
 
 function records(n: number, seed: number, topic = 'mis.mis.brands'): RawRecord[] {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   return Array.from({ length: n }, (_, i) => ({
     topic,
     partition: 0,
