@@ -52,9 +52,15 @@ export function redisTls(url: string): Pick<RedisOptions, 'tls'> {
   return { tls: ca ? { ca: readFileSync(ca, 'utf8') } : {} };
 }
 
-export function redisDb(db: number): Redis {
+export function redisDb(db: number, options: RedisOptions = {}): Redis {
   const url = appRedisUrl();
-  return new Redis(url, { db, lazyConnect: false, maxRetriesPerRequest: 2, ...redisTls(url) });
+  return new Redis(url, {
+    db,
+    lazyConnect: false,
+    maxRetriesPerRequest: 2,
+    ...redisTls(url),
+    ...options,
+  });
 }
 
 export function mysqlPool(): ConnectionPool {
