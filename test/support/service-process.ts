@@ -58,3 +58,26 @@ export async function killHard(proc: ServiceProcess): Promise<void> {
   proc.child.kill('SIGKILL');
   await proc.exited;
 }
+
+/**
+ * Service processes of a describe block: builds the service before its tests; `start` is
+ * `startServiceProcess` and remembers the process, and whatever is still running after a test
+ * is killed (a failed expectation skips the test's own stop).
+ */
+export function useServiceProcesses(): {
+  start(env: Record<string, string>, timeoutMs?: number): Promise<ServiceProcess>;
+} {
+  const started: ServiceProcess[] = [];
+  beforeAll(() => buildService());
+  afterEach(async () => {
+    for (const proc of started.splice(0))
+      if (proc.child.exitCode === null && proc.child.signalCode === null) await killHard(proc);
+  });
+  return {
+    async start(env, timeoutMs) {
+      const proc = await startServiceProcess(env, timeoutMs);
+      started.push(proc);
+      return proc;
+    },
+  };
+}
