@@ -20,33 +20,37 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts the service and resolves once it consumes (its log says so). */
-export async function startServiceProcess(
-  env: Record<string, string>,
-  timeoutMs = 60_000,
-): Promise<ServiceProcess> {
+/** `mis-cache-sync run` as a child process (`env` over this process's), its output collected. */
+export function spawnService(env: Record<string, string>): ServiceProcess {
   const child = spawn('node', [CLI, 'run'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'info',
-      MCS_STATS_INTERVAL_MS: '0',
-      MCS_HTTP_PORT: '0',
-      ...env,
-    },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const proc = { child, output: () => out, exited };
+  return { child, output: () => out, exited };
+}
+
+/** Starts the service and resolves once it consumes (its log says so). */
+export async function startServiceProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
+  const proc = spawnService({
+    LOG_LEVEL: 'info',
+    MCS_STATS_INTERVAL_MS: '0',
+    MCS_HTTP_PORT: '0',
+    ...env,
+  });
   let gone = false;
-  void exited.then(() => (gone = true));
+  void proc.exited.then(() => (gone = true));
   await waitFor(
     () => {
-      if (gone) throw new Error(`service exited during start:\n${out.slice(-3000)}`);
-      return out.includes('"consuming change events"');
+      if (gone) throw new Error(`service exited during start:\n${proc.output().slice(-3000)}`);
+      return proc.output().includes('"consuming change events"');
     },
     timeoutMs,
     'the service to start',
