@@ -9,6 +9,8 @@ import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import type { RunningService } from '../../src/app/service';
 import type { Config } from '../../src/config/config';
+import { createRedisClients, type RedisClients } from '../../src/redis/clients';
+import { silentLogger } from '../../src/telemetry/logger';
 import { mysqlPool, redisDb, startCaughtUp, testConfig } from './stack';
 
 export interface Stack {
@@ -19,6 +21,11 @@ export interface Stack {
    * the block's beforeAll (a skipped block opens nothing); asked for later, at once.
    */
   redis(n: number): Redis;
+  /**
+   * The service's own Redis clients (`createRedisClients`), made now, ready before the block's
+   * tests (ask while the block is defined) and closed after its cleanups.
+   */
+  redisClients(config: Config['redis']): RedisClients;
   /** `startCaughtUp(config)`; stopped after the block's tests (a second `stop()` is a no-op). */
   startService(config?: Config): Promise<RunningService>;
   /** Runs after the block's tests, once its services are stopped, before the connections close. */
@@ -28,6 +35,7 @@ export interface Stack {
 export function useStack(): Stack {
   let pool: ConnectionPool | undefined;
   const clients = new Map<number, Redis>();
+  const serviceClients: RedisClients[] = [];
   const stops: (() => Promise<void>)[] = [];
   const cleanups: (() => unknown)[] = [];
   let running = false;
@@ -35,12 +43,14 @@ export function useStack(): Stack {
   beforeAll(async () => {
     running = true;
     await Promise.all([...clients.values()].map((c) => c.connect()));
+    await Promise.all(serviceClients.map((c) => c.ready()));
   });
   afterAll(async () => {
     try {
       for (const stop of stops.splice(0)) await stop();
       for (const fn of cleanups.splice(0)) await fn();
     } finally {
+      for (const c of serviceClients.splice(0)) await c.close();
       await Promise.all(
         [...clients.values()].map((c) => (c.status === 'wait' ? c.disconnect() : c.quit())),
       );
@@ -56,6 +66,11 @@ export function useStack(): Stack {
       let client = clients.get(n);
       if (!client) clients.set(n, (client = redisDb(n, { lazyConnect: !running })));
       return client;
+    },
+    redisClients(config) {
+      const c = createRedisClients(config, silentLogger());
+      serviceClients.push(c);
+      return c;
     },
     async startService(config = testConfig()) {
       const service = await startCaughtUp(config);
