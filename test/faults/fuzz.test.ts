@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readGraph } from '../../src/row-index/open';
 import { buildRowModel, rowTablesOf } from '../../src/row-index/model';
 import { silentLogger } from '../../src/telemetry/logger';
-import { planOptions, shippedRules } from '../support/rules';
+import { batchContext, shippedRules } from '../support/rules';
 import { mulberry32 } from '../support/random';
 import { kafka, startCaughtUp, testConfig, uniq, waitFor } from '../support/stack';
 
@@ -82,15 +82,11 @@ function records(n: number, seed: number, topic = 'mis.mis.brands'): RawRecord[]
 }
 
 describe('fuzz', () => {
-  const ctx = {
-    rules: shippedRules,
-    topicPrefix: 'mis',
-    database: 'mis',
+  const ctx = batchContext({
     // as the service plans: rows of other databases are skipped before they could be rejected
     databases: new Set(['mis']),
-    ...planOptions(),
     maxMessageBytes: 4096,
-  };
+  });
 
   it('12,000 random and mutated envelopes: no crash, every record handled, skipped or rejected', () => {
     let handled = 0;
