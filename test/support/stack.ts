@@ -154,6 +154,17 @@ async function settleSecondPasses(config: Config): Promise<void> {
   }
 }
 
+/** Sum of the partitions' end offsets: where the next records of the topic will land. */
+export async function endOffsets(topic: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Resolves when the group's committed offsets reach the end of every partition of the topics. */
 export async function waitCaughtUp(
   groupId: string,

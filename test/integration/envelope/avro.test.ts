@@ -6,21 +6,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useStack } from '../../support/harness';
-import { kafka, sql, testConfig, uniq, uniqId, waitFor } from '../../support/stack';
+import { endOffsets, kafka, sql, testConfig, uniq, uniqId, waitFor } from '../../support/stack';
 
 const onAvro = process.env.STACK_FORMAT === 'avro' ? describe : describe.skip;
 const BOUND_MS = 20_000;
-
-/** Sum of the partitions' end offsets: where the next records of the topic will land. */
-async function endOffsets(topic: string): Promise<number> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /**
  * The value bytes of the records from `from` on (one-partition topics), read by a one-off group:

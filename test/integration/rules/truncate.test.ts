@@ -10,7 +10,7 @@ import type { CompiledTarget } from '../../../src/rules/compile';
 import { truncateOp } from '../../../src/rules/plan';
 import { useStack } from '../../support/harness';
 import { shippedRules } from '../../support/rules';
-import { kafka, sql, testConfig, uniqId, waitCaughtUp, waitFor } from '../../support/stack';
+import { endOffsets, sql, testConfig, uniqId, waitCaughtUp, waitFor } from '../../support/stack';
 
 const SCRATCH = 'mis_blind_truncate';
 const UNUSED_DB = 7;
@@ -102,15 +102,7 @@ describe('TRUNCATE of every ruled table', () => {
         expect(survivors).toEqual(kept.map((k) => `${k.db}/${k.key}`));
       } finally {
         const topic = `${config.kafka.topicPrefix}.mis.${table}`;
-        const end = async () => {
-          const admin = kafka().admin();
-          await admin.connect();
-          try {
-            return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-          } finally {
-            await admin.disconnect();
-          }
-        };
+        const end = () => endOffsets(topic);
         const before = await end();
         const [{ n }] = (await db.query(sql`SELECT COUNT(*) AS n FROM ${copy}`)) as [{ n: number }];
         await db.query(sql`INSERT INTO ${src} SELECT * FROM ${copy}`);
