@@ -16,6 +16,7 @@ import {
   startServiceProcess,
   type ServiceProcess,
 } from '../support/service-process';
+import { insertGrants } from '../support/faults';
 import { kafka, mysqlPool, redisDb, sql, uniq, uniqId, waitCaughtUp } from '../support/stack';
 
 const USERS = 600;
@@ -74,12 +75,7 @@ describe('three Kafka brokers: the leader of the busiest partition is lost', () 
         },
         120_000,
       );
-      for (let i = 0; i < USERS; i += 100) {
-        const rows = users.slice(i, i + 100).map((u) => sql`(${u}, 1, 'Y')`);
-        await db.query(
-          sql`INSERT INTO user_auth (user_id, menu_id, read_yn) VALUES ${sql.join(rows, ', ')}`,
-        );
-      }
+      await insertGrants(db, users);
       await waitCaughtUp(group, topics, SETTLE_MS);
       const pipe = cache.pipeline();
       for (const u of users) pipe.set(`permissions:user:${u}`, '{"admin_user":{}}', 'EX', 3600);

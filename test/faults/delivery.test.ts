@@ -7,18 +7,16 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
 import {
-  buildService,
   killHard,
   ROOT,
-  startServiceProcess,
+  useServiceProcesses,
   type ServiceProcess,
 } from '../support/service-process';
 import { loadRules } from '../../src/rules/registry';
-import { faultServiceEnv } from '../support/faults';
-import { mysqlPool, redisDb, sql, uniq, uniqId, waitCaughtUp, waitFor } from '../support/stack';
+import { faultServiceEnv, insertGrants } from '../support/faults';
+import { useStack } from '../support/harness';
+import { redisDb, sql, uniq, uniqId, waitCaughtUp, waitFor } from '../support/stack';
 
 const SETTLE_MS = 180_000;
 
@@ -29,44 +27,17 @@ function stack(...args: string[]): void {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('delivery under faults', () => {
-  let db: ConnectionPool;
-  let cache: Redis;
+  const { start } = useServiceProcesses();
+  const harness = useStack();
+  const { db } = harness;
+  const cache = harness.redis(1);
   const topics = loadRules().tables.map((t) => `${process.env.TOPIC_PREFIX ?? 'mis'}.mis.${t}`);
-
-  beforeAll(async () => {
-    buildService();
-    db = mysqlPool();
-    cache = redisDb(1);
-  });
-  afterAll(async () => {
-    await Promise.all([cache?.quit(), db?.dispose()]);
-  });
-
-  // Whatever a test left running (a failed expectation skips its own stop) is killed here.
-  const started: ServiceProcess[] = [];
-  const start = async (
-    env: Record<string, string>,
-    timeoutMs?: number,
-  ): Promise<ServiceProcess> => {
-    const proc = await startServiceProcess(env, timeoutMs);
-    started.push(proc);
-    return proc;
-  };
-  afterEach(async () => {
-    for (const proc of started.splice(0))
-      if (proc.child.exitCode === null && proc.child.signalCode === null) await killHard(proc);
-  });
 
   /** Users with one grant each, their keys armed once the service has seen the inserts. */
   async function prepare(n: number, group: string): Promise<number[]> {
     const base = uniqId();
     const users = Array.from({ length: n }, (_, i) => base + i);
-    for (let i = 0; i < n; i += 100) {
-      const rows = users.slice(i, i + 100).map((u) => sql`(${u}, 1, 'Y')`);
-      await db.query(
-        sql`INSERT INTO user_auth (user_id, menu_id, read_yn) VALUES ${sql.join(rows, ', ')}`,
-      );
-    }
+    await insertGrants(db, users);
     await waitCaughtUp(group, topics, SETTLE_MS);
     const pipe = cache.pipeline();
     for (const u of users)

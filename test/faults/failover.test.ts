@@ -12,14 +12,8 @@ import { execFileSync } from 'node:child_process';
 import type { ConnectionPool } from '@databases/mysql';
 import Redis, { Cluster } from 'ioredis';
 import { loadRules } from '../../src/rules/registry';
-import {
-  buildService,
-  killHard,
-  ROOT,
-  startServiceProcess,
-  type ServiceProcess,
-} from '../support/service-process';
-import { faultServiceEnv, sentinelRedisUrl, sentinelScript } from '../support/faults';
+import { ROOT, useServiceProcesses, type ServiceProcess } from '../support/service-process';
+import { faultServiceEnv, insertGrants, sentinelRedisUrl, sentinelScript } from '../support/faults';
 import { mysqlPool, sql, uniq, uniqId, waitCaughtUp, waitFor } from '../support/stack';
 
 const CLUSTER_BASE = Number(process.env.REDIS_REPLICA_CLUSTER_BASE_PORT || 17021);
@@ -46,15 +40,10 @@ function clusterScript(...args: string[]): string {
 describe('Redis failover under a stream of changes', () => {
   let db: ConnectionPool;
   const topics = loadRules().tables.map((t) => `${process.env.TOPIC_PREFIX ?? 'mis'}.mis.${t}`);
-  const started: ServiceProcess[] = [];
+  const { start } = useServiceProcesses();
 
   beforeAll(() => {
-    buildService();
     db = mysqlPool();
-  });
-  afterEach(async () => {
-    for (const proc of started.splice(0))
-      if (proc.child.exitCode === null && proc.child.signalCode === null) await killHard(proc);
   });
   afterAll(async () => {
     await db?.dispose();
@@ -67,12 +56,7 @@ describe('Redis failover under a stream of changes', () => {
   async function prepare(group: string): Promise<number[]> {
     const base = uniqId();
     const users = Array.from({ length: USERS }, (_, i) => base + i);
-    for (let i = 0; i < USERS; i += 100) {
-      const rows = users.slice(i, i + 100).map((u) => sql`(${u}, 1, 'Y')`);
-      await db.query(
-        sql`INSERT INTO user_auth (user_id, menu_id, read_yn) VALUES ${sql.join(rows, ', ')}`,
-      );
-    }
+    await insertGrants(db, users);
     await waitCaughtUp(group, topics, SETTLE_MS);
     return users;
   }
@@ -100,8 +84,7 @@ describe('Redis failover under a stream of changes', () => {
     sentinelScript('up');
     const firstMaster = Number(sentinelScript('master').trim());
     const group = `mcs-failover-sentinel-${uniq()}`;
-    const proc = await startServiceProcess(serviceEnv(group, { REDIS_URL: sentinelRedisUrl() }));
-    started.push(proc);
+    const proc = await start(serviceEnv(group, { REDIS_URL: sentinelRedisUrl() }));
     const users = await prepare(group);
     // Armed on the master and replicated, so the promoted replica holds them too.
     const master = new Redis({ port: firstMaster, host: '127.0.0.1', db: 1 });
@@ -134,13 +117,12 @@ describe('Redis failover under a stream of changes', () => {
   it('Cluster with replicas: a master is killed, its replica takes over: 0 lost', async () => {
     clusterScript('up');
     const group = `mcs-failover-cluster-${uniq()}`;
-    const proc = await startServiceProcess(
+    const proc = await start(
       serviceEnv(group, {
         REDIS_URL: `redis://127.0.0.1:${CLUSTER_BASE}`,
         MCS_REDIS_CLUSTER: 'true',
       }),
     );
-    started.push(proc);
     const users = await prepare(group);
     const cluster = new Cluster([{ host: '127.0.0.1', port: CLUSTER_BASE }]);
     try {

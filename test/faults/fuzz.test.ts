@@ -11,7 +11,8 @@ import path from 'node:path';
 import { readGraph } from '../../src/row-index/open';
 import { buildRowModel, rowTablesOf } from '../../src/row-index/model';
 import { silentLogger } from '../../src/telemetry/logger';
-import { planOptions, shippedRules } from '../support/rules';
+import { batchContext, shippedRules } from '../support/rules';
+import { mulberry32 } from '../support/random';
 import { kafka, startCaughtUp, testConfig, uniq, waitFor } from '../support/stack';
 
 const FIXTURES = ['brands-update.json', 'user_auth-delete.json', 'trade_orders-create.json'].map(
@@ -20,18 +21,6 @@ const FIXTURES = ['brands-update.json', 'user_auth-delete.json', 'trade_orders-c
       value: unknown;
     },
 );
-
-/** A small deterministic PRNG, so a failure can be replayed from its seed. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ODD_VALUES: unknown[] = [
   null,
@@ -82,7 +71,7 @@ function fuzzValue(rand: () => number): Buffer | null {
 }
 
 function records(n: number, seed: number, topic = 'mis.mis.brands'): RawRecord[] {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   return Array.from({ length: n }, (_, i) => ({
     topic,
     partition: 0,
@@ -93,15 +82,11 @@ function records(n: number, seed: number, topic = 'mis.mis.brands'): RawRecord[]
 }
 
 describe('fuzz', () => {
-  const ctx = {
-    rules: shippedRules,
-    topicPrefix: 'mis',
-    database: 'mis',
+  const ctx = batchContext({
     // as the service plans: rows of other databases are skipped before they could be rejected
     databases: new Set(['mis']),
-    ...planOptions(),
     maxMessageBytes: 4096,
-  };
+  });
 
   it('12,000 random and mutated envelopes: no crash, every record handled, skipped or rejected', () => {
     let handled = 0;

@@ -8,12 +8,7 @@
  */
 import Redis from 'ioredis';
 import { loadRules } from '../../src/rules/registry';
-import {
-  buildService,
-  killHard,
-  startServiceProcess,
-  type ServiceProcess,
-} from '../support/service-process';
+import { killHard, useServiceProcesses, type ServiceProcess } from '../support/service-process';
 import { payload } from '../support/envelopes';
 import { kafka, stackEnv, uniq, uniqId, waitCaughtUp } from '../support/stack';
 
@@ -24,12 +19,7 @@ const WRITE_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('three instances share six partitions', () => {
-  const started: ServiceProcess[] = [];
-  beforeAll(() => buildService());
-  afterEach(async () => {
-    for (const proc of started.splice(0))
-      if (proc.child.exitCode === null && proc.child.signalCode === null) await killHard(proc);
-  });
+  const { start } = useServiceProcesses();
 
   it('one instance SIGKILLed mid-stream: its partitions are taken over, 0 lost', async () => {
     const prefix = `inst${uniq()}`;
@@ -61,9 +51,7 @@ describe('three instances share six partitions', () => {
       };
       const procs: ServiceProcess[] = [];
       for (let i = 0; i < 3; i++) {
-        const proc = await startServiceProcess(env, 90_000);
-        started.push(proc);
-        procs.push(proc);
+        procs.push(await start(env, 90_000));
       }
       const pipe = cache.pipeline();
       for (const u of users) pipe.set(`permissions:user:${u}`, '{"admin_user":{}}', 'EX', 3600);

@@ -5,22 +5,12 @@
  * waits for the rebuild or walks. Keys written before the restart (kept by a SAVE) and during
  * the rebuild, dirtied by orders committed during the rebuild, must all be gone.
  */
-import type { ConnectionPool } from '@databases/mysql';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import type Redis from 'ioredis';
-import type { RunningService } from '../../src/app/service';
+import { useStack } from '../support/harness';
 import { ROOT } from '../support/service-process';
-import {
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniq,
-  waitFor,
-} from '../support/stack';
+import { sql, testConfig, uniq, waitFor } from '../support/stack';
 
 const FILLER = 60_000;
 
@@ -29,18 +19,13 @@ function stack(...args: string[]): void {
 }
 
 describe('pattern index across a Redis restart', () => {
-  let db: ConnectionPool;
-  let cache: Redis;
-  let service: RunningService | undefined;
+  const harness = useStack();
+  const { db } = harness;
+  const cache = harness.redis(1);
   const ns = `pf${uniq()}`;
   const brand = 700_000_000 + Math.floor(Math.random() * 90_000_000);
 
-  beforeAll(async () => {
-    db = mysqlPool();
-    cache = redisDb(1);
-  });
-  afterAll(async () => {
-    await service?.stop();
+  harness.cleanup(async () => {
     await db.query(sql`DELETE FROM trade_orders WHERE order_no LIKE ${`${ns}-%`}`);
     let cursor = '0';
     do {
@@ -48,8 +33,6 @@ describe('pattern index across a Redis restart', () => {
       cursor = next;
       if (keys.length) await cache.unlink(...keys);
     } while (cursor !== '0');
-    await cache.quit();
-    await db.dispose();
   });
 
   it('no invalidation is lost while the index rebuilds after the restart', async () => {
@@ -59,7 +42,7 @@ describe('pattern index across a Redis restart', () => {
         p.set(`stats:${ns}f:brand:${1000 + (j % 50)}:${j}`, 'f', 'EX', 900);
       await p.exec();
     }
-    service = await startCaughtUp(testConfig({ MCS_WALK_SHARE_PERCENT: '2' }));
+    const service = await harness.startService(testConfig({ MCS_WALK_SHARE_PERCENT: '2' }));
     const [index] = [...service.patterns.indexes.values()];
     if (!index) throw new Error('the service runs without a pattern index');
     await waitFor(() => index.state === 'trusted', 120_000, 'the first rebuild');

@@ -5,21 +5,10 @@
  * (autocommit: committed) to both keys being gone, polling every 2 ms. The target (p99 < 1 s) is
  * a product requirement.
  */
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
-import type { Config } from '../../src/config/config';
 import { SECOND_PASS_KEY } from '../../src/keys/second-pass';
-import type { RunningService } from '../../src/app/service';
-import {
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniqId,
-  waitFor,
-} from '../support/stack';
+import { useStack } from '../support/harness';
+import { sql, testConfig, uniqId, waitFor } from '../support/stack';
 
 const N = 200;
 const BOUND_MS = 15_000; // every revocation must complete within this
@@ -44,24 +33,18 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 describe('revocation: commit → deletion of permissions and session', () => {
-  let db: ConnectionPool;
-  let session: Redis;
-  let cache: Redis;
-  let temp: Redis;
-  let config: Config;
-  let service: RunningService;
+  const stack = useStack();
+  const { db } = stack;
+  const config = testConfig(); // defaults: second pass on (1000 ms), as in production
+  const [session, cache] = [stack.redis(0), stack.redis(1)];
+  const temp = stack.redis(config.redis.db.temp);
   const base = uniqId();
   const users = Array.from({ length: N }, (_, i) => base + i);
   const perm = (u: number) => `permissions:user:${u}`;
   const sess = (u: number) => `session:user:${u}`;
 
   beforeAll(async () => {
-    db = mysqlPool();
-    session = redisDb(0);
-    cache = redisDb(1);
-    config = testConfig(); // defaults: second pass on (1000 ms), as in production
-    temp = redisDb(config.redis.db.temp);
-    service = await startCaughtUp(config);
+    await stack.startService(config);
 
     // Users of our own, each with one grant; wait until their insert events went through.
     for (const u of users) {
@@ -97,13 +80,11 @@ describe('revocation: commit → deletion of permissions and session', () => {
     );
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await db?.query(sql`DELETE FROM user_auth WHERE user_id BETWEEN ${base} AND ${base + N - 1}`);
-    await db?.query(sql`DELETE FROM users WHERE user_id BETWEEN ${base} AND ${base + N - 1}`);
-    await session?.del(...users.map(sess));
-    await cache?.del(...users.map(perm));
-    await Promise.all([session?.quit(), cache?.quit(), temp?.quit(), db?.dispose()]);
+  stack.cleanup(async () => {
+    await db.query(sql`DELETE FROM user_auth WHERE user_id BETWEEN ${base} AND ${base + N - 1}`);
+    await db.query(sql`DELETE FROM users WHERE user_id BETWEEN ${base} AND ${base + N - 1}`);
+    await session.del(...users.map(sess));
+    await cache.del(...users.map(perm));
   });
 
   it(`${N} revocations: p99 commit → deletion < ${TARGET_P99_MS} ms, each within ${BOUND_MS / 1000} s`, async () => {

@@ -18,13 +18,7 @@ import { createRedisClients } from '../../src/redis/clients';
 import { runStartupChecks } from '../../src/preflight/redis-startup';
 import { loadRules } from '../../src/rules/registry';
 import { createLogger, silentLogger } from '../../src/telemetry/logger';
-import {
-  buildService,
-  killHard,
-  ROOT,
-  startServiceProcess,
-  type ServiceProcess,
-} from '../support/service-process';
+import { ROOT, useServiceProcesses, type ServiceProcess } from '../support/service-process';
 import { kafka, testConfig, uniq, waitFor } from '../support/stack';
 
 const SENTINEL_BASE = Number(process.env.REDIS_SENTINEL_BASE_PORT || 17011);
@@ -125,12 +119,7 @@ const serviceEnv = (extra: Record<string, string>) => ({
 });
 
 describe('start-up checks, check and /readyz name the Redis node at fault', () => {
-  const started: ServiceProcess[] = [];
-  beforeAll(() => buildService());
-  afterEach(async () => {
-    for (const proc of started.splice(0))
-      if (proc.child.exitCode === null && proc.child.signalCode === null) await killHard(proc);
-  });
+  const { start } = useServiceProcesses();
   afterAll(() => {
     sentinelScript('down');
     clusterScript('down');
@@ -149,8 +138,7 @@ describe('start-up checks, check and /readyz name the Redis node at fault', () =
     const url = `redis+sentinel://${s1},${s2},${s3}/${MASTER_NAME}`;
     const env = { REDIS_URL: url, MCS_REDIS_WAIT_REPLICAS: '1' };
     const config = testConfig(env);
-    const proc = await startServiceProcess(serviceEnv(env), 120_000);
-    started.push(proc);
+    const proc = await start(serviceEnv(env), 120_000);
     const port = httpPort(proc);
     // A fresh setup: the replica's link to the master may still be syncing when the service is
     // ready; wait for the whole topology to settle before injecting faults.
@@ -272,8 +260,7 @@ describe('start-up checks, check and /readyz name the Redis node at fault', () =
       expect(lines.filter((l) => l.name.startsWith('Redis ACL') && l.ok !== false)).toHaveLength(3);
       await victim.config('SET', 'maxmemory-policy', policy);
 
-      const proc = await startServiceProcess(serviceEnv(env), 120_000);
-      started.push(proc);
+      const proc = await start(serviceEnv(env), 120_000);
       const port = httpPort(proc);
       await waitFor(async () => (await readyz(port)).status === 200, 60_000, 'ready', 500);
 

@@ -4,7 +4,9 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { ConnectionPool } from '@databases/mysql';
 import { ROOT } from './service-process';
+import { sql } from './stack';
 
 const run = promisify(execFile);
 
@@ -30,6 +32,16 @@ export function sentinelScript(...args: string[]): string {
 export function sentinelRedisUrl(): string {
   const sentinels = [2, 3, 4].map((i) => `127.0.0.1:${SENTINEL_BASE + i}`);
   return `redis+sentinel://${sentinels.join(',')}/${SENTINEL_MASTER}`;
+}
+
+/** One read grant (menu 1) for each of the users, a hundred rows a statement. */
+export async function insertGrants(db: ConnectionPool, users: readonly number[]): Promise<void> {
+  for (let i = 0; i < users.length; i += 100) {
+    const rows = users.slice(i, i + 100).map((u) => sql`(${u}, 1, 'Y')`);
+    await db.query(
+      sql`INSERT INTO user_auth (user_id, menu_id, read_yn) VALUES ${sql.join(rows, ', ')}`,
+    );
+  }
 }
 
 /** Service settings of the fault tests: a short session, no second pass, quick retries. */

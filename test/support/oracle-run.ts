@@ -1,6 +1,15 @@
-/** The oracle's service settings and its one-line report (CI and soak sizes alike). */
+/** The oracle's stack, service settings and one-line report (CI and soak sizes alike). */
+import type { ConnectionPool } from '@databases/mysql';
+import type { RunningService } from '../../src/app/service';
 import type { Config } from '../../src/config/config';
-import type { OracleOptions, OracleResult } from './oracle';
+import { useStack } from './harness';
+import {
+  addForeignKeys,
+  dropForeignKeys,
+  oracleOptions,
+  type OracleOptions,
+  type OracleResult,
+} from './oracle';
 import { testConfig } from './stack';
 
 /**
@@ -17,6 +26,35 @@ export function oracleConfig(): Config {
     MCS_DAILY_STATS_CRON: '',
     MCS_SECOND_PASS_DELAY_MS: process.env.ORACLE_SECOND_PASS_MS ?? '1000', // 0: shows the stale-set race
   });
+}
+
+/**
+ * The oracle's block on the real stack: the pool, the foreign keys (added before the service
+ * starts: it reads the foreign-key graph once, at start), the service with `oracleConfig()`;
+ * all undone after the block's tests.
+ */
+export function useOracleStack(): {
+  readonly db: ConnectionPool;
+  readonly config: Config;
+  service(): RunningService;
+} {
+  const stack = useStack();
+  const { db } = stack;
+  const config = oracleConfig();
+  let service: RunningService | undefined;
+  beforeAll(async () => {
+    if (oracleOptions(0).fkCascades) await addForeignKeys(db);
+    service = await stack.startService(config);
+  });
+  stack.cleanup(() => dropForeignKeys(db));
+  return {
+    db,
+    config,
+    service() {
+      if (!service) throw new Error('the oracle service did not start');
+      return service;
+    },
+  };
 }
 
 export function reportOracle(label: string, opts: OracleOptions, r: OracleResult): void {

@@ -30,6 +30,7 @@ import { planEvent, type PlanOptions } from '../../src/rules/plan';
 import type { RuleSet } from '../../src/rules/registry';
 import { createLogger } from '../../src/telemetry/logger';
 import { Application } from './application';
+import { mulberry32 as prng } from './random';
 import { redisDb, sql, waitCaughtUp, waitFor } from './stack';
 
 export interface OracleOptions {
@@ -62,18 +63,6 @@ export function oracleOptions(defaultWrites: number): OracleOptions {
     menuRenames: env.ORACLE_MENU_RENAMES !== '0',
     targeted: Number(env.ORACLE_TARGETED ?? 60),
     targetedKinds: (env.ORACLE_TARGETED_KINDS ?? 'race,menu-holders,cascade').split(','),
-  };
-}
-
-/** mulberry32: small, seeded, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -1,6 +1,7 @@
 /** Plans events against the shipped consumers/ rules, for key-mapping tests. */
 import type { Family } from '../../src/core/families';
 import { decodeEnvelope } from '../../src/envelope/decode';
+import type { BatchContext } from '../../src/intake/batch-plan';
 import type { KeyOp } from '../../src/rules/ops';
 import { planEvent, type PlanOptions } from '../../src/rules/plan';
 import { loadRules } from '../../src/rules/registry';
@@ -17,6 +18,11 @@ export function planOptions(overrides: Partial<PlanOptions> = {}): PlanOptions {
     zones: ZONES,
     ...overrides,
   };
+}
+
+/** A batch context of the shipped rules, on the `mis` topics of database `mis`. */
+export function batchContext(extra: Partial<BatchContext> = {}): BatchContext {
+  return { rules: shippedRules, topicPrefix: 'mis', database: 'mis', ...planOptions(), ...extra };
 }
 
 /** The operations the shipped rule of `table` plans for an event. */

@@ -20,33 +20,37 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts the service and resolves once it consumes (its log says so). */
-export async function startServiceProcess(
-  env: Record<string, string>,
-  timeoutMs = 60_000,
-): Promise<ServiceProcess> {
+/** `mis-cache-sync run` as a child process (`env` over this process's), its output collected. */
+export function spawnService(env: Record<string, string>): ServiceProcess {
   const child = spawn('node', [CLI, 'run'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'info',
-      MCS_STATS_INTERVAL_MS: '0',
-      MCS_HTTP_PORT: '0',
-      ...env,
-    },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout?.on('data', (d) => (out += d));
   child.stderr?.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const proc = { child, output: () => out, exited };
+  return { child, output: () => out, exited };
+}
+
+/** Starts the service and resolves once it consumes (its log says so). */
+export async function startServiceProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
+  const proc = spawnService({
+    LOG_LEVEL: 'info',
+    MCS_STATS_INTERVAL_MS: '0',
+    MCS_HTTP_PORT: '0',
+    ...env,
+  });
   let gone = false;
-  void exited.then(() => (gone = true));
+  void proc.exited.then(() => (gone = true));
   await waitFor(
     () => {
-      if (gone) throw new Error(`service exited during start:\n${out.slice(-3000)}`);
-      return out.includes('"consuming change events"');
+      if (gone) throw new Error(`service exited during start:\n${proc.output().slice(-3000)}`);
+      return proc.output().includes('"consuming change events"');
     },
     timeoutMs,
     'the service to start',
@@ -57,4 +61,27 @@ export async function startServiceProcess(
 export async function killHard(proc: ServiceProcess): Promise<void> {
   proc.child.kill('SIGKILL');
   await proc.exited;
+}
+
+/**
+ * Service processes of a describe block: builds the service before its tests; `start` is
+ * `startServiceProcess` and remembers the process, and whatever is still running after a test
+ * is killed (a failed expectation skips the test's own stop).
+ */
+export function useServiceProcesses(): {
+  start(env: Record<string, string>, timeoutMs?: number): Promise<ServiceProcess>;
+} {
+  const started: ServiceProcess[] = [];
+  beforeAll(() => buildService());
+  afterEach(async () => {
+    for (const proc of started.splice(0))
+      if (proc.child.exitCode === null && proc.child.signalCode === null) await killHard(proc);
+  });
+  return {
+    async start(env, timeoutMs) {
+      const proc = await startServiceProcess(env, timeoutMs);
+      started.push(proc);
+      return proc;
+    },
+  };
 }

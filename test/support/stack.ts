@@ -52,9 +52,15 @@ export function redisTls(url: string): Pick<RedisOptions, 'tls'> {
   return { tls: ca ? { ca: readFileSync(ca, 'utf8') } : {} };
 }
 
-export function redisDb(db: number): Redis {
+export function redisDb(db: number, options: RedisOptions = {}): Redis {
   const url = appRedisUrl();
-  return new Redis(url, { db, lazyConnect: false, maxRetriesPerRequest: 2, ...redisTls(url) });
+  return new Redis(url, {
+    db,
+    lazyConnect: false,
+    maxRetriesPerRequest: 2,
+    ...redisTls(url),
+    ...options,
+  });
 }
 
 export function mysqlPool(): ConnectionPool {
@@ -145,6 +151,17 @@ async function settleSecondPasses(config: Config): Promise<void> {
     );
   } finally {
     temp.disconnect();
+  }
+}
+
+/** Sum of the partitions' end offsets: where the next records of the topic will land. */
+export async function endOffsets(topic: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
   }
 }
 

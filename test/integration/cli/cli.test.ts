@@ -1,14 +1,12 @@
 /** The real entry point as a child process: configuration errors and graceful shutdown. */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { buildService, ROOT as root, spawnService } from '../../support/service-process';
 import { uniq, waitFor } from '../../support/stack';
 
-const root = path.resolve(__dirname, '..', '..', '..');
 const cli = path.join(root, 'dist', 'src', 'cli', 'main.js');
 
-beforeAll(() => {
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-});
+beforeAll(() => buildService());
 
 describe('mis-cache-sync CLI', () => {
   it('stops at start with exit 2 and one message naming a bad setting', () => {
@@ -32,27 +30,21 @@ describe('mis-cache-sync CLI', () => {
   });
 
   it('runs, and on SIGTERM finishes, commits and exits 0 within the bound', async () => {
-    const child = spawn('node', [cli, 'run'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        MCS_GROUP_ID: `mcs-test-cli-${uniq()}`,
-        LOG_LEVEL: 'info',
-        MCS_HTTP_PORT: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, output, exited } = spawnService({
+      MCS_GROUP_ID: `mcs-test-cli-${uniq()}`,
+      LOG_LEVEL: 'info',
+      MCS_HTTP_PORT: '0',
     });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
+    await waitFor(
+      () => output().includes('"consuming change events"'),
+      60_000,
+      'the service to start',
     );
-    await waitFor(() => out.includes('"consuming change events"'), 60_000, 'the service to start');
     const stopAt = Date.now();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - stopAt).toBeLessThan(15_000);
+    const out = output();
     expect(out).toContain('"stopped"');
     // the build carries every rule file, YAML ones included
     expect(out).toMatch(
@@ -62,30 +54,19 @@ describe('mis-cache-sync CLI', () => {
   });
 
   it('on SIGTERM while still waiting for Redis at start, exits at once', async () => {
-    const child = spawn('node', [cli, 'run'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        REDIS_URL: 'redis://127.0.0.1:40812', // nothing listens there (this engineer's port range)
-        MCS_GROUP_ID: `mcs-test-cli-${uniq()}`,
-        LOG_LEVEL: 'info',
-        MCS_HTTP_PORT: '0',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, output, exited } = spawnService({
+      REDIS_URL: 'redis://127.0.0.1:40812', // nothing listens there (this engineer's port range)
+      MCS_GROUP_ID: `mcs-test-cli-${uniq()}`,
+      LOG_LEVEL: 'info',
+      MCS_HTTP_PORT: '0',
     });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
-    await waitFor(() => out.includes('redis unavailable at start'), 30_000, 'the Redis wait');
+    await waitFor(() => output().includes('redis unavailable at start'), 30_000, 'the Redis wait');
     const stopAt = Date.now();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     const tookMs = Date.now() - stopAt;
     console.log(`CLI SIGTERM during the Redis wait: exited in ${tookMs} ms`);
     expect(tookMs).toBeLessThan(3_000); // was ~15 s (the stop bound)
-    expect(out).toContain('"stopped before the start completed"');
+    expect(output()).toContain('"stopped before the start completed"');
   });
 });

@@ -5,34 +5,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
-import type { RunningService } from '../../../src/app/service';
-import {
-  kafka,
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniq,
-  uniqId,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { endOffsets, kafka, sql, testConfig, uniq, uniqId, waitFor } from '../../support/stack';
 
 const onAvro = process.env.STACK_FORMAT === 'avro' ? describe : describe.skip;
 const BOUND_MS = 20_000;
-
-/** Sum of the partitions' end offsets: where the next records of the topic will land. */
-async function endOffsets(topic: string): Promise<number> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /**
  * The value bytes of the records from `from` on (one-partition topics), read by a one-off group:
@@ -71,29 +48,17 @@ async function topicValues(topic: string, from: number): Promise<(Buffer | null)
 }
 
 onAvro('Avro stack: Confluent-framed Avro through a real schema registry', () => {
-  let db: ConnectionPool;
-  let db0: Redis;
-  let db1: Redis;
+  const stack = useStack();
+  const { db } = stack;
+  const [db0, db1] = [stack.redis(0), stack.redis(1)];
   const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? '';
 
-  beforeAll(() => {
-    db = mysqlPool();
-    db0 = redisDb(0);
-    db1 = redisDb(1);
-  });
-  afterAll(async () => {
-    await Promise.all([db0?.quit(), db1?.quit(), db?.dispose()]);
-  });
-
   describe('the service', () => {
-    let service: RunningService;
+    const own = useStack(); // stopped when this block ends, before the tests after it
     const from: Record<string, number> = {};
     beforeAll(async () => {
       for (const t of ['mis.mis.brands', 'mis.mis.user_auth']) from[t] = await endOffsets(t);
-      service = await startCaughtUp(testConfig());
-    });
-    afterAll(async () => {
-      await service?.stop();
+      await own.startService(testConfig());
     });
 
     it('an UPDATE of a brand deletes master:brands', async () => {

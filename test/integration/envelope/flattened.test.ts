@@ -6,20 +6,9 @@
  * list; a delete arrives as a row with `__deleted` (rewrite) or as a tombstone only, and both
  * drop the row's list. A category of an untouched product stays cached (no pattern fallback).
  */
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
 import type { RunningService } from '../../../src/app/service';
-import {
-  kafka,
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniq,
-  uniqId,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { kafka, sql, testConfig, uniq, uniqId, waitFor } from '../../support/stack';
 
 const BOUND_MS = 30_000;
 
@@ -74,16 +63,15 @@ async function connectorRunning(name: string): Promise<boolean> {
 describe.each(VARIANTS)('flattened records ($name)', ({ unwrap }) => {
   const prefix = `flat${uniq()}`;
   const name = `${prefix}-connector`;
-  let db: ConnectionPool;
-  let db1: Redis;
+  const stack = useStack();
+  const { db } = stack;
+  const db1 = stack.redis(1);
   let service: RunningService | undefined;
   const [product, untouched, marker] = [uniqId(), uniqId(), uniqId()];
   const [c1, c2, c3, c4] = [uniqId(), uniqId(), uniqId(), uniqId()];
   const list = (c: number) => `master:products:category:${c}`;
 
   beforeAll(async () => {
-    db = mysqlPool();
-    db1 = redisDb(1);
     await db.query(sql`INSERT INTO products (product_id, category_id, brand_id, product_name) VALUES
       (${untouched}, ${c3}, 1, 'untouched'), (${marker}, ${c4}, 1, 'marker')`);
     await connector('PUT', name, {
@@ -122,12 +110,11 @@ describe.each(VARIANTS)('flattened records ($name)', ({ unwrap }) => {
     );
     await admin.disconnect();
     // No second pass: a delayed re-delete would drop the re-armed keys and hide what is tested.
-    service = await startCaughtUp(
+    service = await stack.startService(
       testConfig({ TOPIC_PREFIX: prefix, MCS_SECOND_PASS_DELAY_MS: '0' }),
     );
   });
-  afterAll(async () => {
-    await service?.stop();
+  stack.cleanup(async () => {
     await connector('DELETE', name);
     await db.query(
       sql`DELETE FROM products WHERE product_id IN (${product}, ${untouched}, ${marker})`,
@@ -138,7 +125,6 @@ describe.each(VARIANTS)('flattened records ($name)', ({ unwrap }) => {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
     await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.disconnect();
-    await Promise.all([db1.quit(), db.dispose()]);
   });
 
   const arm = async (...cs: number[]) => {

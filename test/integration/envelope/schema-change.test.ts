@@ -7,8 +7,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
 import { DLQ_HEADERS } from '../../../src/intake/dead-letter';
 import { createKafka } from '../../../src/intake/kafka';
 import type { ProgressSink } from '../../../src/ops/progress';
@@ -18,16 +16,8 @@ import { KeyExecutor } from '../../../src/keys/executor';
 import { loadRules } from '../../../src/rules/registry';
 import type { RunningService } from '../../../src/app/service';
 import { silentLogger } from '../../../src/telemetry/logger';
-import {
-  kafka,
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniq,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { kafka, sql, testConfig, uniq, waitFor } from '../../support/stack';
 
 const BOUND_MS = 30_000;
 const DB = 5; // the test's logical DB for its keys
@@ -81,8 +71,9 @@ describe('schema changes while running', () => {
   const table = `mis_sc_${uniq()}`.slice(0, 40);
   const dlq = `mis.mcs-test-dlq-${uniq()}`;
   const rulesDir = mkdtempSync(path.join(tmpdir(), 'mcs-rules-'));
-  let db: ConnectionPool;
-  let keys: Redis;
+  const stack = useStack();
+  const { db } = stack;
+  const keys = stack.redis(DB);
   let service: RunningService | undefined;
 
   const config = () =>
@@ -93,23 +84,18 @@ describe('schema changes while running', () => {
     });
 
   beforeAll(async () => {
-    db = mysqlPool();
-    keys = redisDb(DB);
     await db.query(
       sql`CREATE TABLE ${sql.ident(table)} (id INT PRIMARY KEY, owner_id INT NOT NULL, note VARCHAR(20))`,
     );
     ruleFile(rulesDir, table, 'owner_id');
   });
-  afterAll(async () => {
-    await service?.stop();
+  stack.cleanup(async () => {
     await db.query(sql`DROP TABLE IF EXISTS ${sql.ident(table)}`);
-    await keys.quit();
-    await db.dispose();
     rmSync(rulesDir, { recursive: true, force: true });
   });
 
   it('adding a column just works; renaming a ruled column dead-letters FIELD_INVALID; replay after the fix re-applies', async () => {
-    service = await startCaughtUp(config());
+    service = await stack.startService(config());
     const probe = async (owner: number, change: () => Promise<unknown>) => {
       await keys.set(`sc:owner:${owner}`, 'cached', 'EX', 600);
       await change();

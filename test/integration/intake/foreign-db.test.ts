@@ -5,37 +5,21 @@
  * counters, and is not dead-lettered; a real change of the watched database right after it still
  * invalidates.
  */
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
 import { Partitioners } from 'kafkajs';
 import type { RunningService } from '../../../src/app/service';
-import {
-  kafka,
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniqId,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { kafka, sql, testConfig, uniqId, waitFor } from '../../support/stack';
 
 describe('rows of databases not watched', () => {
-  let db: ConnectionPool;
-  let db0: Redis;
-  let db1: Redis;
+  const stack = useStack();
+  const { db } = stack;
   let service: RunningService;
   const config = testConfig();
+  const db0 = stack.redis(config.redis.db.session);
+  const db1 = stack.redis(config.redis.db.permissions);
 
   beforeAll(async () => {
-    db = mysqlPool();
-    db0 = redisDb(config.redis.db.session);
-    db1 = redisDb(config.redis.db.permissions);
-    service = await startCaughtUp(config);
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await Promise.all([db0?.quit(), db1?.quit(), db?.dispose()]);
+    service = await stack.startService(config);
   });
 
   it('are skipped and counted, not dead-lettered; the watched database still invalidates', async () => {

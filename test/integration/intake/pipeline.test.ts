@@ -4,41 +4,25 @@
  * TTL); after a row change exactly the affected keys must disappear.
  */
 import type Redis from 'ioredis';
-import type { ConnectionPool } from '@databases/mysql';
 import { Partitioners } from 'kafkajs';
 import type { RunningService } from '../../../src/app/service';
-import {
-  kafka,
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  stackEnv,
-  uniqId,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { kafka, sql, stackEnv, uniqId, waitFor } from '../../support/stack';
 
 const DELETE_BOUND_MS = 15_000;
 
 describe('pipeline: MariaDB → Debezium → Kafka → service → Redis', () => {
-  let db: ConnectionPool;
-  let session: Redis;
-  let cache: Redis;
-  let temp: Redis;
+  const stack = useStack();
+  const { db } = stack;
+  const [session, cache, temp] = [stack.redis(0), stack.redis(1), stack.redis(2)];
   let service: RunningService;
   const latencies: number[] = [];
 
   beforeAll(async () => {
-    db = mysqlPool();
-    session = redisDb(0);
-    cache = redisDb(1);
-    temp = redisDb(2);
-    service = await startCaughtUp();
+    service = await stack.startService();
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await Promise.all([session?.quit(), cache?.quit(), temp?.quit(), db?.dispose()]);
+  stack.cleanup(() => {
     if (latencies.length) {
       const sorted = [...latencies].sort((a, b) => a - b);
       console.log(`commit → key deleted (ms): ${sorted.join(', ')}`);

@@ -3,36 +3,19 @@
  * with refresh on for master data. Keys are armed the way the application writes them; after the
  * SQL change exactly the rule's keys are gone (or rebuilt), others stay.
  */
-import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
-import type { RunningService } from '../../../src/app/service';
-import {
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniqId,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { sql, testConfig, uniqId, waitFor } from '../../support/stack';
 
 const BOUND_MS = 15_000;
 
 describe('every table through the real pipeline', () => {
-  let db: ConnectionPool;
-  let db0: Redis;
-  let db1: Redis;
-  let service: RunningService;
+  const stack = useStack();
+  const { db } = stack;
+  const [db0, db1] = [stack.redis(0), stack.redis(1)];
 
   beforeAll(async () => {
-    db = mysqlPool();
-    db0 = redisDb(0);
-    db1 = redisDb(1);
-    service = await startCaughtUp(testConfig({ MCS_REFRESH_FAMILIES: 'master' }));
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await Promise.all([db0?.quit(), db1?.quit(), db?.dispose()]);
+    await stack.startService(testConfig({ MCS_REFRESH_FAMILIES: 'master' }));
   });
 
   const gone =

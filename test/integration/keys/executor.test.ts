@@ -2,10 +2,9 @@
  * KeyExecutor against the real Redis (and MariaDB for refresh loaders): exact pattern matching,
  * one logical DB per family, chunked SCAN/UNLINK, versioned refresh under a lock.
  */
-import type Redis from 'ioredis';
 import { loadConfig } from '../../../src/config/config';
 import { createRowLoader, type RowLoader } from '../../../src/mysql/loader';
-import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
+import { createRedisClients } from '../../../src/redis/clients';
 import { KeyExecutor } from '../../../src/keys/executor';
 import { refreshLockKey, versionKey } from '../../../src/redis/scripts';
 
@@ -17,25 +16,21 @@ const vkey = (key: string): string => {
 import type { KeyOp, RefreshOp } from '../../../src/rules/ops';
 import { escapeGlob } from '../../../src/rules/template';
 import { silentLogger } from '../../../src/telemetry/logger';
-import { redisDb, uniq } from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { uniq } from '../../support/stack';
 
 describe('KeyExecutor on Redis', () => {
   const config = loadConfig();
-  let clients: RedisClients;
+  const stack = useStack();
+  const [db0, db1, db2] = [stack.redis(0), stack.redis(1), stack.redis(2)];
+  const clients = stack.redisClients(config.redis);
   let loader: RowLoader;
-  let db0: Redis;
-  let db1: Redis;
-  let db2: Redis;
   let ns: string;
 
-  beforeAll(async () => {
-    clients = createRedisClients(config.redis, silentLogger());
-    await clients.ready();
+  beforeAll(() => {
     loader = createRowLoader(config.mysql.url);
-    db0 = redisDb(0);
-    db1 = redisDb(1);
-    db2 = redisDb(2);
   });
+  stack.cleanup(() => loader.close());
   beforeEach(() => {
     ns = `t-exec-${uniq()}`; // every key of a test lives under its own prefix
   });
@@ -49,11 +44,6 @@ describe('KeyExecutor on Redis', () => {
       ];
       if (keys.length) await c.del(...keys);
     }
-  });
-  afterAll(async () => {
-    await clients.close();
-    await loader.close();
-    await Promise.all([db0.quit(), db1.quit(), db2.quit()]);
   });
 
   const executor = (

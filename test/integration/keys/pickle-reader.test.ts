@@ -7,29 +7,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
 import { createRowLoader } from '../../../src/mysql/loader';
 import { verify } from '../../../src/consistency/verify';
 import { createRedisClients } from '../../../src/redis/clients';
 import type { RunningService } from '../../../src/app/service';
 import { createLogger } from '../../../src/telemetry/logger';
-import {
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  stackEnv,
-  testConfig,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { sql, stackEnv, testConfig, waitFor } from '../../support/stack';
 
 const READER = path.join(__dirname, '..', '..', 'support', 'python', 'cache_reader.py');
 const MASTER_DB = 9;
 
 describe('pickled master data read by a Python cache-aside reader', () => {
-  let db: ConnectionPool;
-  let master: Redis;
+  const stack = useStack();
+  const { db } = stack;
+  const master = stack.redis(MASTER_DB);
   let service: RunningService;
   const config = testConfig({
     MCS_REFRESH_FAMILIES: 'master',
@@ -39,16 +31,9 @@ describe('pickled master data read by a Python cache-aside reader', () => {
   });
 
   beforeAll(async () => {
-    db = mysqlPool();
-    master = redisDb(MASTER_DB);
-    service = await startCaughtUp(config);
+    service = await stack.startService(config);
   });
-  afterAll(async () => {
-    await service?.stop();
-    await master?.del('master:brands');
-    await master?.quit();
-    await db?.dispose();
-  });
+  stack.cleanup(() => master.del('master:brands'));
 
   it('a renamed brand is a cache hit equal to MySQL, and verify reads it', async () => {
     const [before] = (await db.query(sql`SELECT brand_name FROM brands WHERE brand_id = 2`)) as {

@@ -2,34 +2,23 @@
  * The delayed second invalidation against the real Redis: passes are kept in Redis, so a pass
  * scheduled by one instance (then gone) is applied by the next; a pass is applied once.
  */
-import type Redis from 'ioredis';
 import { loadConfig } from '../../../src/config/config';
-import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
 import { KeyExecutor } from '../../../src/keys/executor';
 import { SecondPass } from '../../../src/keys/second-pass';
 import type { KeyOp } from '../../../src/rules/ops';
 import { silentLogger } from '../../../src/telemetry/logger';
-import { redisDb, uniq } from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { uniq } from '../../support/stack';
 
 describe('SecondPass', () => {
   const config = loadConfig();
-  let clients: RedisClients;
-  let db1: Redis;
-  let db2: Redis;
+  const stack = useStack();
+  const [db1, db2] = [stack.redis(1), stack.redis(2)];
+  const clients = stack.redisClients(config.redis);
   let ns: string;
 
-  beforeAll(async () => {
-    clients = createRedisClients(config.redis, silentLogger());
-    await clients.ready();
-    db1 = redisDb(1);
-    db2 = redisDb(2);
-  });
   beforeEach(() => {
     ns = `t-second-${uniq()}`;
-  });
-  afterAll(async () => {
-    await clients.close();
-    await Promise.all([db1.quit(), db2.quit()]);
   });
 
   it('survives a restart: what one instance scheduled, the next applies once the delay is over', async () => {

@@ -5,36 +5,19 @@
  * its default 1 s; refresh off, the default), in logical DBs of its own (4, 5, 6).
  * ORACLE_SEED / ORACLE_WRITES reproduce a run; `npm run test:soak` runs it at 50,000 writes.
  */
-import type { ConnectionPool } from '@databases/mysql';
-import { addForeignKeys, dropForeignKeys, oracleOptions, runOracle } from '../../support/oracle';
-import { oracleConfig, reportOracle } from '../../support/oracle-run';
-import type { RunningService } from '../../../src/app/service';
-import { mysqlPool, startCaughtUp } from '../../support/stack';
+import { oracleOptions, runOracle } from '../../support/oracle';
+import { reportOracle, useOracleStack } from '../../support/oracle-run';
 
 // The writes alone take ~1 min on an idle machine and several at load 20 (2 cores, 7 stacks):
 // the integration default of 2 min would cut the run, not judge it.
 jest.setTimeout(15 * 60_000);
 
 describe('oracle: randomized whole-schema consistency', () => {
-  let db: ConnectionPool;
-  let service: RunningService;
-  const config = oracleConfig();
-
-  beforeAll(async () => {
-    db = mysqlPool();
-    // before the service starts: it reads the foreign-key graph once, at start
-    if (oracleOptions(0).fkCascades) await addForeignKeys(db);
-    service = await startCaughtUp(config);
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await dropForeignKeys(db);
-    await db?.dispose();
-  });
+  const { db, config, service } = useOracleStack();
 
   it('every cached key equals what the application would build from MySQL now, or is absent', async () => {
     const opts = oracleOptions(1500);
-    const result = await runOracle(db, config, service.rules, opts);
+    const result = await runOracle(db, config, service().rules, opts);
     reportOracle('ORACLE', opts, result);
     expect(result.failure).toBe('');
     expect(result.report.stale).toBe(0);

@@ -4,39 +4,24 @@
  * the children through the row index: deleting a brand removes the category lists of exactly
  * its products, while a category of another brand's product stays cached.
  */
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
-import type { RunningService } from '../../../src/app/service';
-import {
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniqId,
-  waitCaughtUp,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { sql, testConfig, uniqId, waitCaughtUp, waitFor } from '../../support/stack';
 
 const FK = `fk_products_brand_t${uniqId()}`;
 const BOUND_MS = 20_000;
 
 describe('foreign-key cascades through the row index', () => {
-  let db: ConnectionPool;
-  let db1: Redis;
-  let db4: Redis;
-  let service: RunningService | undefined;
+  const stack = useStack();
+  const { db } = stack;
   const brand = uniqId();
   const [p1, p2, p3] = [uniqId(), uniqId(), uniqId()];
   const [c1, c2, c3] = [uniqId(), uniqId(), uniqId()];
   const keys = [c1, c2, c3].map((c) => `master:products:category:${c}`);
   // No second pass: a delayed re-delete would drop the re-armed keys and hide what is tested.
   const config = testConfig({ MCS_SECOND_PASS_DELAY_MS: '0' });
+  const [db1, db4] = [stack.redis(1), stack.redis(config.redis.rowIndexDb)];
 
   beforeAll(async () => {
-    db = mysqlPool();
-    db1 = redisDb(1);
-    db4 = redisDb(config.redis.rowIndexDb);
     // Existing rows need not satisfy the key (other tests insert products of any brand id);
     // the constraint lives only while this file runs.
     await db.task(async (conn) => {
@@ -46,15 +31,13 @@ describe('foreign-key cascades through the row index', () => {
       );
       await conn.query(sql`SET foreign_key_checks = 1`); // pooled: cascades need the checks on
     });
-    service = await startCaughtUp(config);
+    await stack.startService(config);
   });
-  afterAll(async () => {
-    await service?.stop();
+  stack.cleanup(async () => {
     await db.query(sql`ALTER TABLE products DROP FOREIGN KEY ${sql.ident(FK)}`);
     await db.query(sql`DELETE FROM products WHERE product_id IN (${p1}, ${p2}, ${p3})`);
     await db.query(sql`DELETE FROM brands WHERE brand_id = ${brand}`);
     await db1.del(...keys);
-    await Promise.all([db1.quit(), db4.quit(), db.dispose()]);
   });
 
   it('deleting a brand removes the category lists of its products, and only those', async () => {

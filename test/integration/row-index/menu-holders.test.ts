@@ -4,27 +4,15 @@
  * `permissions:user:{id}` of exactly the users whose user_auth rows reference the menu (from the
  * row index of user_auth); a user without the menu keeps both.
  */
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
-import type { RunningService } from '../../../src/app/service';
-import {
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniqId,
-  waitCaughtUp,
-  waitFor,
-} from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { sql, testConfig, uniqId, waitCaughtUp, waitFor } from '../../support/stack';
 
 const BOUND_MS = 20_000;
 
 describe('menus → the sessions of the users holding the menu', () => {
-  let db: ConnectionPool;
-  let db0: Redis;
-  let db1: Redis;
-  let service: RunningService | undefined;
+  const stack = useStack();
+  const { db } = stack;
+  const [db0, db1] = [stack.redis(0), stack.redis(1)];
   // No second pass: a delayed re-delete would drop the re-armed keys and hide what is tested.
   const config = testConfig({ MCS_SECOND_PASS_DELAY_MS: '0' });
   const menu = uniqId();
@@ -33,12 +21,9 @@ describe('menus → the sessions of the users holding the menu', () => {
   const userKeys = (id: number) => [`session:user:${id}`, `permissions:user:${id}`];
 
   beforeAll(async () => {
-    db = mysqlPool();
-    [db0, db1] = [redisDb(0), redisDb(1)];
-    service = await startCaughtUp(config);
+    await stack.startService(config);
   });
-  afterAll(async () => {
-    await service?.stop();
+  stack.cleanup(async () => {
     await db.query(sql`DELETE FROM user_auth WHERE auth_id IN (${auth1}, ${auth2})`);
     await db.query(sql`DELETE FROM menus WHERE menu_id = ${menu}`);
     for (const id of [holder, other]) {
@@ -46,7 +31,6 @@ describe('menus → the sessions of the users holding the menu', () => {
       await db0.del(session);
       await db1.del(permissions);
     }
-    await Promise.all([db0.quit(), db1.quit(), db.dispose()]);
   });
 
   it('a menu rename logs out its holders only', async () => {

@@ -5,25 +5,20 @@
  * an active user leaves its keys alone. The records are produced onto the Debezium topics in the
  * connector's own envelope (a re-snapshot of the stack's connector would re-read every table).
  */
-import type Redis from 'ioredis';
 import { Partitioners } from 'kafkajs';
 import type { RunningService } from '../../../src/app/service';
-import { kafka, redisDb, startCaughtUp, testConfig, uniqId, waitFor } from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { kafka, testConfig, uniqId, waitFor } from '../../support/stack';
 
 describe('snapshot reads of rows in a denying state', () => {
-  let db0: Redis;
-  let db1: Redis;
+  const stack = useStack();
   let service: RunningService;
   const config = testConfig({ MCS_SECOND_PASS_DELAY_MS: '0' });
+  const db0 = stack.redis(config.redis.db.session);
+  const db1 = stack.redis(config.redis.db.permissions);
 
   beforeAll(async () => {
-    db0 = redisDb(config.redis.db.session);
-    db1 = redisDb(config.redis.db.permissions);
-    service = await startCaughtUp(config);
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await Promise.all([db0?.quit(), db1?.quit()]);
+    service = await stack.startService(config);
   });
 
   const snapshotRead = (table: string, after: Record<string, unknown>) => ({

@@ -5,24 +5,12 @@
  * in a logical DB no family uses, stay. Each table's rows are saved in a scratch database first
  * and put back afterwards.
  */
-import type { ConnectionPool } from '@databases/mysql';
-import type Redis from 'ioredis';
 import type { Family } from '../../../src/core/families';
 import type { CompiledTarget } from '../../../src/rules/compile';
 import { truncateOp } from '../../../src/rules/plan';
-import type { RunningService } from '../../../src/app/service';
+import { useStack } from '../../support/harness';
 import { shippedRules } from '../../support/rules';
-import {
-  kafka,
-  mysqlPool,
-  redisDb,
-  sql,
-  startCaughtUp,
-  testConfig,
-  uniqId,
-  waitCaughtUp,
-  waitFor,
-} from '../../support/stack';
+import { endOffsets, sql, testConfig, uniqId, waitCaughtUp, waitFor } from '../../support/stack';
 
 const SCRATCH = 'mis_blind_truncate';
 const UNUSED_DB = 7;
@@ -53,27 +41,16 @@ function globRe(glob: string): RegExp {
 }
 
 describe('TRUNCATE of every ruled table', () => {
-  let db: ConnectionPool;
-  let service: RunningService;
+  const stack = useStack();
+  const { db } = stack;
   const config = testConfig({ MCS_SECOND_PASS_DELAY_MS: '0' }); // no delayed re-deletes between tables
-  const clients = new Map<number, Redis>();
-  const client = (n: number): Redis => {
-    let c = clients.get(n);
-    if (!c) clients.set(n, (c = redisDb(n)));
-    return c;
-  };
+  const client = (n: number) => stack.redis(n);
 
   beforeAll(async () => {
-    db = mysqlPool();
     await db.query(sql`CREATE DATABASE IF NOT EXISTS ${sql.ident(SCRATCH)}`);
-    service = await startCaughtUp(config);
+    await stack.startService(config);
   });
-  afterAll(async () => {
-    await service?.stop();
-    await db?.query(sql`DROP DATABASE IF EXISTS ${sql.ident(SCRATCH)}`);
-    await Promise.all([...clients.values()].map((c) => c.quit()));
-    await db?.dispose();
-  });
+  stack.cleanup(() => db.query(sql`DROP DATABASE IF EXISTS ${sql.ident(SCRATCH)}`));
 
   for (const table of shippedRules.tables) {
     it(`${table}: every key of its families goes, patterns as patterns; other keys stay`, async () => {
@@ -125,15 +102,7 @@ describe('TRUNCATE of every ruled table', () => {
         expect(survivors).toEqual(kept.map((k) => `${k.db}/${k.key}`));
       } finally {
         const topic = `${config.kafka.topicPrefix}.mis.${table}`;
-        const end = async () => {
-          const admin = kafka().admin();
-          await admin.connect();
-          try {
-            return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
-          } finally {
-            await admin.disconnect();
-          }
-        };
+        const end = () => endOffsets(topic);
         const before = await end();
         const [{ n }] = (await db.query(sql`SELECT COUNT(*) AS n FROM ${copy}`)) as [{ n: number }];
         await db.query(sql`INSERT INTO ${src} SELECT * FROM ${copy}`);

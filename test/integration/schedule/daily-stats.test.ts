@@ -1,32 +1,23 @@
 /** The daily drop of yesterday's statistics against the real Redis, with a controlled clock. */
-import type Redis from 'ioredis';
 import { loadConfig } from '../../../src/config/config';
-import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
 import { DailyStatsJob } from '../../../src/schedule/daily-stats';
 import { silentLogger } from '../../../src/telemetry/logger';
-import { redisDb, uniq } from '../../support/stack';
+import { useStack } from '../../support/harness';
+import { uniq } from '../../support/stack';
 
 describe('DailyStatsJob', () => {
   const config = loadConfig();
-  let clients: RedisClients;
-  let db1: Redis;
+  const stack = useStack();
+  const db1 = stack.redis(1);
+  const clients = stack.redisClients(config.redis);
   let ns: string;
 
-  beforeAll(async () => {
-    clients = createRedisClients(config.redis, silentLogger());
-    await clients.ready();
-    db1 = redisDb(1);
-  });
   beforeEach(() => {
     ns = `t-sched-${uniq()}`;
   });
   afterEach(async () => {
     const keys = await db1.keys(`${ns}*`); // test cleanup only
     if (keys.length) await db1.del(...keys);
-  });
-  afterAll(async () => {
-    await clients.close();
-    await db1.quit();
   });
 
   const job = (now: string) =>

@@ -21,7 +21,7 @@ import {
   encodeJsonPayload,
   fakeRegistry,
 } from '../../support/avro';
-import { planOptions, shippedRules } from '../../support/rules';
+import { batchContext, planOptions, shippedRules } from '../../support/rules';
 
 const TABLES = { trade_orders: 14, brands: 4, user_auth: 16 } as const;
 
@@ -413,13 +413,7 @@ describe('failures: registry trouble is retryable, bad bytes are poison', () => 
       'mis.mis.brands',
       '3',
     );
-    const ctx = {
-      rules: shippedRules,
-      topicPrefix: 'mis',
-      database: 'mis',
-      ...planOptions(),
-      schemas: registry,
-    };
+    const ctx = batchContext({ schemas: registry });
     await registry.prepare([good, truncated, trailing]);
     const plan = planBatch([good, truncated, trailing], ctx);
     expect(plan.handled.map((h) => h.place.offset)).toEqual(['1']);
@@ -449,14 +443,11 @@ describe('failures: registry trouble is retryable, bad bytes are poison', () => 
 
 describe('flattened topics on Avro: the key of a tombstone and a flattened row', () => {
   const keySchema = (CAPTURED.schemas['15'] ?? '') as string; // mis.mis.user_auth.Key
-  const ctx = (schemas?: ReturnType<typeof capturedRegistry>['registry']) => ({
-    rules: shippedRules,
-    topicPrefix: 'mis',
-    database: 'mis',
-    ...planOptions(),
-    ...(schemas ? { schemas } : {}),
-    rowTables: new Set(['user_auth', 'products']),
-  });
+  const ctx = (schemas?: ReturnType<typeof capturedRegistry>['registry']) =>
+    batchContext({
+      ...(schemas ? { schemas } : {}),
+      rowTables: new Set(['user_auth', 'products']),
+    });
   const tombstone = (key: Buffer, offset: string): RawRecord => ({
     ...avroRecord(null, 'mis.mis.user_auth', offset),
     key,
