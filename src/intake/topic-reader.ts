@@ -2,7 +2,7 @@
  * How the operator tools read topics: the consistency monitor, `dead-letters` and `replay`. Each
  * is a consumer-group member of its own on a kafkajs `Kafka` built by `createKafka` (`kafka.ts`),
  * the intake's set-up: the same client id, brokers, TLS/SASL, retries and logs, so a broker
- * refusal reads (and is diagnosed, src/security/diagnose.ts) as the service's would. Two shapes:
+ * refusal reads as the service's would. Two shapes:
  * - `TopicFollower`: a long-running member (the monitor): joins its group on the topics and hands
  *   over every batch; kafkajs commits the group's offsets as it goes (autoCommit);
  * - `readRanges`: a bounded read (dead-letters, replay): each partition from a start offset up to
@@ -11,6 +11,7 @@
  * Creating, naming and deleting the groups stays with the callers.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { nextGroupJoin } from './kafkajs/group-join';
 
 /** The consumer group an operator tool reads with. */
 export interface ReaderGroup {
@@ -49,12 +50,7 @@ export class TopicFollower {
 
   /** Joins the group and starts handing over batches; resolves once joined. */
   async start(options: FollowOptions): Promise<void> {
-    const joined = new Promise<void>((resolve) => {
-      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
+    const joined = nextGroupJoin(this.consumer);
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: [...options.topics],

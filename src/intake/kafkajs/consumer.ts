@@ -10,6 +10,7 @@ import {
   type GroupConsumerOptions,
 } from '../client';
 import { CommitBehind } from '../commit-behind';
+import { nextGroupJoin } from './group-join';
 
 /** Batches of one partition fetched ahead of the one being applied (the next fetch overlaps). */
 const AHEAD = 2;
@@ -75,12 +76,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   }
 
   async start(handler: BatchHandler): Promise<void> {
-    const joined = new Promise<void>((resolve) => {
-      const off = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-        off();
-        resolve();
-      });
-    });
+    const joined = nextGroupJoin(this.consumer);
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: [...this.options.topics],
