@@ -120,16 +120,16 @@ async function main(): Promise<void> {
     const logger = createLogger('warn');
     const clients = createRedisClients(config.redis, logger);
     await clients.ready();
-    const exec = new KeyExecutor(
-      clients.ports,
-      {
+    const exec = new KeyExecutor({
+      ports: clients.ports,
+      options: {
         scanCount: config.redis.scanCount,
         unlinkBatch: config.redis.unlinkBatch,
         ttl: config.redis.ttl,
       },
-      undefined,
+      loader: undefined,
       logger,
-    );
+    });
     const ctx = batchContext(config, loadRules());
     await warm(admin);
     const before = await commandCalls(admin);

@@ -30,11 +30,11 @@ export async function startKeys(
   });
   closers.defer('pattern index', () => patterns.close());
   // Always drains passes left from earlier runs; schedules new ones only with a delay set.
-  const secondPass = new SecondPass(
-    deps.redis.ports.temp,
-    config.redis.secondPassDelayMs,
-    logger.child({ component: 'second-pass' }),
-  );
+  const secondPass = new SecondPass({
+    port: deps.redis.ports.temp,
+    delayMs: config.redis.secondPassDelayMs,
+    logger: logger.child({ component: 'second-pass' }),
+  });
   // Registered before the intake (stopped after it) and after the pattern index: a drain in
   // flight is awaited while the executor, the pattern index and Redis still serve it.
   closers.defer('second pass', () => secondPass.stop());

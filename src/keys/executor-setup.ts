@@ -33,12 +33,12 @@ export async function startKeyExecutor(opts: {
     clients,
     logger: logger.child({ component: 'pattern-index' }),
   });
-  const executor = new KeyExecutor(
-    clients.ports,
-    config,
+  const executor = new KeyExecutor({
+    ports: clients.ports,
+    options: config,
     loader,
-    logger.child({ component: 'executor' }),
+    logger: logger.child({ component: 'executor' }),
     patterns,
-  );
+  });
   return { executor, patterns };
 }

@@ -49,15 +49,31 @@ interface Group {
   refreshes: RefreshOp[];
 }
 
+/** What a KeyExecutor is built from. */
+export interface KeyExecutorDeps {
+  readonly ports: Readonly<Record<Family, RedisPort>>;
+  readonly options: ExecutorOptions;
+  /** MySQL loader of the refresh families; undefined: refreshes delete. */
+  readonly loader: RowLoader | undefined;
+  readonly logger: Logger;
+  /** Pattern deletes through the pattern index (service); absent: every pattern is walked. */
+  readonly patterns?: PatternDeleter;
+}
+
 export class KeyExecutor {
-  constructor(
-    private readonly ports: Readonly<Record<Family, RedisPort>>,
-    private readonly options: ExecutorOptions,
-    private readonly loader: RowLoader | undefined,
-    private readonly logger: Logger,
-    /** Pattern deletes through the pattern index (service); absent: every pattern is walked. */
-    private readonly patterns?: PatternDeleter,
-  ) {}
+  private readonly ports: Readonly<Record<Family, RedisPort>>;
+  private readonly options: ExecutorOptions;
+  private readonly loader: RowLoader | undefined;
+  private readonly logger: Logger;
+  private readonly patterns: PatternDeleter | undefined;
+
+  constructor(deps: KeyExecutorDeps) {
+    this.ports = deps.ports;
+    this.options = deps.options;
+    this.loader = deps.loader;
+    this.logger = deps.logger;
+    this.patterns = deps.patterns;
+  }
 
   /**
    * With `tally`, the counts are also added up per family there; families sharing a DB then

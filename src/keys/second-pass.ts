@@ -61,17 +61,36 @@ export interface Applier {
   apply(ops: readonly KeyOp[]): Promise<ApplyResult>;
 }
 
+/** What a SecondPass is built from. */
+export interface SecondPassDeps {
+  /** Connection holding the sorted set of pending passes. */
+  readonly port: RedisPort;
+  /** MCS_SECOND_PASS_DELAY_MS; 0: nothing is scheduled (left passes still drain). */
+  readonly delayMs: number;
+  readonly logger: Logger;
+  /** The sorted set; SECOND_PASS_KEY when absent. */
+  readonly key?: string;
+  /** Clock (ms); Date.now when absent. */
+  readonly now?: () => number;
+}
+
 export class SecondPass {
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
 
-  constructor(
-    private readonly port: RedisPort,
-    private readonly delayMs: number,
-    private readonly logger: Logger,
-    private readonly key: string = SECOND_PASS_KEY,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly port: RedisPort;
+  private readonly delayMs: number;
+  private readonly logger: Logger;
+  private readonly key: string;
+  private readonly now: () => number;
+
+  constructor(deps: SecondPassDeps) {
+    this.port = deps.port;
+    this.delayMs = deps.delayMs;
+    this.logger = deps.logger;
+    this.key = deps.key ?? SECOND_PASS_KEY;
+    this.now = deps.now ?? Date.now;
+  }
 
   /** Records the operations for a second application after the delay. */
   async schedule(ops: readonly KeyOp[]): Promise<void> {

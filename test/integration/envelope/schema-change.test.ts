@@ -152,7 +152,12 @@ describe('schema changes while running', () => {
     const redis = createRedisClients(fixed.redis, silentLogger());
     try {
       await redis.ready();
-      const executor = new KeyExecutor(redis.ports, fixed.redis, undefined, silentLogger());
+      const executor = new KeyExecutor({
+        ports: redis.ports,
+        options: fixed.redis,
+        loader: undefined,
+        logger: silentLogger(),
+      });
       const quiet: ProgressSink = { update: () => undefined, finish: () => undefined };
       const report = await replay(
         {

@@ -50,12 +50,12 @@ describe('KeyExecutor on Redis', () => {
     opts: Partial<{ scanCount: number; unlinkBatch: number }> = {},
     withLoader = true,
   ) =>
-    new KeyExecutor(
-      clients.ports,
-      { scanCount: 500, unlinkBatch: 500, ttl: config.redis.ttl, ...opts },
-      withLoader ? loader : undefined,
-      silentLogger(),
-    );
+    new KeyExecutor({
+      ports: clients.ports,
+      options: { scanCount: 500, unlinkBatch: 500, ttl: config.redis.ttl, ...opts },
+      loader: withLoader ? loader : undefined,
+      logger: silentLogger(),
+    });
 
   it('a brand pattern removes exactly that brand: 1 never touches 10, 11 or 12', async () => {
     const doomed = [
@@ -182,12 +182,12 @@ describe('KeyExecutor on Redis', () => {
       silentLogger(),
     );
     const ops: KeyOp[] = [{ family: 'stats', action: 'delete', key: `${ns}:x` }];
-    const exec = new KeyExecutor(
-      broken.ports,
-      { scanCount: 10, unlinkBatch: 10, ttl: config.redis.ttl },
-      undefined,
-      silentLogger(),
-    );
+    const exec = new KeyExecutor({
+      ports: broken.ports,
+      options: { scanCount: 10, unlinkBatch: 10, ttl: config.redis.ttl },
+      loader: undefined,
+      logger: silentLogger(),
+    });
     await expect(exec.apply(ops)).rejects.toMatchObject({
       code: 'REDIS_UNAVAILABLE',
       retryable: true,

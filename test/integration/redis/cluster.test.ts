@@ -86,12 +86,12 @@ describe('KeyExecutor on a Redis Cluster', () => {
   });
 
   const executor = (opts: Partial<{ scanCount: number; unlinkBatch: number }> = {}) =>
-    new KeyExecutor(
-      clients.ports,
-      { scanCount: 500, unlinkBatch: 500, ttl: config.redis.ttl, ...opts },
+    new KeyExecutor({
+      ports: clients.ports,
+      options: { scanCount: 500, unlinkBatch: 500, ttl: config.redis.ttl, ...opts },
       loader,
-      silentLogger(),
-    );
+      logger: silentLogger(),
+    });
 
   /** Master address ("host:port") serving the key's slot, from the verifier's slot table. */
   const masterOf = (key: string): string => {
@@ -214,12 +214,12 @@ describe('KeyExecutor on a Redis Cluster', () => {
     await seed(doomed);
     const fresh = createRedisClients(config.redis, silentLogger()); // not ready(): no slot table
     try {
-      const exec = new KeyExecutor(
-        fresh.ports,
-        { scanCount: 100, unlinkBatch: 100, ttl: config.redis.ttl },
-        undefined,
-        silentLogger(),
-      );
+      const exec = new KeyExecutor({
+        ports: fresh.ports,
+        options: { scanCount: 100, unlinkBatch: 100, ttl: config.redis.ttl },
+        loader: undefined,
+        logger: silentLogger(),
+      });
       const ops: KeyOp[] = [
         { family: 'stats', action: 'pattern-delete', key: `${ns}:stats:*:brand:1` },
       ];
