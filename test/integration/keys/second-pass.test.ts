@@ -16,6 +16,17 @@ describe('SecondPass', () => {
   const [db1, db2] = [stack.redis(1), stack.redis(2)];
   const clients = stack.redisClients(config.redis);
   let ns: string;
+  /** The executor without loader and pattern index: every pattern is walked. */
+  const plainExecutor = () =>
+    new KeyExecutor({
+      ports: clients.ports,
+      options: config.redis,
+      loader: undefined,
+      logger: silentLogger(),
+    });
+  /** A second pass on the test's own queue and clock. */
+  const passOn = (key: string, delayMs: number, now: () => number) =>
+    new SecondPass({ port: clients.ports.temp, delayMs, logger: silentLogger(), key, now });
 
   beforeEach(() => {
     ns = `t-second-${uniq()}`;
@@ -24,23 +35,12 @@ describe('SecondPass', () => {
   it('survives a restart: what one instance scheduled, the next applies once the delay is over', async () => {
     const queue = `${ns}:queue`; // the pending passes of this test only
     let now = 1_000_000;
-    const executor = new KeyExecutor({
-      ports: clients.ports,
-      options: config.redis,
-      loader: undefined,
-      logger: silentLogger(),
-    });
+    const executor = plainExecutor();
     const ops: KeyOp[] = [
       { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:1` },
       { family: 'stats', action: 'pattern-delete', key: `${ns}:stats:*:brand:1` },
     ];
-    const first = new SecondPass({
-      port: clients.ports.temp,
-      delayMs: 1000,
-      logger: silentLogger(),
-      key: queue,
-      now: () => now,
-    });
+    const first = passOn(queue, 1000, () => now);
     await first.schedule(ops);
     await first.schedule(ops); // the same operations again: still one pass
     expect(await db2.zcard(queue)).toBe(1); // one member holds the batch's operations
@@ -49,13 +49,7 @@ describe('SecondPass', () => {
     await db1.set(`${ns}:stats:daily:brand:1`, 'stale', 'EX', 600);
     await db1.set(`${ns}:stats:daily:brand:10`, 'other brand', 'EX', 600);
 
-    const next = new SecondPass({
-      port: clients.ports.temp,
-      delayMs: 1000,
-      logger: silentLogger(),
-      key: queue,
-      now: () => now,
-    });
+    const next = passOn(queue, 1000, () => now);
     expect(await next.drain(executor)).toBe(0); // not due yet
     now += 1000;
     expect(await next.drain(executor)).toBe(2);
@@ -70,25 +64,14 @@ describe('SecondPass', () => {
     const queue = `${ns}:queue`;
     let now = 5_000_000;
     const op: KeyOp = { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:2` };
-    const pass = new SecondPass({
-      port: clients.ports.temp,
-      delayMs: 100,
-      logger: silentLogger(),
-      key: queue,
-      now: () => now,
-    });
+    const pass = passOn(queue, 100, () => now);
     await pass.schedule([op]);
     now += 100;
     const dying = { apply: () => Promise.reject(new Error('instance died mid-pass')) };
     await expect(pass.drain(dying)).rejects.toThrow('instance died mid-pass');
     expect(await db2.zcard(queue)).toBe(1); // claimed, not removed
     await db1.set(`${ns}:permissions:user:2`, 'stale', 'EX', 600);
-    const executor = new KeyExecutor({
-      ports: clients.ports,
-      options: config.redis,
-      loader: undefined,
-      logger: silentLogger(),
-    });
+    const executor = plainExecutor();
     expect(await pass.drain(executor)).toBe(0); // still claimed
     now += 30_000;
     expect(await pass.drain(executor)).toBe(1);
@@ -100,13 +83,7 @@ describe('SecondPass', () => {
     let now = 7_000_000;
     const old: KeyOp = { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:3` };
     await db2.zadd(queue, now + 100, JSON.stringify(old));
-    const pass = new SecondPass({
-      port: clients.ports.temp,
-      delayMs: 100,
-      logger: silentLogger(),
-      key: queue,
-      now: () => now,
-    });
+    const pass = passOn(queue, 100, () => now);
     await pass.schedule([
       old, // the same key in a new member: applied once per claim
       { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:4` },
@@ -115,12 +92,7 @@ describe('SecondPass', () => {
     await db1.set(`${ns}:permissions:user:3`, 'stale', 'EX', 600);
     await db1.set(`${ns}:permissions:user:4`, 'stale', 'EX', 600);
     now += 100;
-    const executor = new KeyExecutor({
-      ports: clients.ports,
-      options: config.redis,
-      loader: undefined,
-      logger: silentLogger(),
-    });
+    const executor = plainExecutor();
     expect(await pass.drain(executor)).toBe(2);
     expect(await db1.exists(`${ns}:permissions:user:3`, `${ns}:permissions:user:4`)).toBe(0);
     expect(await db2.zcard(queue)).toBe(0);
@@ -130,25 +102,14 @@ describe('SecondPass', () => {
     const queue = `${ns}:queue`;
     let now = 9_000_000;
     const keys = Array.from({ length: 1201 }, (_, i) => `${ns}:permissions:user:${i}`);
-    const pass = new SecondPass({
-      port: clients.ports.temp,
-      delayMs: 100,
-      logger: silentLogger(),
-      key: queue,
-      now: () => now,
-    });
+    const pass = passOn(queue, 100, () => now);
     await pass.schedule(keys.map((key) => ({ family: 'permissions', action: 'delete', key })));
     expect(await db2.zcard(queue)).toBe(3); // 500 + 500 + 201
     const pipeline = db1.pipeline();
     for (const key of keys) pipeline.set(key, 'stale', 'EX', 600);
     await pipeline.exec();
     now += 100;
-    const executor = new KeyExecutor({
-      ports: clients.ports,
-      options: config.redis,
-      loader: undefined,
-      logger: silentLogger(),
-    });
+    const executor = plainExecutor();
     expect(await pass.drain(executor)).toBe(1201);
     expect(await db1.exists(...keys)).toBe(0);
     expect(await db2.zcard(queue)).toBe(0);
