@@ -7,6 +7,7 @@
  * The same seed gives the same events, so the planning mode can replay exactly what the
  * Kafka mode produced without keeping hundreds of MB of records in memory.
  */
+import { mulberry32 } from '../test/support/random';
 
 export type BenchTable = 'user_auth' | 'trade_orders' | 'brands';
 export const BENCH_TABLES: readonly BenchTable[] = ['user_auth', 'trade_orders', 'brands'];
@@ -185,17 +186,8 @@ const KEY_SCHEMA_TEXT = Object.fromEntries(
 
 // ---- Payloads -------------------------------------------------------------------------------
 
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded generator (mulberry32): the same seed gives the same events. */
+export const prng = mulberry32;
 
 /** Precise-mode DECIMAL: base64 of the big-endian two's-complement unscaled value. */
 export function decimalBase64(unscaled: bigint): string {
