@@ -36,6 +36,7 @@ describe('kubernetes manifests', () => {
       base: baseText,
       strimzi: kustomize('kubernetes/strimzi'),
       overlay: overlayText,
+      check: kustomize('kubernetes/overlays/example/check'),
     };
     const paths = Object.entries(files).map(([name, text]) => {
       const file = path.join(scratch, `${name}.yaml`);
@@ -155,6 +156,33 @@ describe('kubernetes manifests', () => {
       expect(ref.name).toBe(secret.metadata.name);
       expect(Object.keys(secret.data ?? {})).toContain(ref.key);
     }
+  });
+
+  it('the check Job runs with exactly the Deployment’s settings, secrets and security', () => {
+    const job = one(
+      parseAll(kustomize('kubernetes/overlays/example/check')),
+      'Job',
+      'mis-cache-sync-check',
+    );
+    const jobPod = job.spec.template.spec;
+    const [jobContainer] = jobPod.containers;
+    expect(jobContainer.args).toEqual(['check']);
+    expect(jobContainer.image).toBe(container.image);
+    expect(job.metadata.namespace).toBe(deployment.metadata.namespace);
+    for (const key of ['env', 'envFrom', 'volumeMounts', 'securityContext'])
+      expect([key, jobContainer[key]]).toEqual([key, container[key]]);
+    for (const key of ['volumes', 'securityContext', 'serviceAccountName'])
+      expect([key, jobPod[key]]).toEqual([key, pod[key]]);
+  });
+
+  it('the settings selector picks the ConfigMap and the Secret, nothing else', () => {
+    const settings = overlay.filter(
+      (m) => m.metadata.labels?.['app.kubernetes.io/component'] === 'settings',
+    );
+    expect(settings.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual([
+      'ConfigMap/mis-cache-sync-env',
+      'Secret/mis-cache-sync-secrets',
+    ]);
   });
 
   it('kubectl kustomize is the real kustomize (v4 or later)', () => {
