@@ -58,7 +58,7 @@ USER 10001:10001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.MCS_HTTP_PORT||9477,path:'/healthz',timeout:2500},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # SIGTERM: the service finishes the batch in flight and exits 0 within its 15 s stop timeout
-# (src/cli/main.ts); give the engine more than that: docker stop -t 20 / stop_grace_period: 20s.
+# (STOP_TIMEOUT_MS, src/cli/run.ts); give the engine more than that: docker stop -t 20 / stop_grace_period: 20s.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["run"]
