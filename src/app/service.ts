@@ -89,7 +89,7 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
     onCreated: (created) => (intake = created),
   });
   await startMonitor(ctx, { redis, metrics });
-  await startSchedule(ctx, { redis, keys, counters });
+  await startSchedule(ctx, { redis, keys, counters, metrics });
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {

@@ -80,7 +80,9 @@ describe('DailyStatsJob', () => {
   it('skips while another instance holds the lock', async () => {
     await seed();
     await db1.set(`${ns}:lock`, 'someone-else', 'EX', 60);
-    const [result] = await job('2024-01-31T15:00:30Z').runDue();
+    const j = job('2024-01-31T15:00:30Z');
+    const [result] = await j.runDue();
+    j.stop();
     expect(result?.deleted).toBeNull();
     expect(await left()).toHaveLength(4);
     expect(await db1.get(`${ns}:lock`)).toBe('someone-else');
