@@ -166,6 +166,8 @@ function render({ records, rules, config, schemas, registryError }: RenderArgs):
           `      family ${op.family}; targets[${r.target}] ${r.template}; ${r.image} image${fields ? `: ${fields}` : ''}${r.why ? `; ${r.why}` : ''}`,
         );
       }
+      if (op.fallback !== undefined)
+        out.push(`      fallback: ${op.fallback}; the service dead-letters the event too`);
       if (op.action === 'refresh')
         out.push(`      rebuilt by: ${op.sql}  params ${show(op.params)}`);
     }

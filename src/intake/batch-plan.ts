@@ -181,6 +181,15 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       const { rule } = route;
       const eventOps = planEvent(decoded.event, rule, ctx);
       for (const op of eventOps) mergeOp(ops, op);
+      const fallbacks = eventOps.filter((o) => o.fallback !== undefined);
+      if (fallbacks.length > 0) {
+        // applied (the targets that resolve, patterns for those that do not) and dead-lettered
+        throw new SyncError(
+          'FIELD_INVALID',
+          `${fallbacks[0]?.fallback}; fell back to ${fallbacks.map((o) => o.key).join(', ')}`,
+          { details: { table: rule.table, fallbacks: fallbacks.map((o) => o.key) } },
+        );
+      }
       if (ctx.rowTables && (ctx.rowTables.has(rule.table) || decoded.event.flattened)) {
         const { event } = decoded;
         rows.push({
