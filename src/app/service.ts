@@ -75,6 +75,7 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
   const { counters, metrics, http } = await startTelemetry(ctx, {
     redis,
     intakeState: () => intake?.state,
+    intakeSkipping: () => intake?.skippingAll,
     onHttpListening: options.onHttpListening,
   });
   await connectRedis(ctx, redis, options.signal);

@@ -28,6 +28,7 @@ describe('alert rules in a real Prometheus scraping the service', () => {
   const database = `mcsalert${uniq()}`;
   const config = testConfig({
     MYSQL_DATABASE: database,
+    MCS_DATABASES: database,
     MCS_DLQ_TOPIC: `mcs-test-alert-dlq-${uniq()}`,
     MCS_FROM_BEGINNING: 'true',
   });
