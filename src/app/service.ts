@@ -81,7 +81,7 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
   await connectRedis(ctx, redis, options.signal);
   const rowIndex = await openRowIndexPhase(ctx);
   const loader = await connectMysql(ctx);
-  const keys = await startKeys(ctx, { redis, loader });
+  const keys = await startKeys(ctx, { redis, loader, metrics });
   await startIntake(ctx, {
     keys,
     counters,
