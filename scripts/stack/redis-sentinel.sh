@@ -111,7 +111,7 @@ save ""
 appendonly no
 databases 16
 # the service's pattern index learns written keys from these (docs/pattern-deletes.md)
-notify-keyspace-events Kg\$xe
+notify-keyspace-events KA
 EOF
     [ -z "${2:-}" ] || echo "replicaof 127.0.0.1 $2"
   } >"$d/redis.conf"

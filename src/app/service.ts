@@ -75,12 +75,13 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
   const { counters, metrics, http } = await startTelemetry(ctx, {
     redis,
     intakeState: () => intake?.state,
+    intakeSkipping: () => intake?.skippingAll,
     onHttpListening: options.onHttpListening,
   });
   await connectRedis(ctx, redis, options.signal);
   const rowIndex = await openRowIndexPhase(ctx);
   const loader = await connectMysql(ctx);
-  const keys = await startKeys(ctx, { redis, loader });
+  const keys = await startKeys(ctx, { redis, loader, metrics });
   await startIntake(ctx, {
     keys,
     counters,
@@ -89,7 +90,7 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
     onCreated: (created) => (intake = created),
   });
   await startMonitor(ctx, { redis, metrics });
-  await startSchedule(ctx, { redis, keys, counters });
+  await startSchedule(ctx, { redis, keys, counters, metrics });
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {

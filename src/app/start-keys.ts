@@ -8,6 +8,7 @@ import type { KeyExecutor } from '../keys/executor';
 import { startKeyExecutor } from '../keys/executor-setup';
 import type { PatternDeletes } from '../keys/pattern-deletes';
 import { SecondPass } from '../keys/second-pass';
+import type { Metrics } from '../telemetry/metrics';
 import type { StartContext } from './start-context';
 
 export interface Keys {
@@ -18,7 +19,11 @@ export interface Keys {
 
 export async function startKeys(
   ctx: StartContext,
-  deps: { readonly redis: RedisClients; readonly loader: RowLoader | undefined },
+  deps: {
+    readonly redis: RedisClients;
+    readonly loader: RowLoader | undefined;
+    readonly metrics: Metrics;
+  },
 ): Promise<Keys> {
   const { config, rules, logger, closers } = ctx;
   const { executor, patterns } = await startKeyExecutor({
@@ -27,6 +32,8 @@ export async function startKeys(
     clients: deps.redis,
     loader: deps.loader,
     logger,
+    onIndexTrust: (server, db, trusted) =>
+      deps.metrics.state.setPatternIndexTrusted(server, db, trusted),
   });
   closers.defer('pattern index', () => patterns.close());
   // Always drains passes left from earlier runs; schedules new ones only with a delay set.

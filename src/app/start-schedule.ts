@@ -5,12 +5,18 @@
 import type { RedisClients } from '../redis/clients';
 import { DailyStatsJob } from '../schedule/daily-stats';
 import type { Counters } from '../telemetry/counters';
+import type { Metrics } from '../telemetry/metrics';
 import type { Keys } from './start-keys';
 import type { StartContext } from './start-context';
 
 export async function startSchedule(
   ctx: StartContext,
-  deps: { readonly redis: RedisClients; readonly keys: Keys; readonly counters: Counters },
+  deps: {
+    readonly redis: RedisClients;
+    readonly keys: Keys;
+    readonly counters: Counters;
+    readonly metrics: Metrics;
+  },
 ): Promise<void> {
   const { config, logger, closers } = ctx;
   const { keys, counters } = deps;
@@ -25,6 +31,10 @@ export async function startSchedule(
         scanCount: config.redis.scanCount,
         unlinkBatch: config.redis.unlinkBatch,
         budget: keys.patterns.budget,
+        observer: {
+          busyRetry: () => deps.metrics.state.dailyStatsBusyRetry(),
+          pending: (n) => deps.metrics.state.dailyStatsPending(n),
+        },
       },
       logger.child({ component: 'schedule' }),
     );

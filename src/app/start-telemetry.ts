@@ -30,6 +30,8 @@ export async function startTelemetry(
     readonly redis: RedisClients;
     /** The intake's state once it exists (undefined until Kafka is reached). */
     readonly intakeState: () => ConsumerState | undefined;
+    /** What the intake skips while it skips every event (undefined otherwise). */
+    readonly intakeSkipping: () => string | undefined;
     readonly onHttpListening: ((port: number) => void) | undefined;
   },
 ): Promise<Telemetry> {
@@ -53,7 +55,12 @@ export async function startTelemetry(
               ],
             ),
           ]);
-          return aggregateReadiness(intakeState() ?? 'starting', connections, nodes);
+          return aggregateReadiness(
+            intakeState() ?? 'starting',
+            connections,
+            nodes,
+            deps.intakeSkipping(),
+          );
         },
         logger: logger.child({ component: 'http' }),
       })

@@ -17,7 +17,8 @@ import { parseJson } from '../envelope/decode';
 import { decodeAnyRecord } from '../envelope/detect';
 import type { ChangeEvent, RawRecord } from '../envelope/types';
 import { SyncError, errorMessage } from '../core/errors';
-import { tableOfTopic } from '../intake/topics';
+import { routeEvent, routingContext } from '../intake/batch-plan';
+import type { CompiledRule } from '../rules/compile';
 import { SchemaRegistry } from '../registry/client';
 import type { KeyOp } from '../rules/ops';
 import { planEvent } from '../rules/plan';
@@ -131,30 +132,24 @@ function render({ records, rules, config, schemas, registryError }: RenderArgs):
       reject(label, err);
       return;
     }
-    const fromTopic = record.topic
-      ? tableOfTopic(record.topic, config.kafka.topicPrefix, config.kafka.database)
-      : undefined;
-    const table = event.source.table ?? fromTopic;
-    const rule = table === undefined ? undefined : rules.get(table);
-    if (!rule) {
-      reject(
-        label,
-        new SyncError('UNKNOWN_TABLE', `no rule for table ${JSON.stringify(table ?? null)}`),
-      );
-      return;
-    }
+    const ctx = routingContext(config, rules);
+    let rule: CompiledRule;
     let ops: KeyOp[];
     try {
-      ops = planEvent(event, rule, {
-        snapshotInvalidates: config.rules.snapshotInvalidates,
-        refreshFamilies: new Set(config.rules.refreshFamilies),
-        zones: { business: config.time.zone, database: config.time.databaseZone },
-        explain: true,
-      });
+      const route = routeEvent(event, record.topic, ctx);
+      if (route.kind === 'foreign') {
+        out.push(
+          `${label}${route.table ?? '?'}: skipped, database ${JSON.stringify(route.db)} is not watched (MCS_DATABASES: ${config.rules.databases.join(', ')}); touches nothing`,
+        );
+        return;
+      }
+      rule = route.rule;
+      ops = planEvent(event, rule, { ...ctx, explain: true });
     } catch (err) {
       reject(label, err);
       return;
     }
+    const table = rule.table;
     out.push(`${label}${table} op=${event.op}: ${ops.length} operation(s)  [rule ${rule.file}]`);
     if (ops.length === 0 && event.op === 'r')
       out.push('  snapshot read: no invalidation (MCS_SNAPSHOT_INVALIDATES=false)');
@@ -171,6 +166,8 @@ function render({ records, rules, config, schemas, registryError }: RenderArgs):
           `      family ${op.family}; targets[${r.target}] ${r.template}; ${r.image} image${fields ? `: ${fields}` : ''}${r.why ? `; ${r.why}` : ''}`,
         );
       }
+      if (op.fallback !== undefined)
+        out.push(`      fallback: ${op.fallback}; the service dead-letters the event too`);
       if (op.action === 'refresh')
         out.push(`      rebuilt by: ${op.sql}  params ${show(op.params)}`);
     }

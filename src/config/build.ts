@@ -5,7 +5,7 @@
  * those places (types.ts), so a derivation that drops or mistypes a place does not compile.
  */
 import { configError } from '../core/errors';
-import { checkCrossSettings } from './checks';
+import { checkCrossSettings, checkWatchedDatabases } from './checks';
 import { oneOf, parseSetting } from './parse';
 import { isSentinelUrl, parseSentinelUrl } from './sentinel';
 import { SETTINGS, settingLabel, specOf, type EnvName, type Settings } from './settings';
@@ -119,10 +119,16 @@ function sentinel(
 }
 
 /** MCS_DATABASES, else the database named in MYSQL_URL's path, else MYSQL_DATABASE. */
+/** MCS_DATABASES, else the database of MYSQL_URL, else MYSQL_DATABASE; it must hold the topics'. */
 function watchedDatabases(listed: string[], mysqlUrl: string, database: string): string[] {
-  if (listed.length > 0) return listed;
+  if (listed.length > 0) {
+    checkWatchedDatabases(listed, database, 'MCS_DATABASES');
+    return listed;
+  }
   const fromUrl = /^mysql:\/\/[^/]*\/([^/?#]+)/.exec(mysqlUrl)?.[1];
-  return [fromUrl ? decodeURIComponent(fromUrl) : database];
+  const watched = [fromUrl ? decodeURIComponent(fromUrl) : database];
+  checkWatchedDatabases(watched, database, fromUrl ? 'MYSQL_URL' : 'MYSQL_DATABASE');
+  return watched;
 }
 
 function deepFreeze<T>(value: T): T {

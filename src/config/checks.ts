@@ -74,3 +74,19 @@ function checkFiles(config: Config): void {
     );
   }
 }
+
+/**
+ * Every event of the change topics (`<prefix>.<MYSQL_DATABASE>.<table>`) carries
+ * `source.db` = MYSQL_DATABASE: a watched list without it skips every event as foreign.
+ */
+export function checkWatchedDatabases(
+  watched: readonly string[],
+  database: string,
+  from: 'MCS_DATABASES' | 'MYSQL_URL' | 'MYSQL_DATABASE',
+): void {
+  if (watched.includes(database)) return;
+  throw configError(
+    settingLabel('MYSQL_DATABASE'),
+    `"${database}" (the topics' database) is not among the watched databases (${watched.join(', ')}, from ${from}): every change event would be skipped as of a database not watched; make them agree, or list both in MCS_DATABASES if the topics are routed`,
+  );
+}

@@ -72,7 +72,27 @@ export function businessDay(
 /** A wall clock (encoded as if UTC) in the database zone → business day. */
 function wallClockDay(wallMs: number, zones: TimeZones): CalendarDay {
   if (zones.database === zones.business) return dayOfInstant(wallMs, 'UTC');
-  return dayOfInstant(wallMs - offsetMs(wallMs, zones.database), zones.business);
+  return dayOfInstant(instantOfWallClock(wallMs, zones.database), zones.business);
+}
+
+const TRANSITION_SPAN_MS = DAY_MS;
+
+/**
+ * The instant a wall clock of `zone` shows. The offset is that of the instant, not of the wall
+ * clock read as UTC (hours apart: across a DST transition the two differ by an hour). The
+ * offsets a day either side are the candidates (zones change offset at most once a day); the
+ * one that maps back to itself wins. A repeated hour (fall back) takes the first occurrence, a
+ * skipped hour (spring forward) the offset before the transition: a wall clock a database
+ * should not hold, still given a day.
+ */
+export function instantOfWallClock(wallMs: number, zone: string): number {
+  const before = offsetAt(wallMs - TRANSITION_SPAN_MS, zone);
+  const after = offsetAt(wallMs + TRANSITION_SPAN_MS, zone);
+  const fits = (offset: number) => offsetAt(wallMs - offset, zone) === offset;
+  if (before !== after && fits(before) && fits(after)) return wallMs - Math.max(before, after);
+  if (fits(before)) return wallMs - before;
+  if (fits(after)) return wallMs - after;
+  return wallMs - before;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -108,9 +128,9 @@ export function dayOfInstant(ms: number, zone: string): CalendarDay {
   return { year: p.year ?? 0, month: p.month ?? 0, day: p.day ?? 0 };
 }
 
-/** Offset of a zone at (about) a wall-clock time, in ms. */
-function offsetMs(wallMs: number, zone: string): number {
-  const p = parts(wallMs, zone);
+/** Offset of a zone at an instant, in ms (whole seconds: what the formatter shows). */
+function offsetAt(ms: number, zone: string): number {
+  const p = parts(ms, zone);
   const asUtc = Date.UTC(
     p.year ?? 0,
     (p.month ?? 1) - 1,
@@ -119,7 +139,7 @@ function offsetMs(wallMs: number, zone: string): number {
     p.minute ?? 0,
     p.second ?? 0,
   );
-  return asUtc - Math.floor(wallMs / 1000) * 1000;
+  return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
 export function yyyymmdd(d: CalendarDay): string {

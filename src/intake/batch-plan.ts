@@ -6,12 +6,13 @@
 import type { Config } from '../config/config';
 import type { SchemaSource } from '../envelope/avro';
 import { decodeAnyKey, decodeAnyRecord } from '../envelope/detect';
-import type { Op, RawRecord, RecordPlace, Row } from '../envelope/types';
+import type { ChangeEvent, Op, RawRecord, RecordPlace, Row } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { SchemaRegistry } from '../registry/client';
 import { planEvent, sourceVersion, type PlanOptions } from '../rules/plan';
 import type { RowEvent } from '../row-index/resolve';
 import type { RuleSet } from '../rules/registry';
+import type { CompiledRule } from '../rules/compile';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import { tableOfTopic } from './topics';
 
@@ -72,16 +73,56 @@ export interface BatchContext extends PlanOptions {
 /** The planning context the configuration and rules call for (the service and replay alike). */
 export function batchContext(config: Config, rules: RuleSet): BatchContext {
   return {
+    ...routingContext(config, rules),
+    maxMessageBytes: config.kafka.maxMessageBytes,
+    ...(config.registry.url ? { schemas: new SchemaRegistry(config.registry) } : {}),
+  };
+}
+
+/** What decides an event's table, whether it is skipped, and its plan (no I/O: explain too). */
+export type RoutingContext = Pick<
+  BatchContext,
+  'rules' | 'topicPrefix' | 'database' | 'databases' | keyof PlanOptions
+>;
+
+export function routingContext(config: Config, rules: RuleSet): RoutingContext {
+  return {
     rules,
     topicPrefix: config.kafka.topicPrefix,
     database: config.kafka.database,
     snapshotInvalidates: config.rules.snapshotInvalidates,
     refreshFamilies: new Set(config.rules.refreshFamilies),
     zones: { business: config.time.zone, database: config.time.databaseZone },
-    maxMessageBytes: config.kafka.maxMessageBytes,
-    ...(config.registry.url ? { schemas: new SchemaRegistry(config.registry) } : {}),
     databases: new Set(config.rules.databases),
   };
+}
+
+/** A decoded event's way: skipped (a database not watched) or planned by its table's rule. */
+export type Route =
+  | { readonly kind: 'foreign'; readonly db: string; readonly table?: string }
+  | { readonly kind: 'rule'; readonly rule: CompiledRule };
+
+/**
+ * The event's own source wins over the topic name (topics may be routed/renamed); a table
+ * without a rule is UNKNOWN_TABLE (thrown).
+ */
+export function routeEvent(
+  event: ChangeEvent,
+  topic: string,
+  ctx: Pick<RoutingContext, 'rules' | 'topicPrefix' | 'database' | 'databases'>,
+): Route {
+  const table = event.source.table ?? tableOfTopic(topic, ctx.topicPrefix, ctx.database);
+  const db = event.source.db;
+  if (db !== undefined && ctx.databases && !ctx.databases.has(db)) {
+    return { kind: 'foreign', db, ...(table === undefined ? {} : { table }) };
+  }
+  const rule = table === undefined ? undefined : ctx.rules.get(table);
+  if (!rule) {
+    throw new SyncError('UNKNOWN_TABLE', `no rule for table ${JSON.stringify(table ?? null)}`, {
+      details: { table },
+    });
+  }
+  return { kind: 'rule', rule };
 }
 
 export function planBatch(records: readonly RawRecord[], ctx: BatchContext): BatchPlan {
@@ -131,21 +172,24 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
         }
         continue;
       }
-      // The event's own source wins over the topic name (topics may be routed/renamed).
       table = decoded.event.source.table ?? table;
-      const db = decoded.event.source.db;
-      if (db !== undefined && ctx.databases && !ctx.databases.has(db)) {
-        foreign.push({ place, db, ...(table === undefined ? {} : { table }) });
+      const route = routeEvent(decoded.event, record.topic, ctx);
+      if (route.kind === 'foreign') {
+        foreign.push({ place, db: route.db, ...(table === undefined ? {} : { table }) });
         continue;
       }
-      const rule = table === undefined ? undefined : ctx.rules.get(table);
-      if (!rule) {
-        throw new SyncError('UNKNOWN_TABLE', `no rule for table ${JSON.stringify(table ?? null)}`, {
-          details: { table },
-        });
-      }
+      const { rule } = route;
       const eventOps = planEvent(decoded.event, rule, ctx);
       for (const op of eventOps) mergeOp(ops, op);
+      const fallbacks = eventOps.filter((o) => o.fallback !== undefined);
+      if (fallbacks.length > 0) {
+        // applied (the targets that resolve, patterns for those that do not) and dead-lettered
+        throw new SyncError(
+          'FIELD_INVALID',
+          `${fallbacks[0]?.fallback}; fell back to ${fallbacks.map((o) => o.key).join(', ')}`,
+          { details: { table: rule.table, fallbacks: fallbacks.map((o) => o.key) } },
+        );
+      }
       if (ctx.rowTables && (ctx.rowTables.has(rule.table) || decoded.event.flattened)) {
         const { event } = decoded;
         rows.push({

@@ -23,6 +23,7 @@ import { batchContext, planBatch, type BatchContext, type BatchPlan } from './ba
 import type { BatchHandle, GroupConsumer, KafkaClient, PartitionBatch } from './client';
 import type { DeadLetterQueue } from './dead-letter';
 import { OutageReporter } from './outage';
+import { SkipWatch } from './skip-watch';
 import { topicFor } from './topics';
 
 /** Where the Kafka consumer is in its life (readiness reports it). */
@@ -55,10 +56,14 @@ export class ChangeIntake {
   private readonly outage: OutageReporter;
   private readonly log: Logger;
   private consumerState: ConsumerState = 'starting';
+  private readonly skipWatch: SkipWatch;
 
   constructor(private readonly deps: IntakeDeps) {
     const { config } = deps;
     this.log = deps.logger.child({ component: 'intake' });
+    this.skipWatch = new SkipWatch({
+      onChange: (skipping) => this.skippingChanged(skipping),
+    });
     const model = deps.rowIndex?.model;
     this.ctx = {
       ...batchContext(config, deps.rules),
@@ -88,6 +93,22 @@ export class ChangeIntake {
   /** For readiness: `joined` while the consumer is a member of its group. */
   get state(): ConsumerState {
     return this.consumerState;
+  }
+
+  /** For readiness: what is skipped while every event read is of a database not watched. */
+  get skippingAll(): string | undefined {
+    return this.skipWatch.skipping;
+  }
+
+  private skippingChanged(skipping: string | undefined): void {
+    this.deps.metrics?.state.setSkippingAll(skipping !== undefined);
+    const { databases } = this.deps.config.rules;
+    if (skipping === undefined) this.log.info({ databases }, 'change events handled again');
+    else
+      this.log.warn(
+        { databases, topicsDatabase: this.deps.config.kafka.database },
+        `skipping every change event: ${skipping}; check MCS_DATABASES against the connector's databases`,
+      );
   }
 
   get topics(): string[] {
@@ -215,6 +236,10 @@ export class ChangeIntake {
       counters.add('events', 1, `${h.table}:${h.op}`);
       if (h.op === 'r' && h.keys === 0) counters.add('skippedSnapshot');
     }
+    this.skipWatch.record(
+      plan.handled.length,
+      plan.foreign.map((f) => f.db),
+    );
     for (const f of plan.foreign) {
       counters.add('skippedForeignDb', 1, f.db);
       this.deps.metrics?.recordForeign(f.db, f.table);

@@ -25,6 +25,8 @@ export async function startKeyExecutor(opts: {
   /** MySQL loader of the refresh families; undefined: refreshes delete. */
   readonly loader: RowLoader | undefined;
   readonly logger: Logger;
+  /** Told whether each pattern index (server, DB) is trusted, at every change (metrics). */
+  readonly onIndexTrust?: (server: string, db: number, trusted: boolean) => void;
 }): Promise<KeyExecutorSetup> {
   const { config, rules, clients, loader, logger } = opts;
   const patterns = await startPatternDeletes({
@@ -32,6 +34,7 @@ export async function startKeyExecutor(opts: {
     rules,
     clients,
     logger: logger.child({ component: 'pattern-index' }),
+    onState: (db, state, _reason, server) => opts.onIndexTrust?.(server, db, state === 'trusted'),
   });
   const executor = new KeyExecutor({
     ports: clients.ports,

@@ -4,14 +4,15 @@
  * and for patterns no class covers, the keyspace is walked (coalesced, paced by the walk
  * budget).
  *
- * Redis configuration: the index needs keyspace notifications of string writes
- * (`notify-keyspace-events` with `K` and `$`; `g`, `x`, `e` let it forget deleted, expired and
- * evicted keys, so `Kg$xe` is recommended) and PSUBSCRIBE in the ACL: `+psubscribe` and, since
+ * Redis configuration: the index needs keyspace notifications of every way a key is made
+ * (`notify-keyspace-events` with `K`, `g` and every value type `$lshzt`, or `KA`; `x`, `e` let it
+ * forget expired and evicted keys, so `KA` or `Kg$lshztxe` is recommended) and PSUBSCRIBE in the ACL: `+psubscribe` and, since
  * Redis checks PSUBSCRIBE patterns literally, the exact channel patterns
  * `&__keyspace@<db>__:<class prefix>*` and `&__keyspace@<db>__:mcs:pidx:fence:*` (docs/security.md). With `MCS_PATTERN_INDEX=require` (default) the service only checks the
  * setting; with `configure` it adds the missing flags with CONFIG SET (needs `+config|set`,
  * which is not in the least-privilege ACL); `off` never indexes. When the setting is missing or
- * refused, the start-up check warns and pattern deletes walk; the service does not fail.
+ * refused, the start-up check warns and the index stays untrusted (pattern deletes walk) until the
+ * setting is whole; the service does not fail.
  * Redis Cluster: not indexed yet (every pattern delete walks each master, paced).
  */
 import type Redis from 'ioredis';
@@ -21,7 +22,7 @@ import { errorMessage } from '../core/errors';
 import type { RuleSet } from '../rules/registry';
 import type { Logger } from '../telemetry/logger';
 import type { RedisClients } from '../redis/clients';
-import { unlinkAll, type Chunking } from '../redis/keyspace';
+import { missingNotifyFlags, readNotifyFlags, unlinkAll, type Chunking } from '../redis/keyspace';
 import { compileClasses, lookupFor, type ClassSource, type Lookup } from './pattern-classes';
 import { NodeIndex, type TrustState } from './pattern-index';
 import type { RedisPort } from '../redis/port';
@@ -101,20 +102,14 @@ export function classSources(rules: RuleSet): ClassSource[] {
   return out;
 }
 
-/** The flags of `notify-keyspace-events` the index needs, or undefined when they are there. */
-export function missingNotifyFlags(current: string): string | undefined {
-  const hasString = current.includes('$') || current.includes('A');
-  const missing = `${current.includes('K') ? '' : 'K'}${hasString ? '' : '$'}`;
-  return missing === '' ? undefined : missing;
-}
-
 export interface PatternIndexOptions {
   /** Mode, walk share, fence timeout, DBs, SCAN/UNLINK chunking. */
   readonly config: Config['redis'];
   readonly rules: RuleSet;
   readonly clients: RedisClients;
   readonly logger: Logger;
-  readonly onState?: (db: number, state: TrustState, reason: string) => void;
+  /** Every state change of an index, with its server (`host:port`) and DB (metrics, tests). */
+  readonly onState?: (db: number, state: TrustState, reason: string, server: string) => void;
 }
 
 /** Checks the Redis configuration, subscribes and starts the first rebuilds (not awaited). */
@@ -145,7 +140,8 @@ export async function startPatternDeletes(opts: PatternIndexOptions): Promise<Pa
       (c) => !('isCluster' in c && c.isCluster) && (c as Redis).options.db === db,
     ) as Redis | undefined;
     if (!client) continue;
-    if (!(await notificationsReady(client, mode, logger))) continue;
+    await prepareNotifications(client, mode, logger);
+    const server = serverName(client);
     const index = new NodeIndex({
       client,
       port,
@@ -156,7 +152,7 @@ export async function startPatternDeletes(opts: PatternIndexOptions): Promise<Pa
       scanCount: Math.min(config.scanCount * 10, 100_000),
       fenceTimeoutMs: config.patternFenceTimeoutMs,
       logger,
-      onState: (state, reason) => opts.onState?.(db, state, reason),
+      onState: (state, reason) => opts.onState?.(db, state, reason, server),
     });
     await index.start();
     indexes.set(port, index);
@@ -164,45 +160,52 @@ export async function startPatternDeletes(opts: PatternIndexOptions): Promise<Pa
   return done();
 }
 
-/** The start-up check of `notify-keyspace-events`; false: no index (warned). */
-async function notificationsReady(
+function serverName(client: Redis): string {
+  const { host, port, sentinels, name } = client.options;
+  return sentinels && name ? `sentinel:${name}` : `${host ?? 'localhost'}:${port ?? 6379}`;
+}
+
+/**
+ * The start-up look at `notify-keyspace-events`: what is missing is warned about (the index
+ * stays untrusted and deletes walk until the setting is whole: pattern-index.ts reads it again
+ * at every fence), or added with CONFIG SET in `configure` mode.
+ */
+async function prepareNotifications(
   client: Redis,
   mode: PatternIndexMode,
   logger: Logger,
-): Promise<boolean> {
+): Promise<void> {
   let current: string;
   try {
-    const reply = (await client.config('GET', 'notify-keyspace-events')) as unknown;
-    current = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : '';
+    current = await readNotifyFlags(client);
   } catch (err) {
-    logger.info(
+    logger.warn(
       { error: errorMessage(err) },
-      'pattern index: CONFIG GET notify-keyspace-events refused; the fences will tell whether notifications arrive',
+      'pattern index untrusted: CONFIG GET notify-keyspace-events refused, a partial feed cannot be ruled out (grant +config|get); pattern deletes walk (paced)',
     );
-    return true;
+    return;
   }
   const missing = missingNotifyFlags(current);
-  if (missing === undefined) return true;
+  if (missing === undefined) return;
   if (mode === 'configure') {
-    const wanted = `${current}${missing}gxe`.replace(/(.)(?=.*\1)/g, '');
+    const wanted = `${current}${missing}xe`.replace(/(.)(?=.*\1)/g, '');
     try {
       await client.config('SET', 'notify-keyspace-events', wanted);
       logger.info(
         { from: current, to: wanted },
         'pattern index: set notify-keyspace-events with CONFIG SET',
       );
-      return true;
+      return;
     } catch (err) {
       logger.warn(
         { current, error: errorMessage(err) },
-        'pattern index off: CONFIG SET notify-keyspace-events refused; pattern deletes walk (paced)',
+        'pattern index untrusted: CONFIG SET notify-keyspace-events refused; pattern deletes walk (paced)',
       );
-      return false;
+      return;
     }
   }
   logger.warn(
     { current, missing },
-    `pattern index off: notify-keyspace-events lacks ${missing} (set it to Kg$xe, or MCS_PATTERN_INDEX=configure); pattern deletes walk (paced)`,
+    `pattern index untrusted: notify-keyspace-events lacks ${missing} (set it to KA or Kg$lshztxe, or MCS_PATTERN_INDEX=configure); pattern deletes walk (paced) until it is whole`,
   );
-  return false;
 }

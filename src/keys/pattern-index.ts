@@ -14,6 +14,14 @@
  *   answer from the index is preceded by a fence; a fence that does not come back within
  *   `MCS_PATTERN_FENCE_TIMEOUT_MS` (notifications turned off at run time, a lost subscription
  *   not yet noticed) makes the index untrusted and the delete walks instead.
+ * - the feed must be whole: `notify-keyspace-events` with every class a key can be made in
+ *   (redis/keyspace.ts: RENAME, COPY, RESTORE, MOVE notify in `g`, hashes, lists, sets, sorted
+ *   sets and streams in their own). It is read again with every fence and every 10 s, so a
+ *   setting trimmed by an operator at run time makes the index untrusted at the next answer; it
+ *   is rebuilt once the setting is whole again. A feed that cannot be read is not trusted.
+ * - the DB must still be the one indexed: SWAPDB, FLUSHDB and FLUSHALL notify nothing. A marker
+ *   key set by the rebuild is checked by every fence (in the same script as its SET): gone or
+ *   changed, the DB's contents changed under the index, which is rebuilt.
  * Pattern deletes asked while a rebuild runs wait for it (the rebuild's walk serves them too);
  * asked while the index is untrusted otherwise, they get `undefined` and the caller walks.
  */
@@ -22,6 +30,7 @@ import type Redis from 'ioredis';
 import { errorMessage } from '../core/errors';
 import type { Logger } from '../telemetry/logger';
 import { placeKey, type Lookup, type PatternClass } from './pattern-classes';
+import { notifyFeedProblem } from '../redis/keyspace';
 import type { RedisPort } from '../redis/port';
 import { commonPrefix, escapeLiteral, type WalkBudget } from '../redis/walk-budget';
 
@@ -30,6 +39,23 @@ export type TrustState = 'untrusted' | 'rebuilding' | 'trusted' | 'off';
 /** Notification events after which the key no longer exists. */
 const GONE = new Set(['del', 'expired', 'evicted', 'rename_from', 'move_from']);
 const FENCE_TTL_MS = 60_000;
+/** The marker outlives any gap between fences; each fence renews it. */
+const MARK_TTL_MS = 86_400_000;
+/** How often a trusted index fences on its own (feed setting, marker, notifications). */
+const CHECK_MS = 10_000;
+/**
+ * SET of the fence; then, once a marker was set (ARGV[3] not empty), whether it is still ours:
+ * 1 yes (renewed), 0 the DB's contents changed (SWAPDB, FLUSHDB/FLUSHALL, evicted).
+ * KEYS[1] fence, KEYS[2] marker; ARGV fence value, fence TTL ms, marker token, marker TTL ms.
+ */
+const FENCE_SCRIPT = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[3] == '' then return 1 end
+if redis.call('GET', KEYS[2]) ~= ARGV[3] then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+return 1`;
+const DB_REPLACED =
+  'the DB changed under the index (SWAPDB, FLUSHDB/FLUSHALL, a restart with other data, or its marker evicted)';
 /** First retry of a failed rebuild; doubles up to MAX_RETRY_MS while rebuilds keep failing. */
 const RETRY_MS = 1_000;
 const MAX_RETRY_MS = 30_000;
@@ -46,6 +72,8 @@ export interface NodeIndexOptions {
   readonly logger: Logger;
   /** Told every state change (metrics, tests). */
   readonly onState?: (state: TrustState, reason: string) => void;
+  /** Why the notification feed cannot be trusted now; default: the server's setting read. */
+  readonly feedProblem?: () => Promise<string | undefined>;
 }
 
 interface ClassKeys {
@@ -67,9 +95,22 @@ export class NodeIndex {
   private retryMs = RETRY_MS;
   private closed = false;
   private readonly channelPrefix: string;
+  /** The marker's value while a rebuild or a trusted index relies on it; '' before. */
+  private markToken = '';
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking = false;
+  private feedWarned = false;
 
   constructor(private readonly opts: NodeIndexOptions) {
     this.channelPrefix = `__keyspace@${opts.db}__:`;
+  }
+
+  private get markKey(): string {
+    return `mcs:pidx:mark:${this.instance}:${this.opts.db}`;
+  }
+
+  private feedProblem(): Promise<string | undefined> {
+    return this.opts.feedProblem ? this.opts.feedProblem() : notifyFeedProblem(this.opts.client);
   }
 
   get state(): TrustState {
@@ -119,10 +160,27 @@ export class NodeIndex {
       return;
     }
     this.scheduleRebuild(0);
+    // A trusted index fences on its own too: a trimmed feed or a swapped DB shows while idle.
+    this.checkTimer = setInterval(() => void this.check(), CHECK_MS);
+    this.checkTimer.unref();
+  }
+
+  private async check(): Promise<void> {
+    if (this.stateNow !== 'trusted' || this.checking) return;
+    this.checking = true;
+    try {
+      await this.fence();
+    } catch (err) {
+      this.untrust(`fence failed: ${errorMessage(err)}`);
+      this.scheduleRebuild(this.retryMs);
+    } finally {
+      this.checking = false;
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.checkTimer) clearInterval(this.checkTimer);
     if (this.retry) clearTimeout(this.retry);
     this.epoch += 1;
     this.release(false);
@@ -228,11 +286,35 @@ export class NodeIndex {
       };
       this.waiters.push({ n, resolve: done });
     });
+    let marked: unknown;
+    let problem: string | undefined;
     try {
-      await this.opts.client.set(this.fenceKey, String(n), 'PX', FENCE_TTL_MS);
+      [marked, problem] = await Promise.all([
+        this.opts.client.eval(
+          FENCE_SCRIPT,
+          2,
+          this.fenceKey,
+          this.markKey,
+          String(n),
+          FENCE_TTL_MS,
+          this.markToken,
+          MARK_TTL_MS,
+        ),
+        this.feedProblem(),
+      ]);
     } catch (err) {
       this.release(false);
       throw err;
+    }
+    const broken = problem ?? (marked === 1 ? undefined : DB_REPLACED);
+    if (broken !== undefined) {
+      if (this.epoch === epoch) {
+        this.warnFeed(broken);
+        this.untrust(broken);
+        this.scheduleRebuild(this.retryMs);
+      }
+      this.release(false);
+      return false;
     }
     const ok = await arrived;
     if (!ok && this.epoch === epoch) {
@@ -253,8 +335,19 @@ export class NodeIndex {
     this.waiters = keep;
   }
 
+  /** A broken feed or swapped DB, warned about once until the index is trusted again. */
+  private warnFeed(reason: string): void {
+    if (this.feedWarned) return;
+    this.feedWarned = true;
+    this.opts.logger.warn(
+      { db: this.opts.db, reason },
+      `pattern index untrusted: ${reason}; pattern deletes walk until it is rebuilt`,
+    );
+  }
+
   private untrust(reason: string): void {
     if (this.stateNow === 'off' || this.closed) return;
+    this.markToken = '';
     this.epoch += 1;
     this.fenceSent = 0;
     this.fenceSeen = 0;
@@ -281,7 +374,16 @@ export class NodeIndex {
     const started = Date.now();
     const gone = () => this.epoch !== epoch || this.closed;
     try {
+      const problem = await this.feedProblem();
+      if (problem !== undefined) {
+        this.warnFeed(problem);
+        throw new Error(problem);
+      }
       if (!(await this.fence()) || gone()) throw new Error('no notification before the walk');
+      // the marker of this DB's contents: a SWAPDB or FLUSHDB from here on shows at a fence
+      const token = `${this.instance}:${epoch}`;
+      await this.opts.client.set(this.markKey, token, 'PX', MARK_TTL_MS);
+      this.markToken = token;
       const prefix = commonPrefix(this.opts.classes.map((c) => c.prefix));
       await this.opts.budget.walk(
         this.opts.port,
@@ -294,6 +396,7 @@ export class NodeIndex {
       );
       if (!(await this.fence()) || gone()) throw new Error('no notification after the walk');
       this.retryMs = RETRY_MS;
+      this.feedWarned = false;
       this.setState('trusted', `rebuilt in ${Date.now() - started} ms, ${this.size} key(s)`);
     } catch (err) {
       if (this.epoch === epoch) this.untrust(`rebuild failed: ${errorMessage(err)}`);

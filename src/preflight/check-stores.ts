@@ -7,6 +7,7 @@ import { errorMessage } from '../core/errors';
 import { createMysqlInspector } from '../mysql/inspect';
 import { checkDatabases, memoryWarnings } from './redis-startup';
 import { inspectTopology, masters } from '../redis/topology';
+import { notifyFeedProblem } from '../redis/keyspace';
 import type { NodeFinding } from '../telemetry/types';
 import { withTimeout, type CheckGroup, type CheckLine } from './check-line';
 
@@ -172,12 +173,35 @@ export const redisChecks: CheckGroup = {
       out.push(
         await aclLine(node, named('Redis ACL allows the commands the service uses', server)),
       );
+      if (config.redis.patternIndex !== 'off' && !config.redis.cluster)
+        out.push(await notifyLine(node, named('Redis pattern index feed', server), server));
     }
     out.push(...(await topologyLines(clients.raw, config.redis)));
     await clients.close();
     return out;
   },
 };
+
+/**
+ * The pattern index is trusted only on a whole notification feed (pattern-index.ts); without it
+ * the service runs, but every pattern delete walks (`mis_cache_sync_pattern_index_trusted` 0).
+ */
+async function notifyLine(node: Redis, name: string, server: string): Promise<CheckLine> {
+  const problem = await notifyFeedProblem(node);
+  return {
+    ok: problem === undefined ? true : 'warn',
+    name,
+    detail:
+      problem === undefined
+        ? `${server}: notify-keyspace-events covers every class a key is made in: the pattern index can be trusted`
+        : `${server}: ${problem}: the pattern index stays untrusted and pattern deletes walk (paced)`,
+    ...(problem === undefined
+      ? {}
+      : {
+          fix: `on ${server}: CONFIG SET notify-keyspace-events KA (and the same in its redis.conf), or MCS_PATTERN_INDEX=configure`,
+        }),
+  };
+}
 
 async function evictionLine(node: Redis, name: string, server: string): Promise<CheckLine> {
   try {

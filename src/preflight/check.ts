@@ -13,6 +13,19 @@ import { mysqlChecks, redisChecks } from './check-stores';
 
 export type { CheckContext, CheckGroup, CheckLine } from './check-line';
 
+/**
+ * The databases whose rows dirty keys hold the topics' one (a configuration where they do not
+ * fails before any check runs): else every event would be skipped as foreign.
+ */
+function watchedLine(config: CheckContext['config']): CheckLine {
+  const { topicPrefix, database } = config.kafka;
+  return {
+    ok: config.rules.databases.includes(database),
+    name: "watched databases (MCS_DATABASES) include the topics' database",
+    detail: `watched ${config.rules.databases.join(', ')}; topics ${topicPrefix}.${database}.*; others skipped (mis_cache_sync_foreign_db_events_total, mis_cache_sync_skipping_all)`,
+  };
+}
+
 export const kafkaChecks: CheckGroup = {
   name: 'Kafka',
   async run({ config, rules, kafka }) {
@@ -35,6 +48,7 @@ export const kafkaChecks: CheckGroup = {
     }
     const out: CheckLine[] = [
       { ok: true, name: `Kafka reachable at ${brokers}`, detail: `${topics.length} topic(s)` },
+      watchedLine(config),
     ];
     try {
       const have = new Set(topics);

@@ -107,3 +107,49 @@ export function globToRegExp(glob: string): RegExp {
 function escapeRegExp(c: string): string {
   return c.replace(/[.*+?^${}()|[\]\\/-]/g, (x) => `\\${x}`);
 }
+
+/**
+ * The `notify-keyspace-events` classes a keyspace index needs to see every key made or changed:
+ * `K` (keyspace channels), `g` (RENAME, COPY, RESTORE, MOVE, EXPIRE…), and every value type:
+ * `$` strings, `l` lists, `s` sets, `h` hashes, `z` sorted sets, `t` streams. `A` stands for all
+ * of them. `x` and `e` (expired, evicted) only let the index forget; recommended, not needed.
+ */
+const NEEDED_CLASSES = ['g', '$', 'l', 's', 'h', 'z', 't'] as const;
+
+/** The flags missing from a `notify-keyspace-events` value, or undefined when none is. */
+export function missingNotifyFlags(current: string): string | undefined {
+  const all = current.includes('A');
+  const missing = `${current.includes('K') ? '' : 'K'}${
+    all ? '' : NEEDED_CLASSES.filter((c) => !current.includes(c)).join('')
+  }`;
+  return missing === '' ? undefined : missing;
+}
+
+/** The value Redis reports; a refused or unknown CONFIG GET throws. */
+export async function readNotifyFlags(client: {
+  config(op: 'GET', name: string): Promise<unknown>;
+}): Promise<string> {
+  const reply = await client.config('GET', 'notify-keyspace-events');
+  if (!Array.isArray(reply) || typeof reply[1] !== 'string')
+    throw new Error('CONFIG GET notify-keyspace-events gave no value');
+  return reply[1];
+}
+
+/**
+ * Why a notification feed cannot be trusted right now, or undefined when it is whole: flags
+ * missing, or the setting unreadable (a feed nobody can check is not trusted either).
+ */
+export async function notifyFeedProblem(client: {
+  config(op: 'GET', name: string): Promise<unknown>;
+}): Promise<string | undefined> {
+  let current: string;
+  try {
+    current = await readNotifyFlags(client);
+  } catch (err) {
+    return `notify-keyspace-events unreadable (${err instanceof Error ? err.message : String(err)}): grant +config|get`;
+  }
+  const missing = missingNotifyFlags(current);
+  return missing === undefined
+    ? undefined
+    : `notify-keyspace-events "${current}" lacks ${missing} (set KA, or Kg$lshztxe)`;
+}

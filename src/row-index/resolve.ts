@@ -70,7 +70,12 @@ export async function resolveRows(
   // 3. Operations and index writes, event by event.
   const ops = new Map<string, KeyOp>();
   const fallbacks: string[] = [];
-  const add = (list: readonly KeyOp[]) => list.forEach((op) => mergeOp(ops, op));
+  const add = (list: readonly KeyOp[]) =>
+    list.forEach((op) => {
+      // a target planned as a pattern because a column could not be read (plan.ts)
+      if (op.fallback !== undefined) fallbacks.push(`${op.key}: ${op.fallback}`);
+      mergeOp(ops, op);
+    });
   const step: ResolveStep = {
     ctx,
     got,

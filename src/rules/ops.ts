@@ -17,6 +17,11 @@ interface BaseOp {
   readonly key: string;
   /** Filled only when planning with `explain` on. */
   readonly reason?: Reason;
+  /**
+   * Set when this pattern stands in for keys the rule could not compute (a column missing or
+   * unusable, e.g. renamed): why. The event is dead-lettered too, for the rule to be fixed.
+   */
+  readonly fallback?: string;
 }
 
 export interface DeleteOp extends BaseOp {

@@ -7,7 +7,8 @@ import type { ChangeEvent, Row, SourceInfo } from '../envelope/types';
 import type { CompiledRule, CompiledTarget } from './compile';
 import type { TimeZones } from '../core/dates';
 import type { KeyOp, Reason } from './ops';
-import { escapeGlob, renderTemplate } from './template';
+import { isSyncError } from '../core/errors';
+import { escapeGlob, renderFallback, renderTemplate } from './template';
 
 export interface PlanOptions {
   /** Whether snapshot reads (op r) invalidate. */
@@ -38,14 +39,28 @@ export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanO
       ['after', event.after],
     ] as const) {
       if (!image) continue;
-      const key = renderTemplate(target.template, image, {
+      const render = {
         escapeGlob: target.action === 'pattern-delete',
         zones: options.zones,
         ...(rule.columns ? { columnTypes: rule.columns } : {}),
-      });
-      if (key === null) continue;
-      const op = toOp(target, key, image, version, options);
-      ops.set(`${op.action}\u0000${key}`, withReason(op, rule, index, name, image, options));
+      };
+      let op: KeyOp;
+      try {
+        const key = renderTemplate(target.template, image, render);
+        if (key === null) continue;
+        op = toOp(target, key, image, version, options);
+      } catch (err) {
+        // A column renamed or dropped under the rule: this target's keys, as a pattern (the
+        // other targets still go exactly); never an event lost, nor a key left stale.
+        if (!isSyncError(err) || err.code !== 'FIELD_INVALID') throw err;
+        const glob = renderFallback(target.template, image, {
+          ...render,
+          literalIsGlob: target.action === 'pattern-delete',
+        });
+        if (glob === null) continue;
+        op = { family: target.family, action: 'pattern-delete', key: glob, fallback: err.message };
+      }
+      ops.set(`${op.action}\u0000${op.key}`, withReason(op, rule, index, name, image, options));
     }
   });
   return [...ops.values()];

@@ -83,6 +83,36 @@ export function renderTemplate(t: Template, row: Row | null, opts: RenderOptions
   return out;
 }
 
+/**
+ * The glob of every key a row image can have when some columns of the template cannot be read
+ * (missing from the image, or a value no key can be made of): those become `*`, the others are
+ * filled in glob-escaped; literal text is escaped unless it is a glob already (`literalIsGlob`,
+ * a pattern-delete target). Null when a column is NULL in this image (no key of this family).
+ */
+export function renderFallback(
+  t: Template,
+  row: Row | null,
+  opts: RenderOptions & { readonly literalIsGlob: boolean },
+): string | null {
+  let out = '';
+  for (const seg of t.segments) {
+    if ('text' in seg) {
+      out += opts.literalIsGlob ? seg.text : escapeGlob(seg.text);
+      continue;
+    }
+    let text: string | null;
+    try {
+      text = keyPart(row, seg, t.source, opts);
+    } catch {
+      out += '*';
+      continue;
+    }
+    if (text === null) return null;
+    out += escapeGlob(text);
+  }
+  return out;
+}
+
 function keyPart(
   row: Row | null,
   seg: { field: string; format?: Format },

@@ -17,6 +17,7 @@ export const DAILY_STATS_LOCK = 'lock:batch_process:daily_stats';
 export const DAILY_STATS_MARKER = 'mcs:schedule:daily_stats:last';
 const CATCH_UP_LIMIT_MS = 7 * 86_400_000;
 const RETRY_MS = 60_000;
+const BUSY_RETRY_MS = 5_000;
 
 /** SET marker to ARGV[1] only if it moves forward. KEYS[1] marker; ARGV[1] ISO slot; ARGV[2] TTL. */
 const RAISE_MARKER = `
@@ -38,6 +39,17 @@ export interface DailyStatsOptions {
   /** Lock and marker keys; the defaults are shared by every instance of a deployment. */
   readonly lockKey?: string;
   readonly markerKey?: string;
+  /** First retry of a slot whose lock is busy (doubling up to a minute). */
+  readonly busyRetryMs?: number;
+  /** Told about busy slots (metrics). */
+  readonly observer?: DailyStatsObserver;
+}
+
+export interface DailyStatsObserver {
+  /** A slot found its lock busy and will be tried again. */
+  busyRetry(): void;
+  /** Slots waiting on a busy lock: 1 or 0. */
+  pending(n: number): void;
 }
 
 export interface SlotResult {
@@ -45,6 +57,8 @@ export interface SlotResult {
   readonly date: string;
   /** Keys removed, or null when another instance ran (or had run) the slot. */
   readonly deleted: number | null;
+  /** The lock was held by someone else: not done, tried again. */
+  readonly busy?: true;
 }
 
 export class DailyStatsJob {
@@ -52,6 +66,10 @@ export class DailyStatsJob {
   private retry: NodeJS.Timeout | undefined;
   private readonly lockKey: string;
   private readonly markerKey: string;
+  private busyDelay: number;
+  /** When the current busy streak began (ms), 0 when none. */
+  private busySince = 0;
+  private stopped = false;
 
   constructor(
     private readonly port: RedisPort,
@@ -61,6 +79,7 @@ export class DailyStatsJob {
   ) {
     this.lockKey = options.lockKey ?? DAILY_STATS_LOCK;
     this.markerKey = options.markerKey ?? DAILY_STATS_MARKER;
+    this.busyDelay = options.busyRetryMs ?? BUSY_RETRY_MS;
   }
 
   /** Catches up missed slots, then runs on schedule. */
@@ -74,6 +93,7 @@ export class DailyStatsJob {
   }
 
   stop(): void {
+    this.stopped = true;
     this.cron?.stop();
     if (this.retry) clearTimeout(this.retry);
   }
@@ -82,17 +102,57 @@ export class DailyStatsJob {
   async runDue(): Promise<SlotResult[]> {
     const results: SlotResult[] = [];
     try {
-      for (const slot of await this.dueSlots()) results.push(await this.runSlot(slot));
+      for (const slot of await this.dueSlots()) {
+        const result = await this.runSlot(slot);
+        results.push(result);
+        // later slots wait: raising the marker past a busy slot would skip its day for good
+        if (result.busy) break;
+      }
     } catch (err) {
       this.logger.warn(
         { error: errorMessage(err), retryInMs: RETRY_MS },
         'daily statistics drop failed; will retry',
       );
-      if (this.retry) clearTimeout(this.retry);
-      this.retry = setTimeout(() => void this.runDue(), RETRY_MS);
-      this.retry.unref();
+      this.later(RETRY_MS);
+      return results;
+    }
+    const busy = results.find((r) => r.busy);
+    if (busy) this.retryBusy(busy);
+    else if (this.busySince !== 0) {
+      this.busySince = 0;
+      this.busyDelay = this.options.busyRetryMs ?? BUSY_RETRY_MS;
+      this.options.observer?.pending(0);
     }
     return results;
+  }
+
+  private retryBusy(result: SlotResult): void {
+    const now = Date.now();
+    if (this.busySince === 0) this.busySince = now;
+    const heldMs = now - this.busySince;
+    const fields = { slot: result.slot, date: result.date, retryInMs: this.busyDelay, heldMs };
+    if (heldMs > this.options.lockTtl * 1000) {
+      this.logger.warn(
+        { ...fields, lock: this.lockKey, lockTtlSeconds: this.options.lockTtl },
+        'daily statistics drop: lock busy for longer than its TTL (renewed by its holder, or set without expiry?); still trying',
+      );
+    } else {
+      this.logger.info(
+        fields,
+        'daily statistics drop: lock busy (another instance or the batch); trying again',
+      );
+    }
+    this.options.observer?.busyRetry();
+    this.options.observer?.pending(1);
+    this.later(this.busyDelay);
+    this.busyDelay = Math.min(this.busyDelay * 2, RETRY_MS);
+  }
+
+  private later(ms: number): void {
+    if (this.stopped) return;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.runDue(), ms);
+    this.retry.unref();
   }
 
   async dueSlots(): Promise<Date[]> {
@@ -114,8 +174,7 @@ export class DailyStatsJob {
     const iso = slot.toISOString();
     const token = randomUUID();
     if (!(await this.port.setNx(this.lockKey, token, this.options.lockTtl))) {
-      this.logger.info({ slot: iso }, 'daily statistics drop: another instance holds the lock');
-      return { slot: iso, date, deleted: null };
+      return { slot: iso, date, deleted: null, busy: true };
     }
     try {
       const marker = await this.port.get(this.markerKey);

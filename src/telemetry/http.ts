@@ -5,8 +5,9 @@
  * - `GET /metrics`: Prometheus text (metrics.ts).
  * - `GET /healthz`: 200 while the process runs (a liveness probe).
  * - `GET /readyz`: 200 when the consumer is a member of its group (joined, not crashed, not
- *   stopped), every Redis connection answers PING in time and no node of the Redis topology has a
- *   critical problem (redis/topology.ts); else 503. The JSON body says which part is not ready,
+ *   stopped) and not skipping every event it reads (all of databases not watched), every Redis
+ *   connection answers PING in time and no node of the Redis topology has a critical problem
+ *   (redis/topology.ts); else 503. The JSON body says which part is not ready,
  *   and `redis.nodes` names every node behind the connections (sentinels, replicas, cluster
  *   nodes) with what is wrong with it, also while ready (`degraded` lists those nodes).
  *
@@ -22,8 +23,11 @@ import type { ConnectionHealth, NodeFinding } from './types';
 
 export interface ReadinessReport {
   readonly ready: boolean;
-  /** The intake's consumer state (`joined` is the only ready one). */
-  readonly kafka: { readonly ok: boolean; readonly state: string };
+  /**
+   * The intake's consumer state (`joined` is the only ready one); `skippingAll` says what is
+   * skipped while every event read is of a database not watched (not ready either).
+   */
+  readonly kafka: { readonly ok: boolean; readonly state: string; readonly skippingAll?: string };
   readonly redis: {
     readonly ok: boolean;
     readonly connections: readonly ConnectionHealth[];
@@ -42,14 +46,19 @@ export function aggregateReadiness(
   consumer: string,
   redis: readonly ConnectionHealth[],
   nodes?: readonly NodeFinding[],
+  skippingAll?: string,
 ): ReadinessReport {
-  const kafkaOk = consumer === 'joined';
+  const kafkaOk = consumer === 'joined' && skippingAll === undefined;
   const redisOk =
     redis.length > 0 && redis.every((c) => c.ok) && !(nodes ?? []).some((n) => n.critical);
   const degraded = (nodes ?? []).filter((n) => !n.ok && !n.critical).map((n) => n.node);
   return {
     ready: kafkaOk && redisOk,
-    kafka: { ok: kafkaOk, state: consumer },
+    kafka: {
+      ok: kafkaOk,
+      state: consumer,
+      ...(skippingAll === undefined ? {} : { skippingAll }),
+    },
     redis: {
       ok: redisOk,
       connections: redis,

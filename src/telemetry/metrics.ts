@@ -15,6 +15,7 @@ import {
   collectDefaultMetrics,
   type CollectFunction,
 } from 'prom-client';
+import { StateMetrics } from './state-metrics';
 import type { FamilyTally, InfoSample } from './types';
 
 export const METRIC_PREFIX = 'mis_cache_sync_';
@@ -35,6 +36,8 @@ const INFO_REUSE_MS = 500;
 
 export class Metrics {
   readonly registry = new Registry();
+  /** Skipping everything, pattern index trust, the daily drop's busy lock (state-metrics.ts). */
+  readonly state = new StateMetrics(this.registry, METRIC_PREFIX);
 
   private readonly events: Counter<'table' | 'op'>;
   private readonly tombstones: Counter;

@@ -226,7 +226,7 @@ export const REDIS_CLIENT = [
     type: 'string',
     default: 'require',
     values: ['require', 'configure', 'off'],
-    doc: 'Pattern index from keyspace notifications (a pattern delete reads it, no walk): `require` (needs notify-keyspace-events with K and $ , e.g. `Kg$xe`; else warn and walk), `configure` (CONFIG SET them; needs `+config|set`) or `off`.',
+    doc: 'Pattern index from keyspace notifications (a pattern delete reads it, no walk): `require` (needs notify-keyspace-events with K, g and every value type, `KA`; else warn, and the index stays untrusted, pattern deletes walk, until it is whole), `configure` (CONFIG SET them; needs `+config|set`) or `off`.',
   },
   {
     env: 'MCS_WALK_SHARE_PERCENT',

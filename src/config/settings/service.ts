@@ -42,7 +42,7 @@ export const SERVICE = [
     at: 'rules.databases',
     type: 'list',
     default: '',
-    doc: 'Databases whose rows dirty keys (`source.db`); rows of others are skipped and counted (`foreign_db_events_total`), not dead-lettered. Empty: the database of MYSQL_URL, else MYSQL_DATABASE.',
+    doc: "Databases whose rows dirty keys (`source.db`); rows of others are skipped and counted (`foreign_db_events_total`), not dead-lettered. Empty: the database of MYSQL_URL, else MYSQL_DATABASE. Must include MYSQL_DATABASE (the topics' database): a list without it would skip every event, so the start and `check` fail naming both.",
   },
   {
     env: 'MCS_CONSUMERS_DIR',

@@ -3,7 +3,8 @@
  * this database's topic (as a topic router or a second database in the connector's include list
  * would deliver it) dirties no key, is counted in `foreign_db_events_total` and the stats
  * counters, and is not dead-lettered; a real change of the watched database right after it still
- * invalidates.
+ * invalidates. A run of a thousand such events and nothing else sets `skipping_all`, which the
+ * next handled event clears.
  */
 import { Partitioners } from 'kafkajs';
 import type { RunningService } from '../../../src/app/service';
@@ -91,4 +92,49 @@ describe('rows of databases not watched', () => {
       for (const id of [foreignId, ownId]) for (const [c, k] of keys(id)) await c.del(k);
     }
   });
+
+  it('a run of foreign events only says the service skips everything (gauge), until one is handled', async () => {
+    const gauge = async () =>
+      (await service.metrics.registry.getSingleMetricAsString('mis_cache_sync_skipping_all'))
+        .split('\n')
+        .find((l) => l.startsWith('mis_cache_sync_skipping_all '));
+    expect(await gauge()).toBe('mis_cache_sync_skipping_all 0');
+    const seen = service.counters.get('skippedForeignDb', 'mis_foreign');
+    const base = uniqId();
+    const messages = Array.from({ length: 1000 }, (_, i) => {
+      const user = { user_id: base + i, username: `f${base + i}`, dept_id: 1, use_yn: 'N' };
+      const value = {
+        before: user,
+        after: user,
+        source: { connector: 'mariadb', name: 'mis', db: 'mis_foreign', table: 'users' },
+        op: 'u',
+        ts_ms: Date.now(),
+      };
+      return { key: JSON.stringify({ user_id: base + i }), value: JSON.stringify(value) };
+    });
+    const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: `${config.kafka.topicPrefix}.mis.users`, messages });
+    await producer.disconnect();
+    await waitFor(
+      async () => service.counters.get('skippedForeignDb', 'mis_foreign') === seen + 1000,
+      30_000,
+      'the 1000 foreign events skipped',
+    );
+    expect(await gauge()).toBe('mis_cache_sync_skipping_all 1');
+    // one event of the watched database ends it
+    const ownId = base + 1000;
+    await db.query(
+      sql`INSERT INTO users (user_id, username, use_yn) VALUES (${ownId}, ${`u${ownId}`}, 'N')`,
+    );
+    try {
+      await waitFor(
+        async () => (await gauge()) === 'mis_cache_sync_skipping_all 0',
+        30_000,
+        'the gauge back to 0 after a handled event',
+      );
+    } finally {
+      await db.query(sql`DELETE FROM users WHERE user_id = ${ownId}`);
+    }
+  }, 90_000);
 });

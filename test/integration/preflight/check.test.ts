@@ -133,6 +133,7 @@ describe('check', () => {
       const r = await check({
         ...process.env,
         MYSQL_URL: `mysql://root@127.0.0.1:${SCRATCH_PORT}/mysql`,
+        MCS_DATABASES: 'mis', // the topics' database, not the scratch server's
         CONNECT_URL: '',
       });
       expect(r.out).toContain('✓ MySQL binlog_format=ROW: ROW');

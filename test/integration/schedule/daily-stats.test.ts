@@ -20,6 +20,8 @@ describe('DailyStatsJob', () => {
     if (keys.length) await db1.del(...keys);
   });
 
+  // how soon a busy slot is tried again (the default is seconds)
+  const retrying = { busyRetryMs: 50 };
   const job = (now: string) =>
     new DailyStatsJob(
       clients.ports.stats,
@@ -32,6 +34,7 @@ describe('DailyStatsJob', () => {
         unlinkBatch: 100,
         lockKey: `${ns}:lock`,
         markerKey: `${ns}:marker`,
+        ...retrying,
       },
       silentLogger(),
       () => new Date(now),
@@ -77,9 +80,48 @@ describe('DailyStatsJob', () => {
   it('skips while another instance holds the lock', async () => {
     await seed();
     await db1.set(`${ns}:lock`, 'someone-else', 'EX', 60);
-    const [result] = await job('2024-01-31T15:00:30Z').runDue();
+    const j = job('2024-01-31T15:00:30Z');
+    const [result] = await j.runDue();
+    j.stop();
     expect(result?.deleted).toBeNull();
     expect(await left()).toHaveLength(4);
     expect(await db1.get(`${ns}:lock`)).toBe('someone-else');
   });
+
+  /** Polls until `check` holds; the test's own timeout bounds it. */
+  async function until(check: () => Promise<boolean>): Promise<void> {
+    while (!(await check())) await new Promise((r) => setTimeout(r, 25));
+  }
+
+  it('tries a slot again while its lock is busy, and drops once the holder lets go', async () => {
+    await seed();
+    // the application's own batch holds the lock and finishes without dropping anything
+    await db1.set(`${ns}:lock`, 'mis-app-batch', 'EX', 60);
+    const j = job('2024-01-31T15:00:30Z');
+    try {
+      const [first] = await j.runDue();
+      expect(first?.deleted).toBeNull();
+      expect(await left()).toHaveLength(4);
+      await db1.del(`${ns}:lock`);
+      await until(async () => (await left()).length === 2);
+      expect(await left()).toEqual(['daily_sales:20240201', 'monthly_revenue:202401']);
+      expect(await db1.get(`${ns}:marker`)).toBe('2024-01-31T15:00:00.000Z');
+    } finally {
+      j.stop();
+    }
+  }, 30_000);
+
+  it("takes a crashed instance's lock once its TTL runs out", async () => {
+    await seed();
+    // the holder died: nobody releases the lock, its TTL ends it
+    await db1.set(`${ns}:lock`, 'crashed-instance', 'PX', 400);
+    const j = job('2024-01-31T15:00:30Z');
+    try {
+      expect((await j.runDue())[0]?.deleted).toBeNull();
+      await until(async () => (await left()).length === 2);
+      expect(await db1.exists(`${ns}:lock`)).toBe(0);
+    } finally {
+      j.stop();
+    }
+  }, 30_000);
 });

@@ -28,6 +28,7 @@ describe('alert rules in a real Prometheus scraping the service', () => {
   const database = `mcsalert${uniq()}`;
   const config = testConfig({
     MYSQL_DATABASE: database,
+    MCS_DATABASES: database,
     MCS_DLQ_TOPIC: `mcs-test-alert-dlq-${uniq()}`,
     MCS_FROM_BEGINNING: 'true',
   });
@@ -116,5 +117,24 @@ describe('alert rules in a real Prometheus scraping the service', () => {
     const [alert] = await firing();
     expect(alert?.labels.severity).toBe('warning');
     expect(Number(alert?.value)).toBeGreaterThan(0);
+  });
+
+  it('the gauges of MisCacheSyncSkippingAll and MisCacheSyncPatternIndexUntrusted are scraped', async () => {
+    const series = async (metric: string) =>
+      (
+        await api<{ data: { result: { value: [number, string] }[] } }>(
+          `/api/v1/query?query=${metric}`,
+        )
+      ).data.result;
+    for (const metric of ['mis_cache_sync_skipping_all', 'mis_cache_sync_pattern_index_trusted']) {
+      await waitFor(
+        async () => (await series(metric)).length > 0,
+        30_000,
+        `${metric} scraped`,
+        500,
+      );
+    }
+    // the service reads its own topics: it skips nothing
+    expect((await series('mis_cache_sync_skipping_all'))[0]?.value[1]).toBe('0');
   });
 });

@@ -65,3 +65,25 @@ describe('explain', () => {
     expect(lines[4]).toMatch(/^event 4: rejected \(ENVELOPE_MALFORMED\): op is "x"/);
   });
 });
+
+describe('explain follows MCS_DATABASES like the service', () => {
+  const user = { user_id: 7, username: 'u7', dept_id: 1, use_yn: 'N' };
+  const ofDb = (db: string) => {
+    const value = payload({ op: 'u', before: user, after: user, table: 'users' });
+    (value.source as Record<string, unknown>).db = db;
+    return { topic: 'mis.mis.users', value };
+  };
+  const cfg = () => config({ MCS_DATABASES: 'mis' });
+
+  it('a row of a database not watched is skipped, touching nothing, not rejected', () => {
+    const text = explainEvents([ofDb('other')], shippedRules, cfg());
+    expect(text).toBe(
+      'users: skipped, database "other" is not watched (MCS_DATABASES: mis); touches nothing\n',
+    );
+  });
+
+  it('a row of a watched database is planned as before', () => {
+    const text = explainEvents([ofDb('mis')], shippedRules, cfg());
+    expect(text).toMatch(/^users op=u: 2 operation\(s\)/);
+  });
+});

@@ -39,7 +39,7 @@ describe('foreign databases', () => {
     expect(
       loadConfig({
         cwd: os.tmpdir(),
-        env: { ...env, MYSQL_URL: 'mysql://a:b@h:3306/mis_prod?ssl=1' },
+        env: { ...env, MYSQL_URL: 'mysql://a:b@h:3306/mis_prod?ssl=1', MYSQL_DATABASE: 'mis_prod' },
       }).rules.databases,
     ).toEqual(['mis_prod']);
     expect(
@@ -48,7 +48,7 @@ describe('foreign databases', () => {
     expect(
       loadConfig({
         cwd: os.tmpdir(),
-        env: { ...env, MCS_DATABASES: 'a, b', MYSQL_URL: 'mysql://h/mis' },
+        env: { ...env, MCS_DATABASES: 'a, b', MYSQL_URL: 'mysql://h/mis', MYSQL_DATABASE: 'a' },
       }).rules.databases,
     ).toEqual(['a', 'b']);
   });

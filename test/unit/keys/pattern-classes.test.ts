@@ -5,7 +5,7 @@ import {
   placeKey,
   type PatternClass,
 } from '../../../src/keys/pattern-classes';
-import { missingNotifyFlags } from '../../../src/keys/pattern-deletes';
+import { missingNotifyFlags } from '../../../src/redis/keyspace';
 import { escapeGlob } from '../../../src/rules/template';
 
 const classes = compileClasses([
@@ -81,10 +81,13 @@ describe('pattern classes', () => {
 
 describe('notify-keyspace-events check', () => {
   it.each([
-    ['', 'K$'],
-    ['Ex', 'K$'],
-    ['K', '$'],
-    ['Kg$xe', undefined],
+    ['', 'Kg$lshzt'],
+    ['Ex', 'Kg$lshzt'],
+    ['K', 'g$lshzt'],
+    ['K$', 'glshzt'], // what the start-up check once accepted: RENAME, hashes… never heard of
+    ['Kg$xe', 'lshzt'],
+    ['Kg$lshzt', undefined],
+    ['Kg$lshztxe', undefined],
     ['KA', undefined],
     ['AKE', undefined],
   ])('%j lacks %j', (flags, missing) => {
