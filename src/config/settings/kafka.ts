@@ -134,6 +134,13 @@ export const KAFKA = [
     doc: 'Dead-letter topic for events that cannot be handled; empty means `<TOPIC_PREFIX>.mis-cache-sync.dlq`.',
   },
   {
+    env: 'MCS_HEARTBEAT_TOPIC',
+    at: 'kafka.heartbeatTopic',
+    type: 'string',
+    default: '',
+    doc: "Debezium's heartbeat topic, followed for `mis_cache_sync_source_freshness_seconds` (the connector needs `heartbeat.interval.ms`); empty means `__debezium-heartbeat.<TOPIC_PREFIX>`, `off` follows none.",
+  },
+  {
     env: 'MCS_POISON_POLICY',
     at: 'kafka.poisonPolicy',
     type: 'string',
