@@ -63,6 +63,7 @@ function derive(s: Settings): Config {
       ...sasl(saslSettings),
       deadLetterTopic: kafka.deadLetterTopic || `${kafka.topicPrefix}.mis-cache-sync.dlq`,
       heartbeatTopic: heartbeatTopic(kafka.heartbeatTopic, kafka.topicPrefix),
+      notificationTopic: kafka.notificationTopic || `${kafka.topicPrefix}.notifications`,
     },
     redis: {
       ...redis,
