@@ -182,7 +182,11 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
     .description(
       'continuous consistency: sample change events (own consumer group), check their keys against the truth after each window, export nines per window',
     )
-    .action(op('monitor', (ctx) => monitorCommand(ctx)));
+    .option(
+      '--repair',
+      'delete keys still inconsistent at a later window than their first failure (counted in mis_cache_sync_monitor_repaired_total)',
+    )
+    .action(op('monitor', (ctx, opts: { repair?: boolean }) => monitorCommand(ctx, opts)));
 
   program
     .command('check')
