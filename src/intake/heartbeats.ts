@@ -120,7 +120,8 @@ export class SourceFreshness {
     // The ends are read after the heartbeat: they include every change before it.
     const ends = await this.endOffsets();
     this.pending.push({ tsMs: newest, ends });
-    if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING);
+    if (this.pending.length > MAX_PENDING)
+      this.pending.splice(0, this.pending.length - MAX_PENDING);
     await this.settle();
   }
 
@@ -139,8 +140,7 @@ export class SourceFreshness {
     const committed = await this.committedOffsets();
     let reached = -1;
     this.pending.forEach((p, i) => {
-      if ([...p.ends].every(([k, end]) => (committed.get(k) ?? -1n) >= end))
-        reached = i;
+      if ([...p.ends].every(([k, end]) => (committed.get(k) ?? -1n) >= end)) reached = i;
     });
     if (reached < 0) return;
     const hit = this.pending[reached];
