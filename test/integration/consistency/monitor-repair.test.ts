@@ -13,7 +13,15 @@ import { createKafka } from '../../../src/intake/kafka';
 import { createRowLoader, type RowLoader } from '../../../src/mysql/loader';
 import { silentLogger } from '../../../src/telemetry/logger';
 import { useStack } from '../../support/harness';
-import { sql, testConfig, uniq, uniqId, waitCaughtUp, waitFor } from '../../support/stack';
+import {
+  endOffsets,
+  sql,
+  testConfig,
+  uniq,
+  uniqId,
+  waitCaughtUp,
+  waitFor,
+} from '../../support/stack';
 
 const LOADER_SQL =
   'SELECT product_id AS id, product_name AS name, brand_id, category_id FROM products ' +
@@ -81,23 +89,48 @@ describe('monitor --repair', () => {
         'the monitor to fetch',
         500,
       );
-      for (const c of [stale, correct])
-        await stack.db.query(
-          sql`INSERT INTO products (category_id, brand_id, product_name) VALUES (${c}, 1, 'old name')`,
-        );
-      const old = JSON.stringify(await loader.query(LOADER_SQL, [stale]));
       const topic = `${config.kafka.topicPrefix}.${config.kafka.database}.products`;
-      await waitCaughtUp(config.kafka.groupId, [topic]);
+      // Applied = on the topic (Debezium has produced it) and committed by the service's group.
+      const applied = async (write: () => Promise<unknown>, records: number) => {
+        const before = await endOffsets(topic);
+        await write();
+        await waitFor(
+          async () => (await endOffsets(topic)) >= before + records,
+          30_000,
+          `${records} products record(s) on ${topic}`,
+          100,
+        );
+        await waitCaughtUp(config.kafka.groupId, [topic]);
+      };
+      // The warm-up's last update may still be on its way: counting starts once the topic is quiet.
+      await waitFor(
+        async () => {
+          const end = await endOffsets(topic);
+          await sleep(1000);
+          return end === (await endOffsets(topic));
+        },
+        30_000,
+        `${topic} to be quiet`,
+        0,
+      );
+      await applied(
+        () =>
+          stack.db.query(
+            sql`INSERT INTO products (category_id, brand_id, product_name) VALUES (${stale}, 1, 'old name'), (${correct}, 1, 'old name')`,
+          ),
+        2,
+      );
+      const old = JSON.stringify(await loader.query(LOADER_SQL, [stale]));
       for (const c of [stale, correct])
         await cache.set(key(c), 'cached before the rename', 'EX', 600);
-      await stack.db.query(
-        sql`UPDATE products SET product_name = 'new name' WHERE category_id IN (${stale}, ${correct})`,
+      await applied(
+        () =>
+          stack.db.query(
+            sql`UPDATE products SET product_name = 'new name' WHERE category_id IN (${stale}, ${correct})`,
+          ),
+        2,
       );
-      await waitFor(
-        async () => (await cache.exists(key(stale), key(correct))) === 0,
-        15_000,
-        'the invalidation',
-      );
+      expect(await cache.exists(key(stale), key(correct))).toBe(0); // the service invalidated both
       await cache.set(key(stale), old, 'EX', 600); // the stale set nothing will fix
       await cache.set(
         key(correct),
