@@ -208,8 +208,12 @@ async function snapshotRebuildCommand({
     );
   }
   if (Object.keys(report.families).length === 0) out('no cached key of these rows exists\n');
+  if (report.undecodable > 0)
+    out(
+      `${report.undecodable} record(s) of the change topic could not be decoded (logged with topic/partition/offset): their keys were not judged\n`,
+    );
   if (opts.metricsFile) writeFileSync(opts.metricsFile, await registry.metrics());
-  return report.status === 'COMPLETED' ? 0 : 1;
+  return report.status === 'COMPLETED' && report.undecodable === 0 ? 0 : 1;
 }
 
 export interface VerifyCliOptions {

@@ -54,6 +54,8 @@ export interface SnapshotRepairReport {
   rows: number;
   /** Rows the table had when the snapshot was asked for (the progress total). */
   readonly expected: number;
+  /** Records of the change topic that could not be decoded (logged with their place). */
+  undecodable: number;
   /** COMPLETED, ABORTED, or TIMED_OUT when no final notification came in time. */
   status: string;
   readonly families: Partial<Record<Family, SnapshotFamilyCounts>>;
@@ -109,6 +111,7 @@ export async function snapshotRepair(
     table: options.table,
     rows: 0,
     expected: Number(count?.n ?? 0),
+    undecodable: 0,
     status: 'TIMED_OUT',
     families: {},
   };
@@ -185,6 +188,7 @@ export async function snapshotRepair(
         decoded = decodeRecord({ ...place, key: m.key, value: m.value });
       } catch (err) {
         // Bad input is named by its place and skipped: the rest of the snapshot still counts.
+        report.undecodable += 1;
         log.warn({ ...place, error: errorMessage(err) }, 'snapshot row not decodable: skipped');
         return;
       }
