@@ -360,7 +360,8 @@ provision_mariadb() {
   # one grant set for both engines and the container image (stack/docker/entrypoint-mariadb.sh)
   mysql_root <"$CONF_SRC/mariadb/provision.sql" || fail_part mariadb "provisioning (database/users/grants) failed"
   local n
-  n="$(mysql_root -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='mis'")"
+  # provision.sql made the signal table: the schema counts as loaded only with tables beside it
+  n="$(mysql_root -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='mis' AND table_name <> 'debezium_signal'")"
   if [ "$n" = 0 ] || [ "${STACK_RESEED:-0}" = 1 ]; then
     log "mariadb: loading schemas/mis.sql into mis"
     mysql_root --default-character-set=utf8mb4 mis <"$REPO/schemas/mis.sql" >>"$(logfile mariadb)" 2>&1 \

@@ -188,9 +188,13 @@ secure_kafka_acls() {
     --group mis-cache-sync-replay- --resource-pattern-type prefixed
   acl --allow-principal User:connect --operation All --topic mis. --resource-pattern-type prefixed
   acl --allow-principal User:connect --operation All --topic mis # Debezium's schema-change topic
+  # heartbeats (source freshness) and snapshot notifications, written by Debezium, read by the service
+  acl --allow-principal User:connect --operation All --topic __debezium-heartbeat.mis
+  acl --allow-principal User:mis-cache-sync --operation Read --operation Describe --topic __debezium-heartbeat.mis
+  acl --allow-principal User:mis-cache-sync --operation Read --operation Describe --topic mis.notifications
   acl --allow-principal User:connect --operation All --group mis- --resource-pattern-type prefixed
   acl --allow-principal User:connect --operation Describe --operation Create --operation IdempotentWrite --cluster
-  log "kafka: ACLs for mis-cache-sync (read mis.mis.*, groups mis-cache-sync*, write $DLQ_TOPIC, delete groups mis-cache-sync-replay-*) and connect"
+  log "kafka: ACLs for mis-cache-sync (read mis.mis.*, heartbeats, notifications, groups mis-cache-sync*, write $DLQ_TOPIC, delete groups mis-cache-sync-replay-*) and connect"
 }
 
 # ------------------------------------------------------------------ Connect

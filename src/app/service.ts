@@ -7,7 +7,8 @@
  * soon as it is open, and a failed start and `stop()` both run the stack once, newest first.
  * Registration follows the start, so the close order is its reverse:
  *
- *   stats timer, daily stats, consistency monitor, monitor loader   (work beside the intake)
+ *   stats timer, daily stats, consistency monitor, monitor loader, heartbeats
+ *                     (work beside the intake)
  *   intake            leaves the group after the batch in flight, its offsets committed: it
  *                     still needs the executor, Redis, the row index and the loader until then
  *   dead-letter producer  after the intake, which hands it the poison records of its last batch
@@ -26,6 +27,7 @@ import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
 import { Closers } from './closers';
 import type { StartContext } from './start-context';
+import { startHeartbeats } from './start-heartbeats';
 import { startIntake } from './start-intake';
 import { startKeys } from './start-keys';
 import { startMonitor } from './start-monitor';
@@ -82,13 +84,14 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
   const rowIndex = await openRowIndexPhase(ctx);
   const loader = await connectMysql(ctx);
   const keys = await startKeys(ctx, { redis, loader, metrics });
-  await startIntake(ctx, {
+  const started = await startIntake(ctx, {
     keys,
     counters,
     metrics,
     rowIndex,
     onCreated: (created) => (intake = created),
   });
+  await startHeartbeats(ctx, { metrics, changeTopics: started.topics });
   await startMonitor(ctx, { redis, metrics });
   await startSchedule(ctx, { redis, keys, counters, metrics });
 

@@ -12,7 +12,10 @@ import { aggregateReadiness, startHttpEndpoint } from '../telemetry/http';
 import { requireMysql } from './operations';
 import type { OpContext } from './context';
 
-export async function monitorCommand({ config, rules, logger, out }: OpContext): Promise<number> {
+export async function monitorCommand(
+  { config, rules, logger, out }: OpContext,
+  opts: { readonly repair?: boolean } = {},
+): Promise<number> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const redis = createRedisClients(config.redis, logger);
@@ -26,6 +29,7 @@ export async function monitorCommand({ config, rules, logger, out }: OpContext):
     loader,
     logger,
     registry,
+    ...(opts.repair ? { repair: true } : {}),
   });
   let joined = false;
   const http = await startHttpEndpoint({
@@ -47,7 +51,7 @@ export async function monitorCommand({ config, rules, logger, out }: OpContext):
     await monitor.start();
     joined = true;
     out(
-      `monitor: group ${config.monitor.groupId}, sample ${config.monitor.sample}, metrics on ${config.http.host}:${http?.port ?? '(off)'}\n`,
+      `monitor: group ${config.monitor.groupId}, sample ${config.monitor.sample}${opts.repair || config.monitor.repair ? ', repairing persisting keys' : ''}, metrics on ${config.http.host}:${http?.port ?? '(off)'}\n`,
     );
     await stopped;
   } finally {
@@ -61,7 +65,7 @@ export async function monitorCommand({ config, rules, logger, out }: OpContext):
   for (const w of r.windows) {
     const n = nines(w.checks, w.inconsistent);
     out(
-      `  window ${w.window}: ${w.checks} check(s), ${w.inconsistent} inconsistent, ${w.unjudged} not judged, nines ${n === undefined ? '-' : n.toFixed(2)}\n`,
+      `  window ${w.window}: ${w.checks} check(s), ${w.inconsistent} inconsistent, ${w.unjudged} not judged, ${w.repaired} repaired, nines ${n === undefined ? '-' : n.toFixed(2)}\n`,
     );
   }
   return 0;

@@ -3,15 +3,20 @@
  * prints a human summary, and returns the process exit code. Options arrive parsed (commander,
  * src/cli/program.ts); values are validated here.
  */
+import { writeFileSync } from 'node:fs';
+import { Registry } from 'prom-client';
 import type { Config } from '../config/config';
+import { windows } from '../config/parse';
 import { FAMILIES, isFamily, type Family } from '../core/families';
 import { SyncError } from '../core/errors';
 import { createKafka } from '../intake/kafka';
 import { createRowLoader, type RowLoader } from '../mysql/loader';
+import { writeSignal } from '../mysql/signal';
 import { createRedisClients, type RedisClients } from '../redis/clients';
 import { startKeyExecutor, type KeyExecutorSetup } from '../keys/executor-setup';
 import { progressSink } from '../ops/progress';
 import { rebuild } from '../ops/rebuild';
+import { snapshotRepair } from '../ops/rebuild-snapshot';
 import { replay } from '../ops/replay';
 import { verify } from '../consistency/verify';
 import type { Logger } from '../telemetry/logger';
@@ -131,18 +136,24 @@ export async function replayCommand({
   }
 }
 
-/** `rebuild`: its parsed options and the command context. */
-export interface RebuildCommandArgs extends OpContext {
-  readonly opts: { readonly families?: string };
+export interface RebuildOptions {
+  readonly families?: string;
+  readonly table?: string;
+  readonly where?: string;
+  readonly timeout?: string;
+  readonly metricsFile?: string;
 }
 
-export async function rebuildCommand({
-  opts,
-  config,
-  rules,
-  logger,
-  out,
-}: RebuildCommandArgs): Promise<number> {
+/** `rebuild`: its parsed options and the command context. */
+export interface RebuildCommandArgs extends OpContext {
+  readonly opts: RebuildOptions;
+}
+
+export async function rebuildCommand(args: RebuildCommandArgs): Promise<number> {
+  if (args.opts.table !== undefined) return snapshotRebuildCommand(args);
+  const { opts, config, rules, logger, out } = args;
+  if (opts.where !== undefined)
+    throw new SyncError('CONFIG_INVALID', '--where: needs --table (the snapshot it filters)');
   const wanted = families(splitList(opts.families), ['master']);
   const report = await withRedisAndMysql(config, logger, (ports, loader) =>
     rebuild({ config, rules, ports, loader, logger }, wanted),
@@ -155,6 +166,54 @@ export async function rebuildCommand({
   for (const family of report.withoutLoader)
     out(`${family}: no loader (delete-only family): nothing to rebuild\n`);
   return Object.values(report.families).some((r) => r.failed > 0) ? 1 : 0;
+}
+
+/** `rebuild --table <t> [--where <cond>]`: repair through Debezium's incremental snapshot. */
+async function snapshotRebuildCommand({
+  opts,
+  config,
+  rules,
+  logger,
+  out,
+}: RebuildCommandArgs): Promise<number> {
+  const table = opts.table ?? '';
+  const [timeoutMs] = windows([opts.timeout ?? '10m'], '--timeout');
+  const registry = new Registry();
+  const report = await withRedisAndMysql(config, logger, (ports, loader) =>
+    snapshotRepair(
+      {
+        config,
+        rules,
+        ports,
+        loader,
+        kafka: createKafka(config.kafka, logger),
+        signal: (row) => writeSignal(requireMysql(config), config.mysql.tls, row),
+        logger,
+        progress: progressSink(process.stderr, 2000, {
+          label: 'rebuild',
+          unit: 'rows',
+          rate: 'rows/s',
+        }),
+        registry,
+      },
+      { table, ...(opts.where ? { where: opts.where } : {}), timeoutMs: timeoutMs ?? 600_000 },
+    ),
+  );
+  out(
+    `snapshot ${report.id} of ${table}${opts.where ? ` where ${opts.where}` : ''}: ${report.status}, ${report.rows} row(s) read (${report.expected} expected)\n`,
+  );
+  for (const [family, c] of Object.entries(report.families)) {
+    out(
+      `${family}: ${c.checked} key(s) checked, ${c.repaired} repaired (stale, deleted), ${c.unjudged} not judged\n`,
+    );
+  }
+  if (Object.keys(report.families).length === 0) out('no cached key of these rows exists\n');
+  if (report.undecodable > 0)
+    out(
+      `${report.undecodable} record(s) of the change topic could not be decoded (logged with topic/partition/offset): their keys were not judged\n`,
+    );
+  if (opts.metricsFile) writeFileSync(opts.metricsFile, await registry.metrics());
+  return report.status === 'COMPLETED' && report.undecodable === 0 ? 0 : 1;
 }
 
 export interface VerifyCliOptions {

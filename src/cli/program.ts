@@ -18,7 +18,7 @@ import { deadLettersListCommand, deadLettersRedriveCommand } from './dead-letter
 import { explainSource } from './explain';
 import { monitorCommand } from './monitor';
 import type { OpContext, Out } from './context';
-import { rebuildCommand, replayCommand, verifyCommand } from './operations';
+import { rebuildCommand, replayCommand, verifyCommand, type RebuildOptions } from './operations';
 import { runCommand } from './run';
 
 export interface CliIo {
@@ -145,9 +145,25 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
 
   program
     .command('rebuild')
-    .description('warm the families that have loaders straight from MySQL')
+    .description(
+      "warm the families that have loaders straight from MySQL; with --table, repair that table's keys through a Debezium incremental snapshot (each key verified, only stale ones deleted)",
+    )
     .option('--families <list>', 'families to rebuild', 'master')
-    .action(op('rebuild', (ctx, opts: { families?: string }) => rebuildCommand({ ...ctx, opts })));
+    .option(
+      '--table <table>',
+      'ask Debezium for an incremental snapshot of this table and repair its keys',
+    )
+    .option('--where <condition>', 'with --table: only the rows matching this SQL condition')
+    .option(
+      '--timeout <duration>',
+      'with --table: give up when the snapshot has not completed by then',
+      '10m',
+    )
+    .option(
+      '--metrics-file <path>',
+      'with --table: write the snapshot counters there (Prometheus text)',
+    )
+    .action(op('rebuild', (ctx, opts: RebuildOptions) => rebuildCommand({ ...ctx, opts })));
 
   program
     .command('verify')
@@ -166,7 +182,11 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
     .description(
       'continuous consistency: sample change events (own consumer group), check their keys against the truth after each window, export nines per window',
     )
-    .action(op('monitor', (ctx) => monitorCommand(ctx)));
+    .option(
+      '--repair',
+      'delete keys still inconsistent at a later window than their first failure (counted in mis_cache_sync_monitor_repaired_total)',
+    )
+    .action(op('monitor', (ctx, opts: { repair?: boolean }) => monitorCommand(ctx, opts)));
 
   program
     .command('check')

@@ -62,6 +62,8 @@ function derive(s: Settings): Config {
       ...kafka,
       ...sasl(saslSettings),
       deadLetterTopic: kafka.deadLetterTopic || `${kafka.topicPrefix}.mis-cache-sync.dlq`,
+      heartbeatTopic: heartbeatTopic(kafka.heartbeatTopic, kafka.topicPrefix),
+      notificationTopic: kafka.notificationTopic || `${kafka.topicPrefix}.notifications`,
     },
     redis: {
       ...redis,
@@ -137,4 +139,10 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** The heartbeat topic followed, or '' for none (`off`). */
+function heartbeatTopic(setting: string, prefix: string): string {
+  if (setting === 'off') return '';
+  return setting || `__debezium-heartbeat.${prefix}`;
 }

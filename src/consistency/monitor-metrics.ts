@@ -10,6 +10,7 @@ export class MonitorMetrics {
   readonly dropped: Counter;
   readonly nines: Gauge<'window'>;
   readonly pending: Gauge;
+  readonly repaired: Counter<'family'>;
 
   /** `pendingChecks` is read at each scrape. */
   constructor(registry: Registry, pendingChecks: () => number) {
@@ -47,6 +48,12 @@ export class MonitorMetrics {
       name: `${p}consistency_nines`,
       help: 'Consistency per window since the monitor started, in nines: -log10(inconsistencies / checks); log10(checks) while none failed.',
       labelNames: ['window'],
+      registers,
+    });
+    this.repaired = new Counter({
+      name: `${p}repaired_total`,
+      help: 'Persisting inconsistencies (wrong past a later window than their first failure) deleted by `monitor --repair`, by family.',
+      labelNames: ['family'],
       registers,
     });
     this.pending = new Gauge({

@@ -49,6 +49,8 @@ export interface WindowTally {
   inconsistent: number;
   /** Not judged: no truth for the key, unreadable, or changed while checked. */
   unjudged: number;
+  /** Persisting inconsistencies deleted (`--repair`). */
+  repaired: number;
 }
 
 export interface MonitorReport {
@@ -81,6 +83,11 @@ export interface WindowsDeps {
   readonly log: Logger;
   /** The key's verdict against the truth now. */
   readonly judge: (family: Family, key: string) => Promise<KeyVerdict>;
+  /**
+   * `monitor --repair`: deletes a persisting inconsistency (wrong at a later window than its
+   * first failure: nothing in flight will fix it); true when it was deleted. Absent: report only.
+   */
+  readonly repair?: (family: Family, key: string) => Promise<boolean>;
 }
 
 export class MonitorWindows {
@@ -103,6 +110,7 @@ export class MonitorWindows {
       checks: 0,
       inconsistent: 0,
       unjudged: 0,
+      repaired: 0,
     }));
   }
 
@@ -227,6 +235,11 @@ export class MonitorWindows {
           persisting,
         };
         if (this.kept.length < MAX_KEPT) this.kept.push(found);
+        const repaired = persisting && (await this.deps.repair?.(tracked.family, tracked.key));
+        if (repaired) {
+          t.repaired += 1;
+          this.deps.metrics.repaired.inc({ family: tracked.family });
+        }
         this.deps.log.warn(
           {
             key: tracked.key,
@@ -239,10 +252,13 @@ export class MonitorWindows {
             offset: tracked.place.offset,
             table: tracked.table,
             why: verdict.why,
+            ...(repaired ? { repaired: true } : {}),
           },
-          persisting
-            ? 'inconsistent key persists after the event that should have cleared it'
-            : 'inconsistent key after the event that should have cleared it',
+          repaired
+            ? 'inconsistent key persisted after the event that should have cleared it: deleted'
+            : persisting
+              ? 'inconsistent key persists after the event that should have cleared it'
+              : 'inconsistent key after the event that should have cleared it',
         );
         break;
       }

@@ -7,6 +7,8 @@
  * meanwhile → not judged. A key still wrong at a later window than its first failure is
  * persisting (a bug or a stale set nothing fixes); one that is fine by the next window was
  * transient. Consistency per window is exported as nines: -log10(inconsistent / checks).
+ * With `--repair` (MCS_MONITOR_REPAIR) a persisting key is deleted, still stale and unchanged,
+ * and counted (`mis_cache_sync_monitor_repaired_total`); off by default.
  *
  * Keys of delete-only targets without a truth (statistics) and pattern deletes are not judged,
  * nor is a key's check once a newer sampled event touched the key (that event's checks take
@@ -53,6 +55,8 @@ export interface MonitorDeps {
   readonly registry: Registry;
   /** Sampling decision; Math.random by default (tests may sample everything). */
   readonly random?: () => number;
+  /** Delete persisting inconsistencies (`monitor --repair`, `MCS_MONITOR_REPAIR`); default off. */
+  readonly repair?: boolean;
 }
 
 export class ConsistencyMonitor {
@@ -81,6 +85,9 @@ export class ConsistencyMonitor {
       metrics,
       log: this.log,
       judge: (family, key) => judgeKey({ deps, matcher, family, key }),
+      ...((deps.repair ?? config.monitor.repair)
+        ? { repair: (family: Family, key: string) => this.repairKey(family, key, matcher) }
+        : {}),
     });
   }
 
@@ -138,6 +145,20 @@ export class ConsistencyMonitor {
       this.windows.track(handled, plan.ops, now);
     }
     await heartbeat();
+  }
+
+  /**
+   * Deletes the key if it is still stale by the judge right now, and still holds the value
+   * judged (a value rewritten meanwhile is left alone; one written between that read and the
+   * UNLINK is lost to a cache miss, which cache-aside absorbs).
+   */
+  private async repairKey(family: Family, key: string, matcher: KeyMatcher): Promise<boolean> {
+    const port = this.deps.ports[family];
+    const verdict = await judgeKey({ deps: this.deps, matcher, family, key });
+    if (verdict.kind !== 'stale') return false;
+    const now = await port.getBuffer(key);
+    if (!now || now.toString('utf8') !== verdict.cached) return false;
+    return (await port.unlink([key])) > 0;
   }
 
   private async checkLoop(): Promise<void> {

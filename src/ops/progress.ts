@@ -10,6 +10,12 @@ export interface ProgressSink {
 export function progressSink(
   stream: NodeJS.WriteStream = process.stderr,
   intervalMs = 2000,
+  /** The command's name and what it counts (`rebuild` counts snapshot rows). */
+  what: { readonly label: string; readonly unit: string; readonly rate: string } = {
+    label: 'replay',
+    unit: 'events',
+    rate: 'ev/s',
+  },
 ): ProgressSink {
   const started = Date.now();
   let last = Date.now();
@@ -18,11 +24,11 @@ export function progressSink(
     const rate = done / secs;
     const pct = total > 0 ? Math.min(100, (done / total) * 100) : 100;
     const eta = rate > 0 && total > done ? `${Math.ceil((total - done) / rate)} s` : '0 s';
-    const stats = `${pct.toFixed(0).padStart(3)}% ${fmt(done)}/${fmt(total)} events · ${fmt(Math.round(rate))} ev/s · ETA ${eta} · ${detail}`;
+    const stats = `${pct.toFixed(0).padStart(3)}% ${fmt(done)}/${fmt(total)} ${what.unit} · ${fmt(Math.round(rate))} ${what.rate} · ETA ${eta} · ${detail}`;
     if (!stream.isTTY) return stats;
     const width = 24;
     const filled = Math.round((pct / 100) * width);
-    return `replay ▕${'█'.repeat(filled)}${'░'.repeat(width - filled)}▏ ${stats}`;
+    return `${what.label} ▕${'█'.repeat(filled)}${'░'.repeat(width - filled)}▏ ${stats}`;
   };
   return {
     update(done, total, detail) {
@@ -32,7 +38,7 @@ export function progressSink(
         stream.write(`\r${line(done, total, detail)}\u001b[K`);
       } else {
         if (now - last < intervalMs) return;
-        stream.write(`replay progress: ${line(done, total, detail)}\n`);
+        stream.write(`${what.label} progress: ${line(done, total, detail)}\n`);
       }
       last = now;
     },
@@ -40,7 +46,7 @@ export function progressSink(
       stream.write(
         stream.isTTY
           ? `\r${line(done, total, detail)}\u001b[K\n`
-          : `replay progress: ${line(done, total, detail)}\n`,
+          : `${what.label} progress: ${line(done, total, detail)}\n`,
       );
     },
   };

@@ -8,6 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { errorMessage } from '../core/errors';
 import { topicFor } from '../intake/topics';
 import { connectChecks } from './check-connect';
+import { freshnessChecks } from './check-freshness';
 import { withTimeout, type CheckContext, type CheckGroup, type CheckLine } from './check-line';
 import { mysqlChecks, redisChecks } from './check-stores';
 
@@ -73,7 +74,12 @@ export const kafkaChecks: CheckGroup = {
       }
       const head = `${prefix}.${database}.`;
       const unruled = topics
-        .filter((t) => t.startsWith(head) && !rules.get(t.slice(head.length)))
+        .filter(
+          (t) =>
+            t.startsWith(head) &&
+            !rules.get(t.slice(head.length)) &&
+            t.slice(head.length) !== config.kafka.signalTable,
+        )
         .map((t) => t.slice(head.length));
       out.push({
         ok: unruled.length === 0 ? true : 'warn',
@@ -255,6 +261,7 @@ export const CHECK_GROUPS: readonly CheckGroup[] = [
   connectGroup,
   mysqlChecks,
   redisChecks,
+  freshnessChecks,
 ];
 
 export async function runChecks(

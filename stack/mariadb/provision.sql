@@ -8,6 +8,15 @@ DROP USER IF EXISTS 'cdc'@'%';
 CREATE USER 'cdc'@'%' IDENTIFIED BY 'cdc';
 GRANT RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'cdc'@'%';
 GRANT SELECT ON `mis`.* TO 'cdc'@'%';
+-- Debezium's signal table (signal.data.collection): `rebuild --snapshot` inserts an
+-- execute-snapshot signal; the connector writes its incremental-snapshot watermarks here, so
+-- cdc needs INSERT and DELETE on this one table (nothing else of mis is writable for it).
+CREATE TABLE IF NOT EXISTS `mis`.`debezium_signal` (
+  id VARCHAR(64) PRIMARY KEY,
+  type VARCHAR(32) NOT NULL,
+  data VARCHAR(2048) NULL
+);
+GRANT INSERT, DELETE ON `mis`.`debezium_signal` TO 'cdc'@'%';
 -- service and tests: everything on mis (and on mis_* scratch databases)
 CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'app';
 CREATE USER IF NOT EXISTS 'app'@'localhost' IDENTIFIED BY 'app';

@@ -134,6 +134,27 @@ export const KAFKA = [
     doc: 'Dead-letter topic for events that cannot be handled; empty means `<TOPIC_PREFIX>.mis-cache-sync.dlq`.',
   },
   {
+    env: 'MCS_HEARTBEAT_TOPIC',
+    at: 'kafka.heartbeatTopic',
+    type: 'string',
+    default: '',
+    doc: "Debezium's heartbeat topic, followed for `mis_cache_sync_source_freshness_seconds` (the connector needs `heartbeat.interval.ms`); empty means `__debezium-heartbeat.<TOPIC_PREFIX>`, `off` follows none.",
+  },
+  {
+    env: 'MCS_SIGNAL_TABLE',
+    at: 'kafka.signalTable',
+    type: 'string',
+    default: 'debezium_signal',
+    doc: "Debezium's signal table (`signal.data.collection` = `<MYSQL_DATABASE>.<this>`), where `rebuild --table <t> --snapshot` inserts its execute-snapshot signal; needs INSERT for the service's MySQL user. `check` does not count its change topic as a table without a rule.",
+  },
+  {
+    env: 'MCS_NOTIFICATION_TOPIC',
+    at: 'kafka.notificationTopic',
+    type: 'string',
+    default: '',
+    doc: "Topic of Debezium's sink notification channel (`notification.sink.topic.name`), which `rebuild --snapshot` follows for the snapshot's progress; empty means `<TOPIC_PREFIX>.notifications`.",
+  },
+  {
     env: 'MCS_POISON_POLICY',
     at: 'kafka.poisonPolicy',
     type: 'string',

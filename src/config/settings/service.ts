@@ -117,6 +117,13 @@ export const MONITOR_AND_CONNECT = [
     doc: 'Delays after an event (its commit time) at which the monitor checks each of its keys against the truth; `ms`, `s` or `m` units, ascending.',
   },
   {
+    env: 'MCS_MONITOR_REPAIR',
+    at: 'monitor.repair',
+    type: 'bool',
+    default: 'false',
+    doc: 'The monitor deletes a key it finds inconsistent at a later window than its first failure (persisting: nothing in flight will fix it), if still stale and unchanged, and counts it (`mis_cache_sync_monitor_repaired_total`); `monitor --repair` sets it for one run.',
+  },
+  {
     env: 'MCS_MONITOR_IN_SERVICE',
     at: 'monitor.inService',
     type: 'bool',

@@ -137,4 +137,26 @@ describe('alert rules in a real Prometheus scraping the service', () => {
     // the service reads its own topics: it skips nothing
     expect((await series('mis_cache_sync_skipping_all'))[0]?.value[1]).toBe('0');
   });
+
+  it('exports the source freshness MisCacheSyncSourceStale reads, kept small by heartbeats', async () => {
+    type Vector = {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    const query = '/api/v1/query?query=mis_cache_sync_source_freshness_seconds';
+    await waitFor(
+      async () => {
+        const [s] = (await api<Vector>(query)).data.result;
+        return s !== undefined && Number(s.value[1]) < 30;
+      },
+      60_000,
+      'a scraped freshness under 30 s',
+      500,
+    );
+    const [series] = (await api<Vector>(query)).data.result;
+    expect(series?.metric.connector).toBe(config.kafka.topicPrefix);
+    const stale = (await api<AlertsReply>('/api/v1/alerts')).data.alerts.filter(
+      (a) => a.labels.alertname === 'MisCacheSyncSourceStale',
+    );
+    expect(stale).toEqual([]);
+  });
 });
