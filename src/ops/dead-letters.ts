@@ -17,6 +17,7 @@ import type { RawRecord, RecordPlace } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { batchContext, planBatch, type Rejected } from '../intake/batch-plan';
 import { DLQ_HEADERS, DeadLetterQueue } from '../intake/dead-letter';
+import { redriveGroup } from '../intake/dead-letters-pending';
 import { readRanges, type TopicRange } from '../intake/topic-reader';
 import type { KeyExecutor } from '../keys/executor';
 import { mergeOp, type KeyOp } from '../rules/ops';
@@ -53,10 +54,7 @@ export interface DeadLetterDeps {
   readonly logger: Logger;
 }
 
-/** The group whose committed offsets mark what `redrive` has done. */
-export function redriveGroup(config: Config): string {
-  return `${config.kafka.groupId}-dlq-redrive`;
-}
+export { redriveGroup };
 
 export async function listDeadLetters(
   deps: DeadLetterDeps,
