@@ -5,7 +5,7 @@
  * owner fetched and did not yet commit, while a client that keeps its fetch position (no commit
  * to go back to) lies past what it dropped. So each client commits a concrete start before
  * records can be dropped: for the partitions without a commit when it starts (while the group
- * has no member yet: `seedStarts`), and the first offset of the first batch of each partition
+ * has no member yet, `latest` only: `seedStarts`), and the first offset of the first batch of each partition
  * in each generation before that batch is applied. A later owner then always resumes from an
  * offset that nothing after it was applied before.
  */
@@ -21,14 +21,19 @@ export interface PartitionState {
   readonly high: bigint;
 }
 
-/** The offsets to commit for the partitions that have none: the reset policy, made concrete. */
+/**
+ * The offsets to commit for the partitions that have none: `latest` made concrete. `earliest`
+ * needs none: resolved again it lands at or before anything fetched (what retention removed
+ * meanwhile is gone either way), and seeding costs the kafkajs admin a group join per topic.
+ */
 export function seedStarts(
   partitions: readonly PartitionState[],
   fromBeginning: boolean,
 ): { partition: number; offset: bigint }[] {
+  if (fromBeginning) return [];
   return partitions
     .filter((p) => p.committed === undefined)
-    .map((p) => ({ partition: p.partition, offset: fromBeginning ? p.low : p.high }));
+    .map((p) => ({ partition: p.partition, offset: p.high }));
 }
 
 /** A committed offset as the admin APIs report it (-1 or '' : none). */

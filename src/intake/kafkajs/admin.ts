@@ -31,6 +31,7 @@ export async function seedGroupStarts(
   kafka: Kafka,
   options: { groupId: string; topics: readonly string[]; fromBeginning: boolean },
 ): Promise<boolean> {
+  if (options.fromBeginning) return true; // earliest needs no seed (seedStarts)
   const admin = kafka.admin();
   await admin.connect();
   try {

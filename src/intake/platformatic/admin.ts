@@ -34,6 +34,7 @@ export async function seedGroupStarts(
   listOffsets: OffsetsLister,
   options: { groupId: string; topics: readonly string[]; fromBeginning: boolean },
 ): Promise<boolean> {
+  if (options.fromBeginning) return true; // earliest needs no seed (seedStarts)
   const admin = new Admin(base);
   try {
     const [group] = await admin.listConsumerGroupOffsets({ groups: [options.groupId] });
