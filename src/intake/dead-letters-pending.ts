@@ -32,13 +32,15 @@ export async function pendingDeadLetters(
     if (!(await admin.listTopics()).includes(topic)) return { total: 0, partitions: [] };
     const ends = await admin.fetchTopicOffsets(topic);
     const [done] = await admin.fetchOffsets({ groupId: redriveGroup(config), topics: [topic] });
-    const partitions = ends.map((e) => {
-      const low = BigInt(e.low);
-      const c = done?.partitions.find((p) => p.partition === e.partition)?.offset;
-      const from = c === undefined || BigInt(c) < low ? low : BigInt(c);
-      const high = BigInt(e.high);
-      return { partition: e.partition, pending: Number(high > from ? high - from : 0n) };
-    });
+    const partitions = [...ends]
+      .sort((a, b) => a.partition - b.partition)
+      .map((e) => {
+        const low = BigInt(e.low);
+        const c = done?.partitions.find((p) => p.partition === e.partition)?.offset;
+        const from = c === undefined || BigInt(c) < low ? low : BigInt(c);
+        const high = BigInt(e.high);
+        return { partition: e.partition, pending: Number(high > from ? high - from : 0n) };
+      });
     return { total: partitions.reduce((n, p) => n + p.pending, 0), partitions };
   } finally {
     await admin.disconnect();
