@@ -7,6 +7,8 @@ import { SyncError, errorMessage } from '../core/errors';
 import { createKafkaClient } from '../intake/client-factory';
 import { ChangeIntake } from '../intake/consumer';
 import { DeadLetterQueue } from '../intake/dead-letter';
+import { createKafka } from '../intake/kafka';
+import { pendingSampler } from '../intake/pending-sampler';
 import type { OpenRowIndex } from '../row-index/open';
 import { diagnoseKafka } from '../security/diagnose';
 import type { Counters } from '../telemetry/counters';
@@ -63,6 +65,11 @@ export async function startIntake(ctx: StartContext, deps: IntakeDeps): Promise<
         { cause: err },
       )
     );
+  }
+  if (deadLetters) {
+    // Counted with kafkajs' admin, as the dead-letter tools (docs/reliability.md "Kafka clients").
+    const admin = { kafka: createKafka(config.kafka, logger), config, logger };
+    deps.metrics.setDeadLettersPendingSource(pendingSampler(admin));
   }
   // Only a started intake is stopped (a start that failed is not waited on to leave the group).
   closers.defer('intake', () => intake.stop());

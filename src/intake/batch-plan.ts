@@ -14,6 +14,7 @@ import type { RowEvent } from '../row-index/resolve';
 import type { RuleSet } from '../rules/registry';
 import type { CompiledRule } from '../rules/compile';
 import { mergeOp, type KeyOp } from '../rules/ops';
+import { patternOps } from '../row-index/fallback';
 import { tableOfTopic } from './topics';
 
 export interface Rejected {
@@ -139,6 +140,11 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
     try {
       const size = record.value?.length ?? 0;
       if (ctx.maxMessageBytes !== undefined && size > ctx.maxMessageBytes) {
+        // Not parsed, so the row is unknown: its table's families go as patterns (never a
+        // stale key while the event waits in the dead-letter topic), keyed by what the record
+        // key tells.
+        const rule = table === undefined ? undefined : ctx.rules.get(table);
+        if (rule) for (const op of patternOps(rule, keyOrNull(record, ctx) ?? {})) mergeOp(ops, op);
         throw new SyncError(
           'MESSAGE_TOO_LARGE',
           `value of ${size} bytes exceeds ${ctx.maxMessageBytes}`,

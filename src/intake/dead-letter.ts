@@ -4,7 +4,10 @@
  * silently lost and the partition still moves on. A send must succeed before the batch's offsets
  * are committed; a failure is retryable (the batch waits, like for Redis). A batch's copies go in
  * produce requests of at most SEND_BYTES: the broker refuses larger ones (1 MiB by default), and a
- * batch may hold more than that (MCS_FETCH_BYTES_PER_PARTITION).
+ * batch may hold more than that (MCS_FETCH_BYTES_PER_PARTITION). A copy the broker still refuses
+ * as too large (the topic's own `max.message.bytes` may be lower) would be refused for ever, so it
+ * goes as a reference copy instead: no value, the headers naming the error and the place, and
+ * `mcs.value.dropped` (its size); `replay` re-reads the original from there.
  */
 import { SyncError, errorMessage } from '../core/errors';
 import type { Rejected } from './batch-plan';
@@ -52,19 +55,54 @@ export class DeadLetterQueue {
       });
       return { key: record.key, value: tooLarge ? null : record.value, headers };
     });
+    for (const chunk of bySize(messages, SEND_BYTES)) await this.sendChunk(chunk);
+  }
+
+  private async sendChunk(chunk: OutgoingRecord[]): Promise<void> {
     try {
-      for (const chunk of bySize(messages, SEND_BYTES)) await this.producer.send(this.topic, chunk);
+      await this.producer.send(this.topic, chunk);
+      return;
     } catch (err) {
-      throw new SyncError(
-        'KAFKA_UNAVAILABLE',
-        `dead-letter topic ${this.topic}: ${errorMessage(err)}`,
-        {
-          retryable: true,
-          cause: err,
-        },
-      );
+      if (!refusedAsTooLarge(err)) throw this.unavailable(err);
+    }
+    // One at a time: only the copies refused themselves become references.
+    for (const m of chunk) {
+      try {
+        await this.producer.send(this.topic, [m]);
+      } catch (err) {
+        if (!refusedAsTooLarge(err)) throw this.unavailable(err);
+        await this.producer.send(this.topic, [referenceCopy(m)]).catch((e: unknown) => {
+          throw this.unavailable(e);
+        });
+      }
     }
   }
+
+  private unavailable(err: unknown): SyncError {
+    return new SyncError(
+      'KAFKA_UNAVAILABLE',
+      `dead-letter topic ${this.topic}: ${errorMessage(err)}`,
+      { retryable: true, cause: err },
+    );
+  }
+}
+
+/** The broker's refusal of a record over its size limit (both clients' wording). */
+export function refusedAsTooLarge(err: unknown): boolean {
+  const type = (err as { type?: unknown }).type;
+  if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') return true;
+  return /larger than the max message size|MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE/i.test(
+    errorMessage(err),
+  );
+}
+
+/** The copy without its value and original headers: only what names the event and the error. */
+function referenceCopy(m: OutgoingRecord): OutgoingRecord {
+  const ours = new Set<string>(Object.values(DLQ_HEADERS));
+  const headers: Record<string, string | Buffer> = {};
+  for (const [k, v] of Object.entries(m.headers)) if (ours.has(k)) headers[k] = v;
+  headers[DLQ_HEADERS.dropped] ??= String(m.value?.length ?? 0);
+  return { key: m.key && m.key.length <= 1024 ? m.key : null, value: null, headers };
 }
 
 /** Consecutive produce requests of at most `max` bytes of keys, values and headers, in order. */

@@ -19,7 +19,7 @@
  *   Returns up to ARGV[3] members due by ARGV[1], re-scored to ARGV[2].
  * ADD_ALL / REMOVE_CLAIMED: see their comments.
  */
-import { errorMessage } from '../core/errors';
+import { SyncError, errorMessage } from '../core/errors';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import type { Logger } from '../telemetry/logger';
 import type { ApplyResult } from './executor';
@@ -99,7 +99,7 @@ export class SecondPass {
     const plain = ops.map((op) => (op.reason === undefined ? op : { ...op, reason: undefined }));
     const members: string[] = [];
     for (let i = 0; i < plain.length; i += MEMBER_OPS) {
-      members.push(JSON.stringify(plain.slice(i, i + MEMBER_OPS)));
+      members.push(JSON.stringify(plain.slice(i, i + MEMBER_OPS), bigintReplacer));
     }
     const due = this.now() + this.delayMs;
     const calls: Promise<unknown>[] = [];
@@ -107,7 +107,17 @@ export class SecondPass {
     for (let i = 0; i < members.length; i += ADD_MEMBERS) {
       calls.push(this.port.eval(ADD_ALL, [this.key], [due, ...members.slice(i, i + ADD_MEMBERS)]));
     }
-    await Promise.all(calls); // pipelined on the connection: one round trip
+    try {
+      await Promise.all(calls); // pipelined on the connection: one round trip
+    } catch (err) {
+      // Redis's refusal is an outage like the executor's: the batch waits with backoff.
+      if (err instanceof SyncError) throw err;
+      throw new SyncError('REDIS_UNAVAILABLE', `redis (second pass): ${errorMessage(err)}`, {
+        retryable: true,
+        details: { key: this.key },
+        cause: err,
+      });
+    }
   }
 
   /** Starts draining due passes every `intervalMs`. */
@@ -154,8 +164,26 @@ export class SecondPass {
   }
 }
 
+/**
+ * A refresh's parameters may hold a BigInt (a BIGINT column beyond 2^53): JSON has no such type,
+ * so it is written as `{"$bigint":"<digits>"}` and read back as a BigInt, losslessly.
+ */
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? { $bigint: value.toString() } : value;
+}
+
+function bigintReviver(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const digits = (value as { $bigint?: unknown }).$bigint;
+    if (keys.length === 1 && typeof digits === 'string' && /^-?\d+$/.test(digits))
+      return BigInt(digits);
+  }
+  return value;
+}
+
 /** A member's operations: a JSON array, or one operation (members of earlier versions). */
 function opsOfMember(member: string): KeyOp[] {
-  const parsed = JSON.parse(member) as KeyOp | KeyOp[];
+  const parsed = JSON.parse(member, bigintReviver) as KeyOp | KeyOp[];
   return Array.isArray(parsed) ? parsed : [parsed];
 }

@@ -17,9 +17,11 @@ import type { RawRecord, RecordPlace } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { batchContext, planBatch, type Rejected } from '../intake/batch-plan';
 import { DLQ_HEADERS, DeadLetterQueue } from '../intake/dead-letter';
+import { redriveGroup } from '../intake/dead-letters-pending';
 import { readRanges, type TopicRange } from '../intake/topic-reader';
 import type { KeyExecutor } from '../keys/executor';
 import { mergeOp, type KeyOp } from '../rules/ops';
+import { patternOps } from '../row-index/fallback';
 import type { RuleSet } from '../rules/registry';
 import type { Logger } from '../telemetry/logger';
 
@@ -35,7 +37,7 @@ export interface DeadLetter {
   readonly at: Date;
   /** Already passed by a redrive. */
   readonly redriven: boolean;
-  /** The value was too large and was not kept: it cannot be redriven. */
+  /** The value was too large and was not kept: redrive drops its table's families instead. */
   readonly dropped: boolean;
   /** The original event, as the service read it. */
   readonly record: RawRecord;
@@ -53,10 +55,7 @@ export interface DeadLetterDeps {
   readonly logger: Logger;
 }
 
-/** The group whose committed offsets mark what `redrive` has done. */
-export function redriveGroup(config: Config): string {
-  return `${config.kafka.groupId}-dlq-redrive`;
-}
+export { redriveGroup };
 
 export async function listDeadLetters(
   deps: DeadLetterDeps,
@@ -126,12 +125,23 @@ export async function redrive(
         letters.filter((l) => !l.dropped).map((l) => l.record),
         ctx,
       );
-      for (const l of letters.filter((x) => x.dropped))
-        stillFailing.push({
-          letter: l,
-          code: l.code,
-          message: 'the value was too large and was not kept: re-apply it by replay',
-        });
+      // A reference copy (value too large, not kept) cannot be planned again: its table's key
+      // families go as patterns instead, as the intake did when it read the event.
+      const fallback: KeyOp[] = [];
+      for (const l of letters.filter((x) => x.dropped)) {
+        const rule = rules.get(l.table);
+        if (rule) fallback.push(...patternOps(rule, {}));
+        else
+          stillFailing.push({
+            letter: l,
+            code: l.code,
+            message:
+              'the value was too large and was not kept, and its table has no rule: replay it',
+          });
+      }
+      const ops = new Map<string, KeyOp>();
+      for (const op of [...plan.ops, ...fallback]) mergeOp(ops, op);
+      const planOps = [...ops.values()];
       const failedPlaces = new Map<string, Rejected>(
         plan.rejected.map((r) => [placeId(r.place), r]),
       );
@@ -140,10 +150,10 @@ export async function redrive(
         if (r) stillFailing.push({ letter: l, code: r.error.code, message: r.error.message });
       }
       applied += letters.length - stillFailing.filter((f) => letters.includes(f.letter)).length;
-      for (const op of plan.ops) mergeOp(planned, op);
+      for (const op of planOps) mergeOp(planned, op);
       if (options.dryRun) return;
-      if (plan.ops.length > 0 && executor) {
-        const result = await applyWithRetry(executor, plan.ops);
+      if (planOps.length > 0 && executor) {
+        const result = await applyWithRetry(executor, planOps);
         deleted += result.deleted;
         refreshed += result.refreshed;
       }

@@ -8,6 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { errorMessage } from '../core/errors';
 import { topicFor } from '../intake/topics';
 import { connectChecks } from './check-connect';
+import { deadLettersLine } from './check-dead-letters';
 import { freshnessChecks } from './check-freshness';
 import { withTimeout, type CheckContext, type CheckGroup, type CheckLine } from './check-line';
 import { mysqlChecks, redisChecks } from './check-stores';
@@ -96,6 +97,7 @@ export const kafkaChecks: CheckGroup = {
         .map((t) => topicFor(prefix, database, t))
         .filter((t) => have.has(t));
       out.push(await formatLine(kafka(), admin, sampleFrom, config.registry.url));
+      out.push(await deadLettersLine(kafka(), config));
     } finally {
       await admin.disconnect();
     }

@@ -56,6 +56,7 @@ export class Metrics {
 
   private infoSource: (() => Promise<InfoSample[]>) | undefined;
   private groupJoined: (() => boolean) | undefined;
+  private deadLettersPending: (() => Promise<number | undefined>) | undefined;
   private infoRound: { at: number; samples: Promise<InfoSample[]> } | undefined;
 
   constructor() {
@@ -154,7 +155,23 @@ export class Metrics {
         this.set(joined() ? 1 : 0);
       },
     });
+    const pending = () => this.deadLettersPending?.();
+    new Gauge({
+      name: `${p}dead_letters_pending`,
+      help: "Records in the dead-letter topic not yet redriven: per partition, end offset minus the redrive group's committed offset (or the oldest retained offset), summed. Absent until known.",
+      registers,
+      async collect() {
+        const n = await pending();
+        if (n === undefined) this.reset();
+        else this.set(n);
+      },
+    });
     this.redisGauges(registers);
+  }
+
+  /** Where scrapes read the dead letters pending from (undefined: not known, not exported). */
+  setDeadLettersPendingSource(source: () => Promise<number | undefined>): void {
+    this.deadLettersPending = source;
   }
 
   /** Where scrapes read Redis INFO from (set once the connections exist). */

@@ -1,5 +1,6 @@
-/** Topic creation on kafkajs' admin client. */
+/** Topic creation and start offsets on kafkajs' admin client. */
 import type { Kafka } from 'kafkajs';
+import { committedOf, seedStarts } from '../start-offsets';
 
 /** Debezium creates a table's topic only with its first event; subscribe needs it to exist. */
 export async function ensureTopics(kafka: Kafka, topics: readonly string[]): Promise<string[]> {
@@ -15,6 +16,50 @@ export async function ensureTopics(kafka: Kafka, topics: readonly string[]): Pro
       });
     }
     return missing;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Commits the reset policy's offset for every partition of `topics` the group has no commit for
+ * (start-offsets.ts). Only an empty group accepts it (the broker refuses commits from outside a
+ * live generation): false when it has members, whose first batches then make their starts
+ * concrete themselves.
+ */
+export async function seedGroupStarts(
+  kafka: Kafka,
+  options: { groupId: string; topics: readonly string[]; fromBeginning: boolean },
+): Promise<boolean> {
+  if (options.fromBeginning) return true; // earliest needs no seed (seedStarts)
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({
+      groupId: options.groupId,
+      topics: [...options.topics],
+    });
+    for (const topic of options.topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const done = committed.find((t) => t.topic === topic)?.partitions ?? [];
+      const seeds = seedStarts(
+        ends.map((e) => ({
+          partition: e.partition,
+          committed: committedOf(done.find((d) => d.partition === e.partition)?.offset),
+          low: BigInt(e.low),
+          high: BigInt(e.high),
+        })),
+        options.fromBeginning,
+      );
+      if (seeds.length === 0) continue;
+      const partitions = seeds.map((s) => ({ partition: s.partition, offset: String(s.offset) }));
+      try {
+        await admin.setOffsets({ groupId: options.groupId, topic, partitions });
+      } catch {
+        return false; // the group has members
+      }
+    }
+    return true;
   } finally {
     await admin.disconnect();
   }

@@ -10,6 +10,7 @@ import {
   type GroupConsumerOptions,
 } from '../client';
 import { CommitBehind } from '../commit-behind';
+import { seedGroupStarts } from './admin';
 import { nextGroupJoin } from './group-join';
 
 /** Batches of one partition fetched ahead of the one being applied (the next fetch overlaps). */
@@ -44,10 +45,12 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   private readonly lanes = new Map<string, Lane>();
   private readonly commits: CommitBehind;
   private generation = 0;
+  /** Per `topic:partition`: the generation whose start this member committed (start-offsets.ts). */
+  private readonly claimed = new Map<string, number>();
   private stopping = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: GroupConsumerOptions,
     private readonly log: Logger,
   ) {
@@ -76,6 +79,11 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   }
 
   async start(handler: BatchHandler): Promise<void> {
+    // Before joining: a partition without a commit gets the reset policy's offset committed, so
+    // a rebalance never resolves `latest` again past what this member fetched.
+    const { groupId, topics, fromBeginning } = this.options;
+    const seeded = await seedGroupStarts(this.kafka, { groupId, topics, fromBeginning });
+    if (!seeded) this.log.debug({ groupId }, 'group has members: starts committed per batch');
     const joined = nextGroupJoin(this.consumer);
     await this.consumer.connect();
     await this.consumer.subscribe({
@@ -135,18 +143,26 @@ export class KafkajsGroupConsumer implements GroupConsumer {
       timestamp: m.timestamp,
       headers: m.headers ?? {},
     }));
-    const next = String(BigInt(last.offset) + 1n);
-    const commit = () =>
+    const commitAt = (offset: string) => () =>
       payload
         .commitOffsetsIfNecessary({
-          topics: [{ topic, partitions: [{ partition, offset: next }] }],
+          topics: [{ topic, partitions: [{ partition, offset }] }],
         })
         .catch((err: unknown) => {
-          throw commitFailed(topic, partition, last.offset, err);
+          throw commitFailed(topic, partition, offset, err);
         });
+    const commit = commitAt(String(BigInt(last.offset) + 1n));
     const apply = async () => {
       if (!isActive()) return; // queued before a failure, a revocation or stop(): fetched again
       try {
+        if (this.claimed.get(key) !== generation) {
+          // The first batch of the partition in this generation: its first offset is where the
+          // client started (committed, or the reset policy); committed before anything of it is
+          // applied, so whoever owns the partition after a rebalance resumes there at the latest.
+          await commitAt(first.offset)();
+          if (!owned()) return;
+          this.claimed.set(key, generation);
+        }
         await handler(
           { topic, partition, records, highWatermark: batch.highWatermark },
           {

@@ -6,8 +6,11 @@
  * `partitionsConcurrency` partitions at once) and keeps the intake contract of `client.ts`:
  * - autocommit off: an offset is committed only by `BatchHandle.commit()`;
  * - a batch fetched under an older group generation, or of a partition this member no longer
- *   owns, is dropped unprocessed: after a rejoin the stream fetches again from the committed
- *   offsets, so the partition's owner gets it;
+ *   owns, is dropped unprocessed; after a rejoin the adapter replaces the message stream by a new
+ *   one, which fetches from the committed offsets (the library's own stream keeps its fetch
+ *   position for a partition without a commit, past the records it dropped), and every
+ *   partition has a committed offset by then (`../start-offsets.ts`): seeded before joining, and
+ *   each generation's first batch of a partition commits its first offset before it is applied;
  * - records below an offset this member already committed are skipped (a rejoin refetches from
  *   the committed offset, which may lag what was applied meanwhile);
  * - heartbeats run on the library's own timer, so a long Redis retry keeps the membership;
@@ -24,6 +27,7 @@ import {
   type GroupConsumer,
   type GroupConsumerOptions,
 } from '../client';
+import { seedGroupStarts } from './admin';
 import { kafkaError } from './errors';
 import { byBytes, drain, generationOf, toRawRecord, type Msg, type Stream } from './messages';
 import type { BaseOptions } from './options';
@@ -42,6 +46,10 @@ const END_OFFSETS_INTERVAL_MS = 2000;
 export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   private stream: Stream | undefined;
+  /** The group generation the stream's fetch positions were resolved in. */
+  private streamGeneration: number | undefined;
+  /** Per `topic:partition`: the generation whose start this member committed. */
+  private readonly claimed = new Map<string, number>();
   private stopping = false;
   private loop: Promise<void> | undefined;
   /** Wakes the loop waiting for records (new records, stream end, stop). */
@@ -55,7 +63,7 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly commits: CommitBehind;
 
   constructor(
-    base: BaseOptions,
+    private readonly base: BaseOptions,
     private readonly options: GroupConsumerOptions,
     private readonly log: Logger,
   ) {
@@ -75,12 +83,22 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
         'offset commit failed: the next commit of the partition covers it',
       ),
     );
-    this.consumer.on('consumer:group:join', (e) =>
-      options.events.joined({ memberId: e.memberId, assigned: this.consumer.assignments }),
-    );
+    this.consumer.on('consumer:group:join', (e) => {
+      options.events.joined({ memberId: e.memberId, assigned: this.consumer.assignments });
+      this.wake(); // the loop replaces the stream (see run)
+    });
   }
 
   async start(handler: BatchHandler): Promise<void> {
+    const { groupId, topics, fromBeginning } = this.options;
+    const seeded = await seedGroupStarts(
+      this.base,
+      (timestamp) => this.consumer.listOffsets({ topics: [...topics], timestamp }),
+      { groupId, topics, fromBeginning },
+    ).catch((err: unknown) => {
+      throw kafkaError(err);
+    });
+    if (!seeded) this.log.debug({ groupId }, 'group has members: starts committed per batch');
     this.stream = await this.openStream().catch((err: unknown) => {
       throw kafkaError(err);
     });
@@ -114,7 +132,20 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
     // sets readableFlowing back to null and the library stops fetching.
     stream.on('readable', () => undefined);
     stream.on('error', () => undefined); // seen by the loop (waitForRecords / drain)
+    this.streamGeneration = this.consumer.generationId;
     return stream;
+  }
+
+  /**
+   * After a rejoin: a new stream, opened before the old one closes (so the topics stay tracked
+   * and the consumer does not rejoin again), fetches from the committed offsets; the old one's
+   * buffered and in-flight records belong to the old generation.
+   */
+  private async renewStream(old: Stream): Promise<void> {
+    await this.commits.flush(); // the new stream starts at what landed
+    const fresh = await this.openStream();
+    this.stream = fresh;
+    await old.close().catch(() => undefined);
   }
 
   /** Reads what the stream buffered, processes it as per-partition batches, again until stop. */
@@ -124,6 +155,10 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       const stream = this.stream;
       try {
         if (!stream || stream.destroyed) throw new Error('message stream closed');
+        if (this.consumer.generationId !== this.streamGeneration) {
+          await this.renewStream(stream);
+          continue;
+        }
         const messages = drain(stream);
         if (messages.length === 0) {
           await this.waitForRecords(stream);
@@ -216,6 +251,20 @@ export class PlatformaticGroupConsumer implements GroupConsumer {
       records.push(toRawRecord(m));
     }
     if (records.length === 0) return;
+    if (this.claimed.get(tp) !== generation) {
+      // The generation's first batch of the partition: its start committed before it is applied.
+      const start = BigInt(records[0]!.offset);
+      try {
+        await this.consumer.commit({
+          offsets: [{ topic, partition, offset: start, leaderEpoch: -1 }],
+        });
+      } catch (err) {
+        if (generation !== this.consumer.generationId) return; // rebalanced: fetched again
+        throw commitFailed(topic, partition, start.toString(), kafkaError(err));
+      }
+      if (generation === undefined || generation !== this.consumer.generationId) return;
+      this.claimed.set(tp, generation);
+    }
     const end = this.ends.get(tp);
     const highWatermark = end === undefined || end <= lastOffset ? lastOffset + 1n : end;
     const isActive = () =>

@@ -3,7 +3,9 @@
  * scheduled by one instance (then gone) is applied by the next; a pass is applied once.
  */
 import { loadConfig } from '../../../src/config/config';
+import { isSyncError } from '../../../src/core/errors';
 import { KeyExecutor } from '../../../src/keys/executor';
+import { createRedisClients } from '../../../src/redis/clients';
 import { SecondPass } from '../../../src/keys/second-pass';
 import type { KeyOp } from '../../../src/rules/ops';
 import { silentLogger } from '../../../src/telemetry/logger';
@@ -112,6 +114,51 @@ describe('SecondPass', () => {
     const executor = plainExecutor();
     expect(await pass.drain(executor)).toBe(1201);
     expect(await db1.exists(...keys)).toBe(0);
+    expect(await db2.zcard(queue)).toBe(0);
+  });
+  it('a Redis refusal while scheduling is a retryable REDIS_UNAVAILABLE (the outage path)', async () => {
+    const closed = createRedisClients(config.redis, silentLogger());
+    await closed.ready();
+    await closed.close(); // every command now fails in ioredis ("Connection is closed.")
+    const pass = new SecondPass({
+      port: closed.ports.temp,
+      delayMs: 1000,
+      logger: silentLogger(),
+      key: `${ns}:queue`,
+    });
+    const op: KeyOp = { family: 'permissions', action: 'delete', key: `${ns}:permissions:user:5` };
+    const err: unknown = await pass.schedule([op]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ name: 'SyncError', code: 'REDIS_UNAVAILABLE', retryable: true });
+    expect(isSyncError(err) && (err.details as { key?: string }).key).toBe(`${ns}:queue`);
+  });
+
+  it('a refresh whose parameters hold a BigInt is scheduled and applied with it intact', async () => {
+    const queue = `${ns}:queue`;
+    let now = 9_000_000;
+    const big = 12345678901234567890123n; // beyond 2^53: a Number would lose it
+    const op: KeyOp = {
+      family: 'master',
+      action: 'refresh',
+      key: `${ns}:master:products:category:1`,
+      sql: 'SELECT ? AS id',
+      params: [big, 7, 'x'],
+      version: 'b:1',
+    };
+    const pass = passOn(queue, 100, () => now);
+    await pass.schedule([op]);
+    now += 100;
+    const applied: KeyOp[] = [];
+    const recorder = {
+      apply: async (ops: readonly KeyOp[]) => {
+        applied.push(...ops);
+        return { deleted: 0, scans: 0, refreshed: 0, refreshFallbacks: 0 };
+      },
+    };
+    expect(await pass.drain(recorder)).toBe(1);
+    expect(applied).toEqual([op]);
     expect(await db2.zcard(queue)).toBe(0);
   });
 });

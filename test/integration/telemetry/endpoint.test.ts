@@ -130,6 +130,7 @@ describe('metrics and health endpoint on the real stack', () => {
       /^mis_cache_sync_consumer_lag\{topic="[^"]+\.user_auth",partition="0"\} \d+$/m,
     );
     expect(value(after, 'mis_cache_sync_consumer_group_joined')).toBe(1);
+    expect(after).toMatch(/^mis_cache_sync_dead_letters_pending \d+$/m); // counted on the broker
 
     // Redis INFO, read at scrape time
     const server = /mis_cache_sync_redis_up\{server="([^"]+)"\} 1/.exec(after)?.[1];
