@@ -172,6 +172,8 @@ function serviceEnv(client: KafkaClient, redisUrl: string): Record<string, strin
     MCS_SECOND_PASS_DELAY_MS: process.env.ORACLE_SECOND_PASS_MS ?? '1000',
     MCS_SESSION_TIMEOUT_MS: '6000', // a SIGKILLed member's partitions move on within seconds
     MCS_RETRY_MAX_DELAY_MS: '1000',
+    // settings of the service under test on top (a replay with a setting changed, a sabotage)
+    ...(JSON.parse(process.env.CHAOS_SERVICE_ENV ?? '{}') as Record<string, string>),
   };
 }
 
