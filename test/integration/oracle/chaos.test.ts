@@ -15,7 +15,7 @@ jest.setTimeout(20 * 60_000);
 
 const SCHEDULES: readonly [KafkaClient, number][] = [
   ['kafkajs', 2], // connect, notify, kill
-  ['platformatic', 14], // join, latency, kill
+  ['platformatic', 11], // fresh-join, kill, notify
 ];
 
 describe('chaos oracle (CI size): one seeded schedule per Kafka client', () => {

@@ -151,7 +151,7 @@ export async function runChaos(
       `${(err as Error).message}\n${replay}\nschedule: ${schedule}\nservice output:\n${fleet.tails()}`,
     );
   } finally {
-    await nemesis.finish(); // a run cut short still heals what it broke
+    await nemesis.finish().catch(() => undefined); // a run cut short still heals what it broke
     await fleet.stopAll();
     await proxy.close();
     await admin?.quit();

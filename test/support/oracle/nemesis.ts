@@ -4,9 +4,11 @@
  * the same faults at the same write numbers); the faults act on real parts of the stack. Every
  * fault heals: the run heals whatever is still active before the checker looks.
  */
+import { createServer, type Server } from 'node:net';
 import type Redis from 'ioredis';
 import { stackPart, sentinelScript } from '../faults';
 import { mulberry32 } from '../random';
+import { stackEnv } from '../stack';
 import type { Fleet } from './fleet';
 import type { FaultEvent, History } from './history';
 import type { LatencyProxy } from './latency-proxy';
@@ -15,6 +17,7 @@ export const FAULT_KINDS = [
   'kill', // service SIGKILL, then restarted
   'join', // a second and a third instance join, then leave (rebalances)
   'fresh-group', // every instance stops, the service starts again in a group that never committed
+  'fresh-join', // the same, and a second instance joins while the fresh group still catches up
   'kafka', // broker stopped, then restarted on its log dir
   'connect', // Kafka Connect stopped, then restarted from its offsets
   'redis', // Redis stopped and restarted (no persistence in the stack: its data is gone)
@@ -26,7 +29,7 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Kinds that are a rebalance: the writer keeps writing while they take effect. */
-const OVERLAPPING: ReadonlySet<FaultKind> = new Set(['join', 'fresh-group']);
+const OVERLAPPING: ReadonlySet<FaultKind> = new Set(['join', 'fresh-group', 'fresh-join']);
 
 export interface PlannedFault {
   readonly kind: FaultKind;
@@ -81,6 +84,41 @@ interface Fault {
   heal(): Promise<void>;
 }
 
+/** The port of a stack part, from the stack's env (.stack/env, loaded by the global setup). */
+function partPort(part: 'kafka' | 'connect' | 'redis'): number {
+  const url =
+    part === 'kafka'
+      ? `tcp://${stackEnv('KAFKA_BROKERS').split(',')[0] ?? ''}`
+      : part === 'redis'
+        ? stackEnv('REDIS_URL')
+        : (process.env.CONNECT_URL ?? '');
+  const port = Number(new URL(url).port);
+  if (!port) throw new Error(`no port for ${part} in the stack's env (${url})`);
+  return port;
+}
+
+/**
+ * A stopped part's port, held while it is down: other stacks on the machine pick free ports, and
+ * one that took ours would be reached by this run's service (writes into another engineer's
+ * Redis). Connections to the hold are closed at once, as to a port nobody listens on.
+ */
+class PortHold {
+  private constructor(private readonly server: Server) {}
+
+  static async take(port: number): Promise<PortHold> {
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    return new PortHold(server);
+  }
+
+  release(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
 const FILL_PREFIX = 'chaos:fill:';
 const LATENCY_MS = 25;
 const MIN_HOLD_MS = 3000;
@@ -101,13 +139,33 @@ function fault(kind: FaultKind, ctx: NemesisContext): Fault {
     case 'fresh-group':
       // nothing to undo: the new group is the service's state from now on
       return { start: () => fleet.freshGroup(), heal: async () => undefined };
+    case 'fresh-join':
+      // a rebalance before the new group committed anything: records fetched under the first
+      // generation are dropped and must be fetched again from the committed offset, which is none
+      return {
+        start: async () => {
+          const switched = await fleet.freshGroup();
+          await fleet.join(1);
+          return `${switched}, a second instance joined`;
+        },
+        heal: () => fleet.leave(),
+      };
     case 'kafka':
     case 'connect':
-    case 'redis':
+    case 'redis': {
+      let hold: PortHold | undefined;
       return {
-        start: async () => (await stackPart('stop', kind), `${kind} stopped`),
-        heal: () => stackPart('start', kind),
+        start: async () => {
+          await stackPart('stop', kind);
+          hold = await PortHold.take(partPort(kind));
+          return `${kind} stopped`;
+        },
+        heal: async () => {
+          await hold?.release();
+          await stackPart('start', kind);
+        },
       };
+    }
     case 'sentinel': {
       let killed = '';
       return {
@@ -231,25 +289,41 @@ export class Nemesis {
       // a fault lasts a few seconds at least, however fast the writes between its ends were
       const held = Date.now() - (active.event.started || active.event.began);
       if (held < MIN_HOLD_MS) await new Promise((r) => setTimeout(r, MIN_HOLD_MS - held));
-      try {
-        await active.fault.heal();
-      } catch (err) {
-        this.errors.push(`${active.event.kind}: heal failed: ${(err as Error).message}`);
+      // a heal that fails is tried again (a JVM that did not come up on a loaded machine); one
+      // that never succeeds leaves the run unjudged (finish() throws), never judged on a broken stack
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await active.fault.heal();
+          break;
+        } catch (err) {
+          const message = `${active.event.kind}: heal attempt ${attempt} failed: ${(err as Error).message.slice(0, 500)}`;
+          console.warn(`chaos: ${message}`);
+          if (attempt === 3) {
+            this.errors.push(message);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 5000 * attempt));
+        }
       }
       active.event.healed = Date.now();
       console.log(`chaos: ${active.event.kind} healed`);
     });
   }
 
-  /** Runs the faults the writer did not reach, then heals everything (before the checker). */
+  /**
+   * Runs the faults the writer did not reach, then heals everything (before the checker); throws
+   * when a fault could not start or heal: the stack is not what the run claims, so no verdict.
+   */
   async finish(): Promise<void> {
     for (;;) {
       if (this.active) this.heal();
       await this.healing;
       const planned = this.plan[this.next];
-      if (!planned) return;
+      if (!planned) break;
       this.next += 1;
       await this.begin(planned);
     }
+    if (this.errors.length > 0)
+      throw new Error(`the nemesis failed, the run is not judged: ${this.errors.join('; ')}`);
   }
 }
