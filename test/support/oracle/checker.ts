@@ -94,7 +94,14 @@ export function explainFailure(report: VerifyReport, ctx: FailureContext): strin
         o.action === 'pattern-delete' ? globRe(o.key).test(first.key) : o.key === first.key,
       )
     ) {
-      const faults = history.activeAt(w.at).map((f) => f.kind);
+      // `kind`: the write was made while the fault was in place; `kind+Ns`: N s after its heal
+      const faults = history
+        .activeAt(w.at)
+        .map((f) =>
+          f.healed === 0 || w.at <= f.healed
+            ? f.kind
+            : `${f.kind}+${Math.ceil((w.at - f.healed) / 1000)}s`,
+        );
       touching.push(
         `  #${w.seq} ${new Date(w.at).toISOString()} ${w.table} ${w.op}${faults.length > 0 ? ` [during ${faults.join(', ')}]` : ''} before=${JSON.stringify(w.before)} after=${JSON.stringify(w.after)}`,
       );
