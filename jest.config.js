@@ -2,7 +2,7 @@
  * Projects: `unit` (pure logic, no services, seconds), `integration` (the real local stack:
  * MariaDB, Kafka, Debezium/Connect, Redis, started once by the global setup), `faults` (fault
  * injection on that stack; `npm run test:faults`), `brokers` (faults on the three-broker stack;
- * `npm run test:brokers`), `containers`, `secure`, and the soaks `soak` / `soak-brokers` (not in CI).
+ * `npm run test:brokers`), `containers`, `secure`, `chaos` (`npm run test:chaos`), and the soaks `soak` / `soak-brokers` (not in CI).
  */
 const ts = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
@@ -79,6 +79,17 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup-secure.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
+    {
+      // the chaos oracle at size: many seeded fault schedules on both Kafka clients
+      // (`npm run test:chaos`, not in CI; CI runs test/integration/oracle/chaos.test.ts)
+      displayName: 'chaos',
+      testEnvironment: 'node',
+      transform: ts,
+      ...esmOnly,
+      testMatch: ['<rootDir>/test/chaos/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.js',
+      globalTeardown: '<rootDir>/test/support/global-teardown.js',
     },
     {
       // the oracle at 50,000 writes and every single-broker fault at 100,000 changes

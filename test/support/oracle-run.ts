@@ -16,7 +16,7 @@ import { testConfig } from './stack';
  * The service as docs/reliability.md recommends it (second pass on at its default delay, refresh off),
  * in logical DBs of the oracle's own: session 4, permissions/master/stats 5, temp 6.
  */
-export function oracleConfig(): Config {
+export function oracleConfig(overrides: Record<string, string> = {}): Config {
   return testConfig({
     MCS_REDIS_DB_SESSION: '4',
     MCS_REDIS_DB_PERMISSIONS: '5',
@@ -25,6 +25,7 @@ export function oracleConfig(): Config {
     MCS_REDIS_DB_TEMP: '6',
     MCS_DAILY_STATS_CRON: '',
     MCS_SECOND_PASS_DELAY_MS: process.env.ORACLE_SECOND_PASS_MS ?? '1000', // 0: shows the stale-set race
+    ...overrides,
   });
 }
 

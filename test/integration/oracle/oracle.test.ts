@@ -1,5 +1,5 @@
 /**
- * The oracle at CI size (test/support/oracle.ts): random writes over all eight tables with
+ * The oracle at CI size (test/support/oracle/): random writes over all eight tables with
  * cache-aside readers, then every cached key must equal what the application builds from MySQL
  * now. Runs with the service's recommended settings (docs/reliability.md, the oracle: second pass on at
  * its default 1 s; refresh off, the default), in logical DBs of its own (4, 5, 6).

@@ -1,73 +1,20 @@
 /**
- * The oracle: a randomized whole-schema consistency run on the real stack. A seeded writer makes
- * random changes over all eight tables (creates, updates that move rows to another user,
- * category, brand or day, deletes, one TRUNCATE halfway), while cache-aside readers
- * (application.ts) fill every family. At quiescence (service caught up, second passes done)
- * `verify` — the same truth an operator runs against a live deployment — must find every cached
- * key equal to what the application would build from MySQL now, or absent.
- *
- * Reproducible: ORACLE_SEED picks the ids, the writes and the reads. A failure prints the seed,
- * the first diverging key and the writes and reader fills that touched it.
- *
- * Switches (environment, on by default; `0` turns one off):
- * - ORACLE_FK_CASCADES: adds ON DELETE CASCADE foreign keys (user_auth.user_id → users,
- *   products.brand_id → brands) for the run, and parent deletes then remove children below the
- *   binlog (the service follows them through its FK graph and row index).
- * - ORACLE_MENU_RENAMES: menu code renames and menu deletes (and menus among the truncate
- *   candidates). Sessions embed menu codes: a menu change must drop the sessions of its holders.
+ * The oracle's workload: a seeded writer of random changes over all eight tables (creates,
+ * updates that move rows to another user, category, brand or day, deletes, one TRUNCATE), the
+ * key universe the cache-aside readers fill, and the targeted writes aimed at known blind spots.
+ * The writer knows nothing of faults or of the checker: it only records what it did (history.ts).
  */
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
-import type { Config } from '../../src/config/config';
-import { FAMILIES, type Family } from '../../src/core/families';
-import { createRowLoader, type RowLoader } from '../../src/mysql/loader';
-import { CacheTruth } from '../../src/consistency/truth';
-import { verify, type VerifyReport } from '../../src/consistency/verify';
-import { createRedisClients } from '../../src/redis/clients';
-import { SECOND_PASS_KEY } from '../../src/keys/second-pass';
-import { KeyMatcher } from '../../src/rules/match';
-import { planEvent, type PlanOptions } from '../../src/rules/plan';
-import type { RuleSet } from '../../src/rules/registry';
-import { createLogger } from '../../src/telemetry/logger';
-import { Application } from './application';
-import { mulberry32 as prng } from './random';
-import { redisDb, sql, waitCaughtUp, waitFor } from './stack';
+import type { Family } from '../../../src/core/families';
+import { planEvent, type PlanOptions } from '../../../src/rules/plan';
+import type { RuleSet } from '../../../src/rules/registry';
+import type { Application } from '../application';
+import { sql, waitFor } from '../stack';
+import type { OracleOptions } from './options';
 
-export interface OracleOptions {
-  readonly seed: number;
-  readonly writes: number;
-  readonly readers: number;
-  /** Pause after each write, so readers fill keys between changes. */
-  readonly writePauseMs: number;
-  readonly fkCascades: boolean;
-  readonly menuRenames: boolean;
-  /**
-   * Targeted writes that close the run, cycling three kinds, each aimed at a known blind spot:
-   * a reader racing a writer on the same key (the second pass), a menu renamed while its holders'
-   * sessions are cached (menus → holders), a brand deleted while its products' category lists
-   * are cached (FK cascades). At the end, so later random writes cannot mask what they leave.
-   */
-  readonly targeted: number;
-  /** Which kinds of targeted writes (ORACLE_TARGETED_KINDS, comma-separated). */
-  readonly targetedKinds: readonly string[];
-}
-
-export function oracleOptions(defaultWrites: number): OracleOptions {
-  const env = process.env;
-  return {
-    seed: Number(env.ORACLE_SEED ?? Math.floor(Math.random() * 2 ** 31)),
-    writes: Number(env.ORACLE_WRITES ?? defaultWrites),
-    readers: Number(env.ORACLE_READERS ?? 6),
-    writePauseMs: Number(env.ORACLE_WRITE_PAUSE_MS ?? 3),
-    fkCascades: env.ORACLE_FK_CASCADES !== '0',
-    menuRenames: env.ORACLE_MENU_RENAMES !== '0',
-    targeted: Number(env.ORACLE_TARGETED ?? 60),
-    targetedKinds: (env.ORACLE_TARGETED_KINDS ?? 'race,menu-holders,cascade').split(','),
-  };
-}
-
-type Row = Record<string, unknown>;
-type Table =
+export type Row = Record<string, unknown>;
+export type Table =
   | 'departments'
   | 'brands'
   | 'users'
@@ -77,7 +24,7 @@ type Table =
   | 'trade_orders'
   | 'serials';
 
-const PK: Record<Table, string> = {
+export const PK: Record<Table, string> = {
   departments: 'dept_id',
   brands: 'brand_id',
   users: 'user_id',
@@ -87,8 +34,8 @@ const PK: Record<Table, string> = {
   trade_orders: 'order_id',
   serials: 'serial_id',
 };
-const TABLES = Object.keys(PK) as Table[];
-const DAYS = ['2031-01-29', '2031-01-30', '2031-01-31', '2031-02-01', '2031-02-02'];
+export const TABLES = Object.keys(PK) as Table[];
+export const DAYS = ['2031-01-29', '2031-01-30', '2031-01-31', '2031-02-01', '2031-02-02'];
 const CHANNELS = ['online', 'store', 'export'];
 const SEED_BRANDS = [
   { brand_id: 1, brand_code: 'REAN' },
@@ -97,7 +44,7 @@ const SEED_BRANDS = [
 ];
 
 /** One planned change, not yet made. */
-interface Change {
+export interface Change {
   readonly table: Table;
   readonly op: 'c' | 'u' | 'd';
   readonly before: Row | null;
@@ -113,30 +60,8 @@ export interface WriteLog {
   readonly after: Row | null;
 }
 
-export interface OracleResult {
-  readonly report: VerifyReport;
-  readonly writes: number;
-  readonly failedWrites: number;
-  readonly reads: number;
-  readonly fills: number;
-  readonly truncated: Table;
-  /** Targeted writes made, by kind (race, menu-holders, cascade). */
-  readonly targeted: Record<string, number>;
-  /** Fills per key family (prefix), and session fills whose permission map was not empty. */
-  readonly coverage: Record<string, number>;
-  readonly ms: {
-    readonly writing: number;
-    /** Of `writing`: the targeted writes at its end. */
-    readonly targeted: number;
-    readonly settling: number;
-    readonly verifying: number;
-  };
-  /** Empty when consistent; else the seed, the first diverging key and what touched it. */
-  readonly failure: string;
-}
-
 /** The generator: the rows it created, by table, and the SQL of each random change. */
-class Writer {
+export class Writer {
   readonly rows = new Map<Table, Map<number, Row>>(TABLES.map((t) => [t, new Map()]));
   readonly log: WriteLog[] = [];
   failed = 0;
@@ -504,10 +429,10 @@ class Writer {
   }
 }
 
-const SCRATCH = 'mis_oracle_scratch';
+export const SCRATCH = 'mis_oracle_scratch';
 
-type Aim = 'race' | 'menu-holders' | 'cascade';
-interface AimContext {
+export type Aim = 'race' | 'menu-holders' | 'cascade';
+export interface AimContext {
   readonly writer: Writer;
   readonly app: Application;
   readonly rules: RuleSet;
@@ -515,7 +440,7 @@ interface AimContext {
 }
 
 /** One targeted write (see OracleOptions.targeted); false when none could be made. */
-async function aim(kind: Aim, seq: number, ctx: AimContext): Promise<boolean> {
+export async function aim(kind: Aim, seq: number, ctx: AimContext): Promise<boolean> {
   const { writer, app } = ctx;
   if (kind === 'menu-holders') {
     const m = writer.menuWithHolders();
@@ -566,161 +491,7 @@ async function race(seq: number, { writer, app, rules, dbOf }: AimContext): Prom
   return false;
 }
 
-/** Runs the oracle against a service already consuming with `config` (its own DBs and group). */
-export async function runOracle(
-  db: ConnectionPool,
-  config: Config,
-  rules: RuleSet,
-  opts: OracleOptions,
-): Promise<OracleResult> {
-  const rnd = prng(opts.seed); // the writes: the same seed gives the same writes
-  const readRnd = prng(opts.seed ^ 0x5bd1e995); // the reads (their timing is not reproducible)
-  const base = 700_000_000 + (opts.seed % 1000) * 200_000;
-  const writer = new Writer(db, rnd, base, opts);
-  const logger = createLogger('warn');
-  const clients = createRedisClients(config.redis, logger);
-  await clients.ready();
-  const loader = createRowLoader(config.mysql.url);
-  const matcher = new KeyMatcher(rules);
-  const redis = new Map<number, Redis>();
-  const dbOf = (f: Family): Redis => {
-    const n = config.redis.db[f];
-    let c = redis.get(n);
-    if (!c) redis.set(n, (c = redisDb(n)));
-    return c;
-  };
-  // One application instance (and MySQL pool) per reader, as separate web workers would be, and
-  // one for the targeted writes' reads.
-  const loaders = Array.from({ length: opts.readers + 1 }, () => createRowLoader(config.mysql.url));
-  const aimed = new Application(
-    new CacheTruth(loaders[opts.readers] as RowLoader, matcher),
-    dbOf,
-    config.redis.ttl,
-  );
-  const apps = loaders.slice(0, opts.readers).map(
-    (l) =>
-      new Application(
-        new CacheTruth(l, matcher),
-        dbOf,
-        config.redis.ttl,
-        () => (readRnd() < 0.05 ? Math.floor(readRnd() * 400) : 0), // a slow reader: the stale-set window
-      ),
-  );
-  const candidates = TABLES.filter(
-    (t) =>
-      (opts.menuRenames || t !== 'menus') &&
-      !(opts.fkCascades && (t === 'users' || t === 'brands')),
-  );
-  const truncated = candidates[Math.floor(prng(opts.seed + 1)() * candidates.length)] as Table;
-  await cleanRange(db, base);
-  await recoverKilledRun(db);
-  await db.query(sql`CREATE DATABASE IF NOT EXISTS ${sql.ident(SCRATCH)}`);
-  await db.query(sql`DROP TABLE IF EXISTS ${sql.ident(SCRATCH, truncated)}`);
-  await db.query(
-    sql`CREATE TABLE ${sql.ident(SCRATCH, truncated)} AS SELECT * FROM ${sql.ident(truncated)}`,
-  );
-  if (opts.fkCascades) await addForeignKeys(db);
-  const result = { reads: 0 };
-  const targeted: Record<string, number> = {};
-  let writing = true;
-  const started = Date.now();
-  try {
-    const readers = apps.map(async (app) => {
-      while (writing) {
-        const groups = writer.keys();
-        const keys = groups[Math.floor(readRnd() * groups.length)] as [Family, string][];
-        const [family, key] = keys[Math.floor(readRnd() * keys.length)] as [Family, string];
-        await app.read(family, key);
-        result.reads += 1;
-      }
-    });
-    for (let seq = 1; seq <= opts.writes; seq++) {
-      if (seq === Math.floor(opts.writes / 2)) await writer.truncate(truncated, seq);
-      else await writer.step(seq);
-      if (opts.writePauseMs > 0) await new Promise((r) => setTimeout(r, opts.writePauseMs));
-      if (seq % 5000 === 0)
-        console.log(`oracle: ${seq}/${opts.writes} writes, ${result.reads} reads`);
-    }
-    const aiming = Date.now();
-    const kinds = (['race', 'menu-holders', 'cascade'] as const).filter(
-      (k) =>
-        opts.targetedKinds.includes(k) &&
-        (k !== 'menu-holders' || opts.menuRenames) &&
-        (k !== 'cascade' || opts.fkCascades),
-    );
-    for (let i = 0; kinds.length > 0 && i < opts.targeted; i++) {
-      const kind = kinds[i % kinds.length] as Aim;
-      if (await aim(kind, opts.writes + 1 + i, { writer, app: aimed, rules, dbOf })) {
-        targeted[kind] = (targeted[kind] ?? 0) + 1;
-      }
-    }
-    writing = false;
-    await Promise.all(readers);
-    const wrote = Date.now();
-    // Quiescence: the service has applied every change, and every pending second pass ran.
-    const topics = rules.tables.map(
-      (t) => `${config.kafka.topicPrefix}.${config.kafka.database}.${t}`,
-    );
-    await waitCaughtUp(config.kafka.groupId, topics, 600_000);
-    if (config.redis.secondPassDelayMs > 0) {
-      await waitFor(
-        async () => (await dbOf('temp').zcard(SECOND_PASS_KEY)) === 0,
-        60_000,
-        'second passes',
-        100,
-      );
-    }
-    const settled = Date.now();
-    const report = await verify(
-      { config, rules, ports: clients.ports, loader },
-      { sample: 10_000_000, families: [...FAMILIES].filter((f) => f !== 'temp') },
-    );
-    const verified = Date.now();
-    return {
-      report,
-      writes: writer.log.length,
-      failedWrites: writer.failed,
-      reads: result.reads,
-      fills: apps.reduce((n, a) => n + a.fills.length, 0),
-      coverage: coverage(apps.flatMap((a) => a.fills)),
-      truncated,
-      targeted,
-      ms: {
-        writing: wrote - started,
-        targeted: wrote - aiming,
-        settling: settled - wrote,
-        verifying: verified - settled,
-      },
-      failure:
-        report.staleKeys.length === 0 ? '' : explainFailure(opts, report, writer, apps, rules),
-    };
-  } finally {
-    writing = false;
-    if (opts.fkCascades) await dropForeignKeys(db);
-    await db.query(
-      sql`INSERT IGNORE INTO ${sql.ident(truncated)} SELECT * FROM ${sql.ident(SCRATCH, truncated)}`,
-    );
-    await db.query(sql`DROP DATABASE IF EXISTS ${sql.ident(SCRATCH)}`);
-    if (process.env.ORACLE_KEEP !== '1') await cleanRange(db, base); // 1: keep rows to inspect
-    await Promise.all([...redis.values()].map((c) => c.quit()));
-    await clients.close();
-    await loader.close();
-    await Promise.all(loaders.map((l) => l.close()));
-  }
-}
-
-function coverage(fills: readonly { key: string; value: string }[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const f of fills) {
-    const kind = f.key.split(':').slice(0, 2).join(':');
-    out[kind] = (out[kind] ?? 0) + 1;
-    if (kind === 'session:user' && f.value.includes('"permissions":{"'))
-      out['session with permissions'] = (out['session with permissions'] ?? 0) + 1;
-  }
-  return out;
-}
-
-async function cleanRange(db: ConnectionPool, base: number): Promise<void> {
+export async function cleanRange(db: ConnectionPool, base: number): Promise<void> {
   for (const t of TABLES) {
     await db.query(
       sql`DELETE FROM ${sql.ident(t)} WHERE ${sql.ident(PK[t])} BETWEEN ${base} AND ${base + 199_999}`,
@@ -732,7 +503,7 @@ async function cleanRange(db: ConnectionPool, base: number): Promise<void> {
  * A run killed before its cleanup left the truncated table's rows in the scratch database and
  * its foreign keys in place: put both back before this run starts.
  */
-async function recoverKilledRun(db: ConnectionPool): Promise<void> {
+export async function recoverKilledRun(db: ConnectionPool): Promise<void> {
   const left = await db.query(
     sql`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = ${SCRATCH}`,
   );
@@ -767,81 +538,17 @@ export async function dropForeignKeys(db: ConnectionPool): Promise<void> {
   await db.query(sql`ALTER TABLE products DROP FOREIGN KEY IF EXISTS fk_oracle_product_brand`);
 }
 
-const PLAN_OPTIONS: PlanOptions = {
+export const PLAN_OPTIONS: PlanOptions = {
   snapshotInvalidates: false,
   refreshFamilies: new Set(),
   zones: { business: 'Asia/Seoul', database: 'Asia/Seoul' },
 };
 
 /** The literal keys the shipped rules delete for a change (patterns and related rows left out). */
-function keysOf(rules: RuleSet, c: Change): [Family, string][] {
+export function keysOf(rules: RuleSet, c: Change): [Family, string][] {
   const rule = rules.get(c.table);
   if (!rule) return [];
   return planEvent({ op: c.op, before: c.before, after: c.after, source: {} }, rule, PLAN_OPTIONS)
     .filter((o) => o.action === 'delete')
     .map((o) => [o.family, o.key]);
-}
-
-/** Redis glob (only `*` and `\` escapes occur in planned patterns) → RegExp. */
-function globRe(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    const lit = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    if (c === '\\') re += lit(glob[++i] ?? '');
-    else re += c === '*' ? '.*' : lit(c);
-  }
-  return new RegExp(`^${re}$`);
-}
-
-function explainFailure(
-  opts: OracleOptions,
-  report: VerifyReport,
-  writer: Writer,
-  apps: readonly Application[],
-  rules: RuleSet,
-): string {
-  const first = report.staleKeys[0];
-  if (!first) return '';
-  const touching: string[] = [];
-  for (const w of writer.log) {
-    const rule = rules.get(w.table);
-    if (!rule) continue;
-    let ops;
-    try {
-      ops = planEvent(
-        { op: w.op, before: w.before, after: w.after, source: {} },
-        rule,
-        PLAN_OPTIONS,
-      );
-    } catch {
-      continue;
-    }
-    if (
-      ops.some((o) =>
-        o.action === 'pattern-delete' ? globRe(o.key).test(first.key) : o.key === first.key,
-      )
-    ) {
-      touching.push(
-        `  #${w.seq} ${new Date(w.at).toISOString()} ${w.table} ${w.op} before=${JSON.stringify(w.before)} after=${JSON.stringify(w.after)}`,
-      );
-    }
-  }
-  const fills = apps
-    .flatMap((a) => a.fills)
-    .sort((a, b) => a.at - b.at)
-    .filter((f) => f.key === first.key)
-    .map((f) => `  fill ${new Date(f.at).toISOString()} ${f.value.slice(0, 200)}`);
-  return [
-    `ORACLE FAILED: seed ${opts.seed} (rerun with ORACLE_SEED=${opts.seed} ORACLE_WRITES=${opts.writes}); ${report.stale} diverging key(s)`,
-    `first diverging key: DB ${first.db} ${first.key}: ${first.why}`,
-    `writes that touched it (${touching.length}, last 20):`,
-    ...touching.slice(-20),
-    `reader fills of it (${fills.length}, last 10):`,
-    ...fills.slice(-10),
-    `other diverging keys: ${report.staleKeys
-      .slice(1, 20)
-      .map((s) => s.key)
-      .join(', ')}`,
-  ].join('\n');
 }
