@@ -3,6 +3,8 @@
  * /healthz answers and /readyz says what is missing while the rest of the start waits.
  */
 import { errorMessage } from '../core/errors';
+import type { AppliedMarks } from '../intake/applied/marks';
+import { appliedRoute } from '../intake/applied/query';
 import type { ConsumerState } from '../intake/consumer';
 import type { RedisClients } from '../redis/clients';
 import { pingAll, sampleInfo } from '../redis/health';
@@ -31,6 +33,8 @@ export async function startTelemetry(
     /** The intake's state once it exists (undefined until Kafka is reached). */
     readonly intakeState: () => ConsumerState | undefined;
     readonly onHttpListening: ((port: number) => void) | undefined;
+    /** Read-your-writes marks (MCS_APPLIED_TRACKING): `/applied` answers from them. */
+    readonly applied?: AppliedMarks;
   },
 ): Promise<Telemetry> {
   const { config, logger, closers } = ctx;
@@ -55,6 +59,7 @@ export async function startTelemetry(
           ]);
           return aggregateReadiness(intakeState() ?? 'starting', connections, nodes);
         },
+        ...(deps.applied ? { applied: appliedRoute(deps.applied) } : {}),
         logger: logger.child({ component: 'http' }),
       })
     : undefined;

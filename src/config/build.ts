@@ -62,6 +62,7 @@ function derive(s: Settings): Config {
       ...kafka,
       ...sasl(saslSettings),
       deadLetterTopic: kafka.deadLetterTopic || `${kafka.topicPrefix}.mis-cache-sync.dlq`,
+      transactionTopic: kafka.transactionTopic || `${kafka.topicPrefix}.transaction`,
     },
     redis: {
       ...redis,

@@ -1,0 +1,113 @@
+/**
+ * Read-your-writes on the real stack (MariaDB → Debezium with transaction metadata → Kafka →
+ * service → Redis): a transaction touching two tables (two topics) is committed, its GTID read
+ * with `SELECT @@last_gtid` in the writer's session, and the moment the answer says applied the
+ * keys of that write are checked: gone. Many times, while a writer changes other rows
+ * continuously, with one and with two service instances in the group; also through
+ * `GET /applied`.
+ */
+import type { ConnectionPool } from '@databases/mysql';
+import type Redis from 'ioredis';
+import { AppliedMarks } from '../../../src/intake/applied/marks';
+import { parseGtid } from '../../../src/intake/applied/positions';
+import { useStack } from '../../support/harness';
+import { sql, testConfig, uniq, uniqId } from '../../support/stack';
+
+const ROUNDS = 25;
+
+describe('read-your-writes: applied marks on the real stack', () => {
+  const stack = useStack();
+  const [db0, db1] = [stack.redis(0), stack.redis(1)];
+  const temp = stack.redis(testConfig().redis.db.temp); // where the service keeps the marks
+
+  /** Runs a writer changing other rows until stopped; resolves to the count of changes. */
+  function background(db: ConnectionPool) {
+    let running = true;
+    let n = 0;
+    const base = uniqId();
+    const done = (async () => {
+      await db.query(sql`INSERT INTO users (user_id, username) VALUES (${base}, ${`bg${base}`})`);
+      while (running) {
+        await db.query(sql`UPDATE users SET dept_id = ${n % 7} WHERE user_id = ${base}`);
+        n += 1;
+      }
+      await db.query(sql`DELETE FROM users WHERE user_id = ${base}`);
+      return n;
+    })();
+    return { stop: async () => ((running = false), done) };
+  }
+
+  /** One write of two tables in one transaction; its GTID. */
+  async function write(db: ConnectionPool, userId: number, deptId: number): Promise<string> {
+    return db.task(async (c) => {
+      await c.tx(async (t) => {
+        await t.query(sql`UPDATE users SET use_yn = 'N' WHERE user_id = ${userId}`);
+        await t.query(sql`UPDATE departments SET sort = sort + 1 WHERE dept_id = ${deptId}`);
+      });
+      const [row] = await c.query(sql`SELECT @@last_gtid AS gtid`);
+      return String((row as { gtid: string }).gtid);
+    });
+  }
+
+  async function rounds(answer: (gtid: string) => Promise<boolean>, label: string) {
+    const { db } = stack;
+    const dept = uniqId() % 1_000_000;
+    await db.query(sql`INSERT INTO departments (dept_id, dept_name) VALUES (${dept}, ${label})`);
+    const load = background(db);
+    let early = 0;
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        const user = uniqId();
+        await db.query(sql`INSERT INTO users (user_id, username) VALUES (${user}, ${`ryw${user}`})`);
+        await db0.set(`session:user:${user}`, 'cached', 'EX', 600);
+        await db1.set(`permissions:user:${user}`, 'cached', 'EX', 600);
+        await db1.set('master:departments', 'cached', 'EX', 600);
+        const gtid = await write(db, user, dept);
+        const ok = await answer(gtid);
+        if (!ok) throw new Error(`round ${i}: ${gtid} not applied in time`);
+        // right now, before anything else: the keys of that write must be gone
+        const left =
+          (await db0.exists(`session:user:${user}`)) +
+          (await db1.exists(`permissions:user:${user}`, 'master:departments'));
+        if (left > 0) early += 1;
+        await db.query(sql`DELETE FROM users WHERE user_id = ${user}`);
+      }
+    } finally {
+      const changes = await load.stop();
+      await db.query(sql`DELETE FROM departments WHERE dept_id = ${dept}`);
+      process.stdout.write(`APPLIED ${label}: ${ROUNDS} rounds, ${changes} background changes, early ${early}\n`);
+    }
+    expect(early).toBe(0);
+  }
+
+  const marksOf = (r: Redis) =>
+    new AppliedMarks({
+      eval: (script, keys, args) => r.eval(script, keys.length, ...keys, ...args),
+    } as ConstructorParameters<typeof AppliedMarks>[0]);
+
+  it('one instance: applied only once the keys of the write are gone, under load', async () => {
+    await stack.startService(testConfig({ MCS_APPLIED_TRACKING: 'true' }));
+    const marks = marksOf(temp);
+    await rounds(async (gtid) => {
+      const position = parseGtid(gtid);
+      if (!position) throw new Error(`not a GTID: ${gtid}`);
+      return (await marks.wait(position, 20_000, 2)) === 'applied';
+    }, 'one instance');
+  });
+
+  it('two instances in one group, asked over GET /applied', async () => {
+    const group = `mis-cache-sync-test-ryw-${uniq()}`;
+    const env = { MCS_APPLIED_TRACKING: 'true', MCS_GROUP_ID: group };
+    const a = await stack.startService(testConfig(env));
+    await stack.startService(testConfig(env));
+    await rounds(async (gtid) => {
+      const res = await fetch(`http://127.0.0.1:${a.httpPort}/applied?gtid=${gtid}&wait=20s`);
+      const body = (await res.json()) as { applied: boolean };
+      return res.status === 200 && body.applied;
+    }, 'two instances');
+    const bad = await fetch(`http://127.0.0.1:${a.httpPort}/applied?gtid=nope`);
+    expect(bad.status).toBe(400);
+    const future = await fetch(`http://127.0.0.1:${a.httpPort}/applied?gtid=0-1-999999999&wait=300ms`);
+    expect(await future.json()).toMatchObject({ applied: false, status: 'pending' });
+  });
+});
