@@ -29,7 +29,9 @@ export async function waitAppliedCommand(
     throw err;
   }
   if (!config.kafka.appliedTracking)
-    logger.warn('MCS_APPLIED_TRACKING is off here: the service must run with it on to mark anything');
+    logger.warn(
+      'MCS_APPLIED_TRACKING is off here: the service must run with it on to mark anything',
+    );
   const redis = createRedisClients(config.redis, logger);
   try {
     await redis.ready();

@@ -120,7 +120,6 @@ export function decodeEnvelope(json: unknown): ChangeEvent {
   };
 }
 
-
 function image(
   payload: Record<string, unknown>,
   name: 'before' | 'after',

@@ -14,7 +14,10 @@ export interface TransactionBoundary {
   readonly id: string;
   /** END only: events of the transaction, and per `db.table`. */
   readonly eventCount?: number;
-  readonly dataCollections?: readonly { readonly dataCollection: string; readonly eventCount: number }[];
+  readonly dataCollections?: readonly {
+    readonly dataCollection: string;
+    readonly eventCount: number;
+  }[];
 }
 
 /** Undefined for a tombstone; throws ENVELOPE_MALFORMED for anything that is not a boundary. */
@@ -37,7 +40,9 @@ export function decodeTransactionRecord(
   if (!isObject(payload)) throw malformed('value is not an object');
   const { status, id } = payload;
   if ((status !== 'BEGIN' && status !== 'END') || typeof id !== 'string' || id === '') {
-    throw malformed(`status ${JSON.stringify(status)} / id ${JSON.stringify(id)}: not a BEGIN or END`);
+    throw malformed(
+      `status ${JSON.stringify(status)} / id ${JSON.stringify(id)}: not a BEGIN or END`,
+    );
   }
   if (status === 'BEGIN') return { status, id };
   const eventCount = count(payload.event_count);

@@ -6,7 +6,14 @@
 import type { Config } from '../config/config';
 import type { SchemaSource } from '../envelope/avro';
 import { decodeAnyKey, decodeAnyRecord } from '../envelope/detect';
-import type { Op, RawRecord, RecordPlace, Row, SourceInfo, TransactionRef } from '../envelope/types';
+import type {
+  Op,
+  RawRecord,
+  RecordPlace,
+  Row,
+  SourceInfo,
+  TransactionRef,
+} from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { SchemaRegistry } from '../registry/client';
 import { planEvent, sourceVersion, type PlanOptions } from '../rules/plan';

@@ -138,14 +138,14 @@ export const KAFKA = [
     at: 'kafka.appliedTracking',
     type: 'bool',
     default: 'false',
-    doc: 'Read-your-writes (`wait-applied`, `GET /applied`): consume the transaction topic and mark, per source transaction, when Redis acknowledged all of its events. Needs the connector\'s `provide.transaction.metadata=true` (docs/read-your-writes.md).',
+    doc: "Read-your-writes (`wait-applied`, `GET /applied`): consume the transaction topic and mark, per source transaction, when Redis acknowledged all of its events. Needs the connector's `provide.transaction.metadata=true` (docs/read-your-writes.md).",
   },
   {
     env: 'MCS_TRANSACTION_TOPIC',
     at: 'kafka.transactionTopic',
     type: 'string',
     default: '',
-    doc: 'Debezium\'s transaction metadata topic; empty means `<TOPIC_PREFIX>.transaction`.',
+    doc: "Debezium's transaction metadata topic; empty means `<TOPIC_PREFIX>.transaction`.",
   },
   {
     env: 'MCS_POISON_POLICY',

@@ -24,7 +24,7 @@ export const APPLIED_PREFIX = '{mcs:applied}:';
 /** Marks outlive any wait by far; a day also covers a long consumer lag. */
 const TTL_SECONDS = 86_400;
 /** Transactions popped per advance (bounded script time). */
-const ADVANCE_MAX = 10_000;
+export const ADVANCE_MAX = 10_000;
 
 /** One event applied: ARGV triples (tx, total_order, binlog rank or ''), `bad` flag per triple. */
 const RECORD_EVENTS = `
@@ -57,9 +57,9 @@ return 1`;
 /**
  * Pops complete transactions off the head of the order and moves the frontiers (never back),
  * then answers for one position: ARGV prefix, max pops, tx id (or ''), stream, rank.
- * Returns 'applied', 'rejected' or 'pending'.
+ * Returns 'applied', 'rejected' or 'pending'. Exported for the tests' atomic oracle.
  */
-const ADVANCE_AND_ANSWER = `
+export const ADVANCE_AND_ANSWER = `
 local p, max = ARGV[1], tonumber(ARGV[2])
 local function raise(key, rank)
   local cur = redis.call('GET', key)
@@ -125,27 +125,26 @@ export class AppliedMarks {
    * An END record: `expected` events of the transaction the service consumes; `position` is the
    * transaction id read as a GTID (undefined when it is not one: the binlog marks order it).
    */
-  async recordEnd(txId: string, expected: number, position: SourcePosition | undefined): Promise<void> {
-    await this.port.eval(RECORD_END, [], [
-      this.prefix,
-      TTL_SECONDS,
-      txId,
-      expected,
-      position?.stream ?? '',
-      position?.rank ?? '',
-    ]);
+  async recordEnd(
+    txId: string,
+    expected: number,
+    position: SourcePosition | undefined,
+  ): Promise<void> {
+    await this.port.eval(
+      RECORD_END,
+      [],
+      [this.prefix, TTL_SECONDS, txId, expected, position?.stream ?? '', position?.rank ?? ''],
+    );
   }
 
   /** Moves the frontiers over complete transactions and answers for the position. */
   async answer(position: SourcePosition): Promise<AppliedAnswer> {
     const txId = position.kind === 'gtid' ? position.text : '';
-    const r = await this.port.eval(ADVANCE_AND_ANSWER, [], [
-      this.prefix,
-      ADVANCE_MAX,
-      txId,
-      position.stream,
-      position.rank,
-    ]);
+    const r = await this.port.eval(
+      ADVANCE_AND_ANSWER,
+      [],
+      [this.prefix, ADVANCE_MAX, txId, position.stream, position.rank],
+    );
     return r === 'applied' || r === 'rejected' ? r : 'pending';
   }
 

@@ -27,11 +27,23 @@ export function parseGtid(text: string): SourcePosition | undefined {
   const t = text.trim();
   const maria = /^(\d{1,10})-(\d{1,10})-(\d{1,20})$/.exec(t);
   if (maria?.[1] && maria[3]) {
-    return { kind: 'gtid', text: t, stream: `gtid:${Number(maria[1])}`, rank: pad(BigInt(maria[3]), SEQ_WIDTH) };
+    return {
+      kind: 'gtid',
+      text: t,
+      stream: `gtid:${Number(maria[1])}`,
+      rank: pad(BigInt(maria[3]), SEQ_WIDTH),
+    };
   }
-  const mysql = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d{1,20})$/i.exec(t);
+  const mysql = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d{1,20})$/i.exec(
+    t,
+  );
   if (mysql?.[1] && mysql[2]) {
-    return { kind: 'gtid', text: t, stream: `gtid:${mysql[1].toLowerCase()}`, rank: pad(BigInt(mysql[2]), SEQ_WIDTH) };
+    return {
+      kind: 'gtid',
+      text: t,
+      stream: `gtid:${mysql[1].toLowerCase()}`,
+      rank: pad(BigInt(mysql[2]), SEQ_WIDTH),
+    };
   }
   return undefined;
 }
@@ -44,8 +56,12 @@ export function parseBinlog(text: string): SourcePosition | undefined {
 }
 
 /** The binlog position of a source block (`file`, `pos`), or undefined without them. */
-export function binlogPosition(file: string | undefined, pos: number | undefined): SourcePosition | undefined {
-  if (file === undefined || pos === undefined || !Number.isSafeInteger(pos) || pos < 0) return undefined;
+export function binlogPosition(
+  file: string | undefined,
+  pos: number | undefined,
+): SourcePosition | undefined {
+  if (file === undefined || pos === undefined || !Number.isSafeInteger(pos) || pos < 0)
+    return undefined;
   const index = /(\d+)$/.exec(file)?.[1];
   if (index === undefined) return undefined;
   return {

@@ -18,10 +18,12 @@ export class AppliedUsageError extends Error {}
 /** `500ms`, `2s`, `1m` or a plain count of milliseconds. */
 export function parseDuration(text: string, label: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m?.[1]) throw new AppliedUsageError(`${label} "${text}" is not a duration like 500ms, 2s or 1m`);
+  if (!m?.[1])
+    throw new AppliedUsageError(`${label} "${text}" is not a duration like 500ms, 2s or 1m`);
   const unit = m[2] === 'm' ? 60_000 : m[2] === 's' ? 1000 : 1;
   const ms = Math.round(Number(m[1]) * unit);
-  if (ms > MAX_WAIT_MS) throw new AppliedUsageError(`${label} ${text} exceeds ${MAX_WAIT_MS / 1000}s`);
+  if (ms > MAX_WAIT_MS)
+    throw new AppliedUsageError(`${label} ${text} exceeds ${MAX_WAIT_MS / 1000}s`);
   return ms;
 }
 

@@ -39,7 +39,11 @@ export class AppliedTracker {
     }
     for (const r of plan.rejected) {
       if (r.transaction) {
-        events.push({ txId: r.transaction.id, totalOrder: r.transaction.totalOrder, rejected: true });
+        events.push({
+          txId: r.transaction.id,
+          totalOrder: r.transaction.totalOrder,
+          rejected: true,
+        });
       }
     }
     if (events.length === 0) return;

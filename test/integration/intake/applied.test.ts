@@ -8,7 +8,12 @@
  */
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
-import { AppliedMarks } from '../../../src/intake/applied/marks';
+import {
+  ADVANCE_AND_ANSWER,
+  ADVANCE_MAX,
+  APPLIED_PREFIX,
+  AppliedMarks,
+} from '../../../src/intake/applied/marks';
 import { parseGtid } from '../../../src/intake/applied/positions';
 import { useStack } from '../../support/harness';
 import { sql, testConfig, uniq, uniqId } from '../../support/stack';
@@ -49,7 +54,7 @@ describe('read-your-writes: applied marks on the real stack', () => {
     });
   }
 
-  async function rounds(answer: (gtid: string) => Promise<boolean>, label: string) {
+  async function rounds(answer: (gtid: string, user: number) => Promise<boolean>, label: string) {
     const { db } = stack;
     const dept = uniqId() % 1_000_000;
     await db.query(sql`INSERT INTO departments (dept_id, dept_name) VALUES (${dept}, ${label})`);
@@ -58,12 +63,14 @@ describe('read-your-writes: applied marks on the real stack', () => {
     try {
       for (let i = 0; i < ROUNDS; i++) {
         const user = uniqId();
-        await db.query(sql`INSERT INTO users (user_id, username) VALUES (${user}, ${`ryw${user}`})`);
+        await db.query(
+          sql`INSERT INTO users (user_id, username) VALUES (${user}, ${`ryw${user}`})`,
+        );
         await db0.set(`session:user:${user}`, 'cached', 'EX', 600);
         await db1.set(`permissions:user:${user}`, 'cached', 'EX', 600);
         await db1.set('master:departments', 'cached', 'EX', 600);
         const gtid = await write(db, user, dept);
-        const ok = await answer(gtid);
+        const ok = await answer(gtid, user);
         if (!ok) throw new Error(`round ${i}: ${gtid} not applied in time`);
         // right now, before anything else: the keys of that write must be gone
         const left =
@@ -75,7 +82,9 @@ describe('read-your-writes: applied marks on the real stack', () => {
     } finally {
       const changes = await load.stop();
       await db.query(sql`DELETE FROM departments WHERE dept_id = ${dept}`);
-      process.stdout.write(`APPLIED ${label}: ${ROUNDS} rounds, ${changes} background changes, early ${early}\n`);
+      process.stdout.write(
+        `APPLIED ${label}: ${ROUNDS} rounds, ${changes} background changes, early ${early}\n`,
+      );
     }
     expect(early).toBe(0);
   }
@@ -84,6 +93,44 @@ describe('read-your-writes: applied marks on the real stack', () => {
     new AppliedMarks({
       eval: (script, keys, args) => r.eval(script, keys.length, ...keys, ...args),
     } as ConstructorParameters<typeof AppliedMarks>[0]);
+
+  /**
+   * The service's own answer script and the keys of the write read in one Lua call: at the very
+   * instant the marks say applied, how many of the keys are still there (must be 0).
+   */
+  const ORACLE = `local function answer()\n${ADVANCE_AND_ANSWER}\nend
+local a = answer()
+if a ~= 'applied' then return {a, 0} end
+redis.call('SELECT', 0)
+local left = redis.call('EXISTS', KEYS[1])
+redis.call('SELECT', 1)
+left = left + redis.call('EXISTS', KEYS[2], KEYS[3])
+return {a, left}`;
+
+  /** Polls the oracle until applied (counting any instant a key was still there) or 20 s. */
+  let early = 0;
+  async function atomically(gtid: string, user: number): Promise<boolean> {
+    const position = parseGtid(gtid);
+    if (!position) throw new Error(`not a GTID: ${gtid}`);
+    const keys = [`session:user:${user}`, `permissions:user:${user}`, 'master:departments'];
+    const args = [APPLIED_PREFIX, ADVANCE_MAX, gtid, position.stream, position.rank];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const [a, left] = (await temp.eval(ORACLE, 3, ...keys, ...args)) as [string, number];
+      if (a === 'applied') {
+        if (left > 0) early += 1;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  it('the answer and the keys read atomically: never applied while a key of the write is left', async () => {
+    await stack.startService(testConfig({ MCS_APPLIED_TRACKING: 'true' }));
+    early = 0;
+    await rounds(atomically, 'atomic oracle, one instance');
+    expect(early).toBe(0);
+  });
 
   it('one instance: applied only once the keys of the write are gone, under load', async () => {
     await stack.startService(testConfig({ MCS_APPLIED_TRACKING: 'true' }));
@@ -95,7 +142,7 @@ describe('read-your-writes: applied marks on the real stack', () => {
     }, 'one instance');
   });
 
-  it('two instances in one group, asked over GET /applied', async () => {
+  it('two instances in one group: GET /applied and the atomic oracle', async () => {
     const group = `mis-cache-sync-test-ryw-${uniq()}`;
     const env = { MCS_APPLIED_TRACKING: 'true', MCS_GROUP_ID: group };
     const a = await stack.startService(testConfig(env));
@@ -104,10 +151,15 @@ describe('read-your-writes: applied marks on the real stack', () => {
       const res = await fetch(`http://127.0.0.1:${a.httpPort}/applied?gtid=${gtid}&wait=20s`);
       const body = (await res.json()) as { applied: boolean };
       return res.status === 200 && body.applied;
-    }, 'two instances');
+    }, 'two instances, GET /applied');
+    early = 0;
+    await rounds(atomically, 'atomic oracle, two instances');
+    expect(early).toBe(0);
     const bad = await fetch(`http://127.0.0.1:${a.httpPort}/applied?gtid=nope`);
     expect(bad.status).toBe(400);
-    const future = await fetch(`http://127.0.0.1:${a.httpPort}/applied?gtid=0-1-999999999&wait=300ms`);
+    const future = await fetch(
+      `http://127.0.0.1:${a.httpPort}/applied?gtid=0-1-999999999&wait=300ms`,
+    );
     expect(await future.json()).toMatchObject({ applied: false, status: 'pending' });
   });
 });
