@@ -20,7 +20,7 @@
 import type { RedisPort } from '../../redis/port';
 import type { SourcePosition } from './positions';
 
-export const APPLIED_PREFIX = '{mcs:applied}:';
+export const APPLIED_PREFIX = 'mcs:{applied}:';
 /** Marks outlive any wait by far; a day also covers a long consumer lag. */
 const TTL_SECONDS = 86_400;
 /** Transactions popped per advance (bounded script time). */
