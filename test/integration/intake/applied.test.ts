@@ -1,6 +1,6 @@
 /**
  * Read-your-writes on the real stack (MariaDB → Debezium with transaction metadata → Kafka →
- * service → Redis): a transaction touching two tables (two topics) is committed, its GTID read
+ * service → Redis): a transaction touching two tables (`users`, `brands`: two topics, with two instances held by different ones) is committed, its GTID read
  * with `SELECT @@last_gtid` in the writer's session, and the moment the answer says applied the
  * keys of that write are checked: gone. Many times, while a writer changes other rows
  * continuously, with one and with two service instances in the group; also through
@@ -16,7 +16,8 @@ import {
 } from '../../../src/intake/applied/marks';
 import { parseGtid } from '../../../src/intake/applied/positions';
 import { useStack } from '../../support/harness';
-import { sql, testConfig, uniq, uniqId } from '../../support/stack';
+import { AssignerProtocol } from 'kafkajs';
+import { kafka, sql, testConfig, uniq, uniqId, waitFor } from '../../support/stack';
 
 const ROUNDS = 25;
 
@@ -42,12 +43,29 @@ describe('read-your-writes: applied marks on the real stack', () => {
     return { stop: async () => ((running = false), done) };
   }
 
+  /** Topic → the member holding it in the group. */
+  async function topicOwners(group: string): Promise<Map<string, string>> {
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([group]);
+      const owners = new Map<string, string>();
+      for (const m of groups[0]?.members ?? []) {
+        const a = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+        for (const topic of Object.keys(a?.assignment ?? {})) owners.set(topic, m.memberId);
+      }
+      return owners;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** One write of two tables in one transaction; its GTID. */
-  async function write(db: ConnectionPool, userId: number, deptId: number): Promise<string> {
+  async function write(db: ConnectionPool, userId: number, brandId: number): Promise<string> {
     return db.task(async (c) => {
       await c.tx(async (t) => {
         await t.query(sql`UPDATE users SET use_yn = 'N' WHERE user_id = ${userId}`);
-        await t.query(sql`UPDATE departments SET sort = sort + 1 WHERE dept_id = ${deptId}`);
+        await t.query(sql`UPDATE brands SET sort = sort + 1 WHERE brand_id = ${brandId}`);
       });
       const [row] = await c.query(sql`SELECT @@last_gtid AS gtid`);
       return String((row as { gtid: string }).gtid);
@@ -56,8 +74,10 @@ describe('read-your-writes: applied marks on the real stack', () => {
 
   async function rounds(answer: (gtid: string, user: number) => Promise<boolean>, label: string) {
     const { db } = stack;
-    const dept = uniqId() % 1_000_000;
-    await db.query(sql`INSERT INTO departments (dept_id, dept_name) VALUES (${dept}, ${label})`);
+    const brand = uniqId() % 1_000_000_000;
+    await db.query(
+      sql`INSERT INTO brands (brand_id, brand_name, brand_code) VALUES (${brand}, ${label}, ${`r${brand}`})`,
+    );
     const load = background(db);
     let early = 0;
     try {
@@ -68,20 +88,20 @@ describe('read-your-writes: applied marks on the real stack', () => {
         );
         await db0.set(`session:user:${user}`, 'cached', 'EX', 600);
         await db1.set(`permissions:user:${user}`, 'cached', 'EX', 600);
-        await db1.set('master:departments', 'cached', 'EX', 600);
-        const gtid = await write(db, user, dept);
+        await db1.set('master:brands', 'cached', 'EX', 600);
+        const gtid = await write(db, user, brand);
         const ok = await answer(gtid, user);
         if (!ok) throw new Error(`round ${i}: ${gtid} not applied in time`);
         // right now, before anything else: the keys of that write must be gone
         const left =
           (await db0.exists(`session:user:${user}`)) +
-          (await db1.exists(`permissions:user:${user}`, 'master:departments'));
+          (await db1.exists(`permissions:user:${user}`, 'master:brands'));
         if (left > 0) early += 1;
         await db.query(sql`DELETE FROM users WHERE user_id = ${user}`);
       }
     } finally {
       const changes = await load.stop();
-      await db.query(sql`DELETE FROM departments WHERE dept_id = ${dept}`);
+      await db.query(sql`DELETE FROM brands WHERE brand_id = ${brand}`);
       process.stdout.write(
         `APPLIED ${label}: ${ROUNDS} rounds, ${changes} background changes, early ${early}\n`,
       );
@@ -112,7 +132,7 @@ return {a, left}`;
   async function atomically(gtid: string, user: number): Promise<boolean> {
     const position = parseGtid(gtid);
     if (!position) throw new Error(`not a GTID: ${gtid}`);
-    const keys = [`session:user:${user}`, `permissions:user:${user}`, 'master:departments'];
+    const keys = [`session:user:${user}`, `permissions:user:${user}`, 'master:brands'];
     const args = [APPLIED_PREFIX, ADVANCE_MAX, gtid, position.stream, position.rank];
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
@@ -147,6 +167,16 @@ return {a, left}`;
     const env = { MCS_APPLIED_TRACKING: 'true', MCS_GROUP_ID: group };
     const a = await stack.startService(testConfig(env));
     await stack.startService(testConfig(env));
+    // the write's two tables are really served by two instances
+    let owners = new Map<string, string>();
+    await waitFor(
+      async () => new Set((owners = await topicOwners(group)).values()).size === 2,
+      60_000,
+      'both instances to hold partitions',
+    );
+    process.stdout.write(`APPLIED owners: ${JSON.stringify([...owners])}\n`);
+    expect(owners.get('mis.mis.users')).toBeDefined();
+    expect(owners.get('mis.mis.users')).not.toBe(owners.get('mis.mis.brands'));
     await rounds(async (gtid) => {
       const res = await fetch(`http://127.0.0.1:${a.httpPort}/applied?gtid=${gtid}&wait=20s`);
       const body = (await res.json()) as { applied: boolean };

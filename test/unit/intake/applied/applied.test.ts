@@ -187,6 +187,52 @@ describe('transaction topic records', () => {
     expect(decodeTransactionRecord({ ...rec(''), value: null }, undefined)).toBeUndefined();
   });
 
+  it('END in Avro (registry-framed), as the Avro converter writes it', async () => {
+    const schema = JSON.stringify({
+      type: 'record',
+      name: 'TransactionMetadataValue',
+      namespace: 'io.debezium.connector.common',
+      fields: [
+        { name: 'status', type: 'string' },
+        { name: 'id', type: 'string' },
+        { name: 'event_count', type: ['null', 'long'], default: null },
+        {
+          name: 'data_collections',
+          type: [
+            'null',
+            {
+              type: 'array',
+              items: {
+                type: 'record',
+                name: 'ConnectDefault',
+                namespace: 'io.confluent.connect.avro',
+                fields: [
+                  { name: 'data_collection', type: 'string' },
+                  { name: 'event_count', type: 'long' },
+                ],
+              },
+            },
+          ],
+          default: null,
+        },
+        { name: 'ts_ms', type: 'long' },
+      ],
+    });
+    const { registry } = capturedRegistry({ '900': schema });
+    const r = avroRecord(confluentFrame(900, encodeJsonPayload(schema, end)), 'mis.transaction');
+    await registry.prepare([r]);
+    expect(decodeTransactionRecord(r, registry)).toEqual({
+      status: 'END',
+      id: '0-1-98',
+      eventCount: 3,
+      dataCollections: [
+        { dataCollection: 'mis.brands', eventCount: 1 },
+        { dataCollection: 'mis.audit_log', eventCount: 1 },
+        { dataCollection: 'other.brands', eventCount: 1 },
+      ],
+    });
+  });
+
   it.each([['not json'], [{ status: 'MIDDLE', id: 'x' }], [{ status: 'END', id: 'x' }]])(
     '%j is malformed',
     (v) => {
