@@ -18,6 +18,7 @@
  *   http endpoint     last: /healthz and /metrics answer, and /readyz tells, during the drain
  */
 import type { Config } from '../config/config';
+import { AppliedMarks } from '../intake/applied/marks';
 import type { ChangeIntake } from '../intake/consumer';
 import type { PatternDeletes } from '../keys/pattern-deletes';
 import { createRedisClients } from '../redis/clients';
@@ -74,8 +75,10 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
   const { config, logger, rules, closers } = ctx;
   const redis = createRedisClients(config.redis, logger.child({ component: 'redis' }));
   let intake: ChangeIntake | undefined = undefined; // set once Kafka is reached
+  const applied = config.kafka.appliedTracking ? new AppliedMarks(redis.ports.temp) : undefined;
   const { counters, metrics, http } = await startTelemetry(ctx, {
     redis,
+    ...(applied ? { applied } : {}),
     intakeState: () => intake?.state,
     intakeSkipping: () => intake?.skippingAll,
     onHttpListening: options.onHttpListening,
@@ -89,6 +92,7 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
     counters,
     metrics,
     rowIndex,
+    ...(applied ? { applied } : {}),
     onCreated: (created) => (intake = created),
   });
   await startHeartbeats(ctx, { metrics, changeTopics: started.topics });

@@ -5,6 +5,8 @@
  */
 import { SyncError, errorMessage } from '../core/errors';
 import { createKafkaClient } from '../intake/client-factory';
+import type { AppliedMarks } from '../intake/applied/marks';
+import { AppliedTracker } from '../intake/applied/tracker';
 import { ChangeIntake } from '../intake/consumer';
 import { DeadLetterQueue } from '../intake/dead-letter';
 import { createKafka } from '../intake/kafka';
@@ -21,6 +23,8 @@ export interface IntakeDeps {
   readonly counters: Counters;
   readonly metrics: Metrics;
   readonly rowIndex: OpenRowIndex | undefined;
+  /** Read-your-writes marks (MCS_APPLIED_TRACKING). */
+  readonly applied?: AppliedMarks;
   /** Told the intake as soon as it exists, before it joins (readiness reports its state). */
   readonly onCreated: (intake: ChangeIntake) => void;
 }
@@ -45,6 +49,16 @@ export async function startIntake(ctx: StartContext, deps: IntakeDeps): Promise<
     secondPass: keys.secondPass,
     deadLetters,
     ...(rowIndex ? { rowIndex } : {}),
+    ...(deps.applied
+      ? {
+          applied: new AppliedTracker({
+            marks: deps.applied,
+            rules,
+            databases: new Set(config.rules.databases),
+            logger: logger.child({ component: 'applied' }),
+          }),
+        }
+      : {}),
   });
   deps.onCreated(intake);
   try {

@@ -3,6 +3,8 @@
  * /healthz answers and /readyz says what is missing while the rest of the start waits.
  */
 import { errorMessage } from '../core/errors';
+import type { AppliedMarks } from '../intake/applied/marks';
+import { appliedRoute } from '../intake/applied/query';
 import type { ConsumerState } from '../intake/consumer';
 import type { RedisClients } from '../redis/clients';
 import { pingAll, sampleInfo } from '../redis/health';
@@ -33,6 +35,8 @@ export async function startTelemetry(
     /** What the intake skips while it skips every event (undefined otherwise). */
     readonly intakeSkipping: () => string | undefined;
     readonly onHttpListening: ((port: number) => void) | undefined;
+    /** Read-your-writes marks (MCS_APPLIED_TRACKING): `/applied` answers from them. */
+    readonly applied?: AppliedMarks;
   },
 ): Promise<Telemetry> {
   const { config, logger, closers } = ctx;
@@ -62,6 +66,7 @@ export async function startTelemetry(
             deps.intakeSkipping(),
           );
         },
+        ...(deps.applied ? { applied: appliedRoute(deps.applied) } : {}),
         logger: logger.child({ component: 'http' }),
       })
     : undefined;

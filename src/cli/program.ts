@@ -20,6 +20,7 @@ import { monitorCommand } from './monitor';
 import type { OpContext, Out } from './context';
 import { rebuildCommand, replayCommand, verifyCommand, type RebuildOptions } from './operations';
 import { runCommand } from './run';
+import { WaitAppliedUsage, waitAppliedCommand, type WaitAppliedOptions } from './wait-applied';
 
 export interface CliIo {
   readonly out: Out;
@@ -187,6 +188,23 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
       'delete keys still inconsistent at a later window than their first failure (counted in mis_cache_sync_monitor_repaired_total)',
     )
     .action(op('monitor', (ctx, opts: { repair?: boolean }) => monitorCommand(ctx, opts)));
+
+  program
+    .command('wait-applied')
+    .description(
+      'wait until the service applied a source write to Redis (exit 0), 1 on timeout; give the GTID or binlog position of the commit',
+    )
+    .option('--gtid <gtid>', 'the GTID of the write (MariaDB `SELECT @@last_gtid` after commit)')
+    .option('--binlog <file:pos>', 'binlog position after the write, where GTIDs are off')
+    .option('--timeout <duration>', 'how long to wait (500ms, 2s, 1m)', '10s')
+    .action(
+      op('wait-applied', (ctx, opts: WaitAppliedOptions) =>
+        waitAppliedCommand(ctx, opts).catch((err: unknown) => {
+          if (err instanceof WaitAppliedUsage) throw new UsageFailure(err.message);
+          throw err;
+        }),
+      ),
+    );
 
   program
     .command('check')

@@ -64,6 +64,7 @@ function derive(s: Settings): Config {
       deadLetterTopic: kafka.deadLetterTopic || `${kafka.topicPrefix}.mis-cache-sync.dlq`,
       heartbeatTopic: heartbeatTopic(kafka.heartbeatTopic, kafka.topicPrefix),
       notificationTopic: kafka.notificationTopic || `${kafka.topicPrefix}.notifications`,
+      transactionTopic: kafka.transactionTopic || `${kafka.topicPrefix}.transaction`,
     },
     redis: {
       ...redis,

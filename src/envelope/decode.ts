@@ -6,6 +6,7 @@
 import JSONbig from 'json-bigint';
 import { SyncError } from '../core/errors';
 import { decodeFlattened, isFlattened } from './flattened';
+import { transactionRef } from './transaction';
 import type { ChangeEvent, DecodedRecord, Op, RawRecord, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';
 import { WrapperCache } from './wrapper-cache';
@@ -108,7 +109,15 @@ export function decodeEnvelope(json: unknown): ChangeEvent {
   requireImages(op as Op, before, after);
   const source = isObject(payload.source) ? sourceInfo(payload.source) : {};
   const tsMs = typeof payload.ts_ms === 'number' ? payload.ts_ms : undefined;
-  return { op: op as Op, before, after, source, ...(tsMs === undefined ? {} : { tsMs }) };
+  const transaction = transactionRef(payload.transaction);
+  return {
+    op: op as Op,
+    before,
+    after,
+    source,
+    ...(tsMs === undefined ? {} : { tsMs }),
+    ...(transaction ? { transaction } : {}),
+  };
 }
 
 function image(

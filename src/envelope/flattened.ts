@@ -1,13 +1,14 @@
 /**
  * Flattened records: Debezium's `ExtractNewRecordState` ("unwrap") SMT replaces the envelope by
  * the plain row. Optional fields it adds (`add.fields`): `__op`, `__table`, `__db`,
- * `__source_ts_ms`, `__source_file`, `__source_pos`, `__source_snapshot`; `__deleted`
+ * `__source_ts_ms`, `__source_file`, `__source_pos`, `__source_snapshot`, `__transaction_*`; `__deleted`
  * (`delete.handling.mode=rewrite`, `delete.tombstone.handling.mode=rewrite…`) marks a delete
  * that kept the last row. Deletes in drop / tombstone mode arrive as a tombstone only (null
  * value), handled by the row index (src/row-index/resolve.ts). The row carries no before image, so
  * the event is marked `flattened`: the resolve step takes the old key columns from the index.
  */
 import { SyncError } from '../core/errors';
+import { flattenedTransactionRef } from './transaction';
 import type { ChangeEvent, Op, Row, SourceInfo } from './types';
 import { decodeRow, type ConnectSchema } from './values';
 import { WrapperCache } from './wrapper-cache';
@@ -69,11 +70,13 @@ export function decodeFlattened(json: Record<string, unknown>): ChangeEvent {
   // Without __op a row may be a create, an update or a snapshot read: a snapshot read when
   // `__source_snapshot` says so, else an update (its old keys come from the row index).
   const source = sourceOf(payload);
+  const transaction = flattenedTransactionRef(payload);
+  const tx = transaction ? { transaction } : {};
   const snapshotRead = source.snapshot !== undefined && SNAPSHOT_ROWS.has(source.snapshot);
   const op: Op = deleted ? 'd' : ((rawOp as Op | undefined) ?? (snapshotRead ? 'r' : 'u'));
   return op === 'd'
-    ? { op, before: image, after: null, source, flattened: true }
-    : { op, before: null, after: image, source, flattened: true };
+    ? { op, before: image, after: null, source, flattened: true, ...tx }
+    : { op, before: null, after: image, source, flattened: true, ...tx };
 }
 
 function sourceOf(p: Record<string, unknown>): SourceInfo {

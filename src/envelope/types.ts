@@ -18,6 +18,16 @@ export interface SourceInfo {
   readonly gtid?: string;
 }
 
+/**
+ * Debezium's `transaction` block (`provide.transaction.metadata`): the source transaction (for
+ * MariaDB/MySQL with GTIDs its GTID), the event's place in it and in its table's share of it.
+ */
+export interface TransactionRef {
+  readonly id: string;
+  readonly totalOrder: number;
+  readonly dataCollectionOrder?: number;
+}
+
 export interface ChangeEvent {
   readonly op: Op;
   readonly before: Row | null;
@@ -30,6 +40,8 @@ export interface ChangeEvent {
    * index supplies the old key columns (src/row-index/resolve.ts).
    */
   readonly flattened?: true;
+  /** Present when the connector provides transaction metadata. */
+  readonly transaction?: TransactionRef;
 }
 
 /** Where a Kafka record sits; every log line and error about a record carries it. */

@@ -6,7 +6,15 @@
 import type { Config } from '../config/config';
 import type { SchemaSource } from '../envelope/avro';
 import { decodeAnyKey, decodeAnyRecord } from '../envelope/detect';
-import type { ChangeEvent, Op, RawRecord, RecordPlace, Row } from '../envelope/types';
+import type {
+  ChangeEvent,
+  Op,
+  RawRecord,
+  RecordPlace,
+  Row,
+  SourceInfo,
+  TransactionRef,
+} from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../core/errors';
 import { SchemaRegistry } from '../registry/client';
 import { planEvent, sourceVersion, type PlanOptions } from '../rules/plan';
@@ -22,6 +30,8 @@ export interface Rejected {
   readonly place: RecordPlace;
   readonly table?: string;
   readonly error: SyncError;
+  /** The event's transaction, when it was decoded before being rejected. */
+  readonly transaction?: TransactionRef;
 }
 
 export interface HandledEvent {
@@ -33,6 +43,9 @@ export interface HandledEvent {
   readonly sourceTsMs?: number;
   /** Kafka append time of the record (ms), when known. */
   readonly kafkaTsMs?: number;
+  /** Debezium's transaction block (transaction metadata on), and the binlog place. */
+  readonly transaction?: TransactionRef;
+  readonly source?: Pick<SourceInfo, 'file' | 'pos'>;
 }
 
 /** A change of a row of a database the service does not watch: skipped, counted. */
@@ -137,6 +150,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
   for (const record of records) {
     const place = { topic: record.topic, partition: record.partition, offset: record.offset };
     let table = tableOfTopic(record.topic, ctx.topicPrefix, ctx.database);
+    let transaction: TransactionRef | undefined;
     try {
       const size = record.value?.length ?? 0;
       if (ctx.maxMessageBytes !== undefined && size > ctx.maxMessageBytes) {
@@ -179,6 +193,7 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
         continue;
       }
       table = decoded.event.source.table ?? table;
+      transaction = decoded.event.transaction;
       const route = routeEvent(decoded.event, record.topic, ctx);
       if (route.kind === 'foreign') {
         foreign.push({ place, db: route.db, ...(table === undefined ? {} : { table }) });
@@ -217,12 +232,19 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
         keys: eventOps.length,
         ...(sourceTsMs === undefined ? {} : { sourceTsMs }),
         ...(kafkaTsMs > 0 ? { kafkaTsMs } : {}),
+        ...(transaction ? { transaction, source: decoded.event.source } : {}),
       });
     } catch (err) {
       const error = isSyncError(err)
         ? err
         : new SyncError('ENVELOPE_MALFORMED', errorMessage(err), { cause: err });
-      rejected.push({ record, place, ...(table === undefined ? {} : { table }), error });
+      rejected.push({
+        record,
+        place,
+        ...(table === undefined ? {} : { table }),
+        error,
+        ...(transaction ? { transaction } : {}),
+      });
     }
   }
   return { ops: [...ops.values()], handled, tombstones, rejected, rows, foreign };

@@ -21,6 +21,7 @@ import type { Logger } from '../telemetry/logger';
 import type { Metrics } from '../telemetry/metrics';
 import { batchContext, planBatch, type BatchContext, type BatchPlan } from './batch-plan';
 import type { BatchHandle, GroupConsumer, KafkaClient, PartitionBatch } from './client';
+import type { AppliedTracker } from './applied/tracker';
 import type { DeadLetterQueue } from './dead-letter';
 import { OutageReporter } from './outage';
 import { SkipWatch } from './skip-watch';
@@ -38,6 +39,8 @@ export interface IntakeDeps {
   /** Where rejected events go (poison policy `dead-letter`); absent: logged only. */
   readonly deadLetters?: DeadLetterQueue;
   readonly secondPass?: SecondPass;
+  /** Read-your-writes marks (MCS_APPLIED_TRACKING): also consumes the transaction topic. */
+  readonly applied?: AppliedTracker;
   readonly counters: Counters;
   /** Prometheus metrics, recorded alongside the counters. */
   readonly metrics?: Metrics;
@@ -112,8 +115,9 @@ export class ChangeIntake {
   }
 
   get topics(): string[] {
-    const { topicPrefix, database } = this.deps.config.kafka;
-    return this.deps.rules.tables.map((t) => topicFor(topicPrefix, database, t));
+    const { topicPrefix, database, transactionTopic } = this.deps.config.kafka;
+    const topics = this.deps.rules.tables.map((t) => topicFor(topicPrefix, database, t));
+    return this.deps.applied ? [...topics, transactionTopic] : topics;
   }
 
   /** Resolves once the consumer has joined its group and is fetching. */
@@ -133,6 +137,12 @@ export class ChangeIntake {
     // Avro: the writer schemas first; a registry outage stalls the partition like Redis's.
     const { schemas } = this.ctx;
     if (schemas && !(await this.withRetry(batch, handle, () => schemas.prepare(records)))) return;
+    const { applied } = this.deps;
+    if (applied && batch.topic === this.deps.config.kafka.transactionTopic) {
+      if (await this.withRetry(batch, handle, () => applied.recordBoundaries(records, schemas)))
+        await handle.commit();
+      return;
+    }
     const plan = planBatch(records, this.ctx);
     this.report(plan);
     let resolution: Resolution | undefined;
@@ -199,6 +209,8 @@ export class ChangeIntake {
     // commit: a redelivered batch finds either the old entries or the keys already gone.
     if (resolution.writes.length > 0) await this.deps.rowIndex?.index.write(resolution.writes);
     await executor.replicated();
+    // Read-your-writes: marked after the ack, before the commit (a redelivery re-marks: a set).
+    await this.deps.applied?.recordPlan(plan);
     const ackMs = Date.now();
     if (deadLetters && plan.rejected.length > 0) {
       await deadLetters.send(plan.rejected);

@@ -11,6 +11,10 @@
  *   and `redis.nodes` names every node behind the connections (sentinels, replicas, cluster
  *   nodes) with what is wrong with it, also while ready (`degraded` lists those nodes).
  *
+ * - `GET /applied?gtid=…|binlog=…&wait=2s`: read-your-writes (docs/read-your-writes.md): 200 with
+ *   `{applied, status}` once known or when the wait ran out, 400 for a bad question, 404 when
+ *   tracking is off.
+ *
  * A port that cannot be bound is logged and the service runs without the endpoint: the cache
  * keeps being invalidated, and a readiness probe of the orchestrator reports the problem.
  */
@@ -73,6 +77,8 @@ export interface HttpOptions {
   readonly port: number;
   readonly metrics: Pick<Metrics, 'scrape'>;
   readonly readiness: () => Promise<ReadinessReport>;
+  /** `/applied`: the query's parameters → HTTP status and JSON body; absent: tracking off. */
+  readonly applied?: (params: URLSearchParams) => Promise<{ status: number; body: unknown }>;
   readonly logger: Logger;
 }
 
@@ -122,7 +128,7 @@ export async function startHttpEndpoint(options: HttpOptions): Promise<HttpEndpo
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, options: HttpOptions) {
-  const path = (req.url ?? '/').split('?')[0];
+  const [path, query] = (req.url ?? '/').split('?');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
@@ -152,8 +158,22 @@ async function route(req: IncomingMessage, res: ServerResponse, options: HttpOpt
       });
       return;
     }
+    case '/applied': {
+      if (!options.applied) {
+        sendJson(res, 404, { error: 'applied tracking is off (MCS_APPLIED_TRACKING)' });
+        return;
+      }
+      const { status, body } = await options.applied(new URLSearchParams(query ?? ''));
+      sendJson(res, status, body);
+      return;
+    }
     default:
-      send(res, 404, 'text/plain; charset=utf-8', 'not found: /metrics, /healthz, /readyz\n');
+      send(
+        res,
+        404,
+        'text/plain; charset=utf-8',
+        'not found: /metrics, /healthz, /readyz, /applied\n',
+      );
   }
 }
 

@@ -155,6 +155,20 @@ export const KAFKA = [
     doc: "Topic of Debezium's sink notification channel (`notification.sink.topic.name`), which `rebuild --snapshot` follows for the snapshot's progress; empty means `<TOPIC_PREFIX>.notifications`.",
   },
   {
+    env: 'MCS_APPLIED_TRACKING',
+    at: 'kafka.appliedTracking',
+    type: 'bool',
+    default: 'false',
+    doc: "Read-your-writes (`wait-applied`, `GET /applied`): consume the transaction topic and mark, per source transaction, when Redis acknowledged all of its events. Needs the connector's `provide.transaction.metadata=true` (docs/read-your-writes.md).",
+  },
+  {
+    env: 'MCS_TRANSACTION_TOPIC',
+    at: 'kafka.transactionTopic',
+    type: 'string',
+    default: '',
+    doc: "Debezium's transaction metadata topic; empty means `<TOPIC_PREFIX>.transaction`.",
+  },
+  {
     env: 'MCS_POISON_POLICY',
     at: 'kafka.poisonPolicy',
     type: 'string',
