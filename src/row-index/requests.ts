@@ -19,6 +19,28 @@ export function pkText(key: Row): string {
     .join(',');
 }
 
+/**
+ * The primary-key text the row's index entry is stored under: the primary-key columns (from the
+ * FK graph) of the image, else of the record key; the record key itself only when the primary
+ * key is unknown. With `message.key.columns` the record key is not the primary key: rows of one
+ * record key would overwrite each other's entries. undefined: the key does not name the row.
+ */
+export function rowPk(
+  primaryKeys: ReadonlyMap<string, readonly string[]>,
+  table: string,
+  image: Row | null | undefined,
+  key: Row | null,
+): string | undefined {
+  const pk = primaryKeys.get(table);
+  if (!pk || pk.length === 0) return key ? pkText(key) : undefined;
+  for (const source of [image, key]) {
+    if (source && pk.every((c) => source[c] !== undefined && source[c] !== null)) {
+      return pk.map((c) => String(source[c])).join(',');
+    }
+  }
+  return undefined;
+}
+
 export function nsOf(prefix: string, table: string): string {
   return `${prefix}.${table}`;
 }

@@ -14,7 +14,6 @@
  * concerned is dropped as a pattern (fallback.ts).
  */
 import { SyncError, errorMessage } from '../core/errors';
-import type { Row } from '../envelope/types';
 import type { CompiledRule } from '../rules/compile';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import { cascade } from './cascades';
@@ -23,7 +22,7 @@ import { patternOps } from './fallback';
 import type { IndexedTable, RowModel } from './model';
 import { oldImage } from './old-image';
 import type { IndexReadRequest, IndexWriteRequest, RelatedRowsPort, RowIndexPort } from './ports';
-import { ReadBuilder, ReadResults, WriteBuilder, nsOf, pick, pkText, refsOf } from './requests';
+import { ReadBuilder, ReadResults, WriteBuilder, nsOf, pick, refsOf, rowPk } from './requests';
 import { viaFromMysql } from './via-mysql';
 import { vias } from './vias';
 
@@ -112,7 +111,8 @@ function indexReads(rows: readonly RowEvent[], ctx: ResolveContext): IndexReadRe
     const indexed = model.indexed.has(r.table);
     if (indexed) reads.ns(ns(r.table));
     if (indexed && r.key && (r.event === null || (r.event.flattened && r.event.op === 'u'))) {
-      reads.entry(ns(r.table), pkText(r.key));
+      const pk = rowPk(model.primaryKeys, r.table, r.event?.after, r.key);
+      if (pk !== undefined) reads.entry(ns(r.table), pk);
     }
     const before = r.event?.before ?? r.key;
     for (const c of model.cascadesByParent.get(r.table) ?? []) {
@@ -165,7 +165,7 @@ function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
   }
   const image = e.op === 'd' ? null : e.after;
   const row = e.after ?? e.before;
-  const pk = r.key ? pkText(r.key) : pkFromModel(step.ctx.model, r.table, row);
+  const pk = rowPk(step.ctx.model.primaryKeys, r.table, row, r.key);
   if (pk !== undefined) {
     step.writes.row(tns, {
       pk,
@@ -178,10 +178,4 @@ function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
   if (e.op === 'r' && (snap === 'last_in_data_collection' || snap === 'last')) {
     step.writes.complete(tns, 'set');
   }
-}
-
-function pkFromModel(model: RowModel, table: string, row: Row | null): string | undefined {
-  const pk = model.primaryKeys.get(table);
-  if (!pk || !row || pk.some((c) => row[c] === undefined)) return undefined;
-  return pk.map((c) => String(row[c])).join(',');
 }
