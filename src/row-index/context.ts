@@ -29,6 +29,8 @@ export interface ResolveContext extends PlanOptions {
   readonly rules: RuleSet;
   readonly model: RowModel;
   readonly topicPrefix: string;
+  /** Partitions of a change topic (Kafka metadata at start); undefined: unknown. */
+  readonly partitionsOf?: (topic: string) => number | undefined;
 }
 
 /** Drops every key family of `rule` as a pattern (fallback.ts), noting why. */

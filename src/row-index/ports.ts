@@ -34,10 +34,24 @@ export interface IndexRowWrite {
   readonly refs: readonly string[];
 }
 
+/** A snapshot's progress over the topic's partitions (storage.ts ends it when all passed). */
+export interface SnapshotProgress {
+  /** The snapshot's first record: a new snapshot, the previous progress forgotten. */
+  first: boolean;
+  /** Its `last` record was indexed. */
+  last: boolean;
+  /** Partitions of the topic (with `last`); unknown (undefined): the snapshot never ends. */
+  partitions?: number;
+  /** Partitions that passed it: its `last` record, or a streamed change. */
+  passed: number[];
+}
+
 export interface IndexWriteRequest {
   readonly ns: string;
   readonly rows: IndexRowWrite[];
+  /** set: complete from here on (a truncate emptied the table); clear: incomplete. */
   complete?: 'set' | 'clear';
+  snapshot?: SnapshotProgress;
 }
 
 /** Storage of the row index (src/row-index/storage.ts): one round trip per call. */

@@ -133,6 +133,26 @@ export class WriteBuilder {
   complete(ns: string, how: 'set' | 'clear') {
     this.get(ns).complete = how;
   }
+  /** A record of the table's topic: where it stands in a snapshot (see SnapshotProgress). */
+  snapshot(
+    ns: string,
+    mark: {
+      partition: number;
+      first?: boolean;
+      last?: boolean;
+      partitions?: number;
+      passed: boolean;
+    },
+  ) {
+    const w = this.get(ns);
+    const s = (w.snapshot ??= { first: false, last: false, passed: [] });
+    if (mark.first) Object.assign(s, { first: true, last: false, passed: [] });
+    if (mark.last) {
+      s.last = true;
+      if (mark.partitions !== undefined) s.partitions = mark.partitions;
+    }
+    if (mark.passed && !s.passed.includes(mark.partition)) s.passed.push(mark.partition);
+  }
   requests(): IndexWriteRequest[] {
     return [...this.byNs.values()];
   }

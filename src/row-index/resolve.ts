@@ -174,8 +174,22 @@ function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
       refs: image ? refsOf(image, idx.refColumns) : [],
     });
   }
+  // A partition has passed the snapshot with its `last` record or with a streamed change (its
+  // snapshot rows came before); the table is complete once every partition has.
   const snap = e.source.snapshot;
-  if (e.op === 'r' && (snap === 'last_in_data_collection' || snap === 'last')) {
-    step.writes.complete(tns, 'set');
-  }
+  const { partition, topic } = r.place;
+  if (e.op === 'r') {
+    const first = snap === 'first' || snap === 'first_in_data_collection';
+    const last = snap === 'last_in_data_collection' || snap === 'last';
+    if (first || last) {
+      const partitions = step.ctx.partitionsOf?.(topic);
+      step.writes.snapshot(tns, {
+        partition,
+        first,
+        last,
+        passed: last,
+        ...(partitions === undefined ? {} : { partitions }),
+      });
+    }
+  } else step.writes.snapshot(tns, { partition, passed: true });
 }

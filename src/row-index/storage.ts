@@ -6,11 +6,20 @@
  * of one table under one hash tag so a Lua script may touch them together on a cluster:
  *   mcs:rowidx:{<prefix>.<table>}:r:<pk>              JSON {"v": version, "r": row | null, "f": [refs]}
  *   mcs:rowidx:{<prefix>.<table>}:f:<column>:<value>  SET of primary keys (reverse lookup)
- *   mcs:rowidx:{<prefix>.<table>}:complete            set once a snapshot of the table was indexed
+ *   mcs:rowidx:{<prefix>.<table>}:complete            the eviction stamp the table was complete at
+ *   mcs:rowidx:{<prefix>.<table>}:snap                HASH of a snapshot in progress: since (stamp
+ *                                                     at its start), last, n (partitions), p:<n>
  * `<pk>` is the key's values comma-joined. Live entries have no TTL (the index mirrors the
  * table); a deleted row keeps a marker `"r": null` for DELETED_TTL_S so a redelivered older
  * event cannot bring it back. Writes are ordered by the source version (binlog file/position):
  * an entry newer than the write is left as it is.
+ *
+ * Completeness is never taken on trust: the marker holds the server's eviction stamp (`run_id`
+ * and `evicted_keys` from INFO) as of the snapshot's start, and a read counts the table complete
+ * only while the stamp is unchanged. An eviction anywhere on the server (`maxmemory-policy` is
+ * per server, not per logical DB) or a restart (an RDB older than the last writes) makes every
+ * table incomplete: fallbacks, never a missing holder. A snapshot ends only once every partition
+ * of the topic passed it (its `last` record, or a streamed change after its snapshot rows).
  */
 import { SyncError, errorMessage } from '../core/errors';
 import type {
@@ -30,10 +39,21 @@ export function indexPrefix(ns: string): string {
   return `mcs:rowidx:{${ns}}:`;
 }
 
-const READ = `
+/** run_id:evicted_keys: changes with every eviction and every restart of the server. */
+const STAMP = `
+local function stamp()
+  local e = string.match(redis.call('INFO', 'stats'), 'evicted_keys:(%d+)') or '?'
+  local r = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or '?'
+  return r .. ':' .. e
+end
+`;
+
+const READ = `${STAMP}
 local p = ARGV[1]
 local req = cjson.decode(ARGV[2])
-local out = {c = redis.call('EXISTS', KEYS[1]), e = {}, f = {}}
+local c = 0
+if redis.call('GET', KEYS[1]) == stamp() then c = 1 end
+local out = {c = c, e = {}, f = {}}
 for i, pk in ipairs(req.e or {}) do
   out.e[i] = redis.call('GET', p .. 'r:' .. pk) or ''
 end
@@ -47,7 +67,7 @@ for i, f in ipairs(req.f or {}) do
 end
 return cjson.encode(out)`;
 
-const WRITE = `
+const WRITE = `${STAMP}
 local p = ARGV[1]
 local req = cjson.decode(ARGV[2])
 local ttl = tonumber(ARGV[3])
@@ -74,7 +94,31 @@ for _, w in ipairs(req.w or {}) do
     applied = applied + 1
   end
 end
-if req.c == 1 then redis.call('SET', KEYS[1], '1') elseif req.c == -1 then redis.call('DEL', KEYS[1]) end
+local snap = KEYS[2]
+local s = req.s
+if s and s.first == 1 then
+  redis.call('DEL', snap)
+  redis.call('HSET', snap, 'since', stamp())
+end
+if #(req.w or {}) > 0 then redis.call('HSETNX', snap, 'since', stamp()) end
+if s then
+  for _, q in ipairs(s.passed or {}) do redis.call('HSET', snap, 'p:' .. q, '1') end
+  if s.last == 1 then redis.call('HSET', snap, 'last', '1', 'n', s.n) end
+  local n = tonumber(redis.call('HGET', snap, 'n') or '0')
+  if redis.call('HGET', snap, 'last') == '1' and n > 0 then
+    local all = true
+    for q = 0, n - 1 do
+      if redis.call('HEXISTS', snap, 'p:' .. q) == 0 then all = false end
+    end
+    if all then redis.call('SET', KEYS[1], redis.call('HGET', snap, 'since') or stamp()) end
+  end
+end
+if req.c == 1 then
+  redis.call('SET', KEYS[1], stamp())
+  redis.call('DEL', snap)
+elseif req.c == -1 then
+  redis.call('DEL', KEYS[1], snap)
+end
 return applied`;
 
 export class RedisRowIndex implements RowIndexPort {
@@ -131,8 +175,16 @@ export class RedisRowIndex implements RowIndexPort {
                   ])
                 : undefined,
             c: req.complete === 'set' ? 1 : req.complete === 'clear' ? -1 : 0,
+            s: req.snapshot
+              ? {
+                  first: req.snapshot.first ? 1 : 0,
+                  last: req.snapshot.last ? 1 : 0,
+                  n: req.snapshot.partitions ?? 0,
+                  passed: req.snapshot.passed.length > 0 ? req.snapshot.passed : undefined,
+                }
+              : undefined,
           });
-          return this.port.eval(WRITE, [`${p}complete`], [p, body, DELETED_TTL_S]);
+          return this.port.eval(WRITE, [`${p}complete`, `${p}snap`], [p, body, DELETED_TTL_S]);
         }),
       ),
     );
