@@ -157,6 +157,7 @@ export class ChangeIntake {
     this.deps.counters.add('relatedRows', res.related);
     if (res.fallbacks.length > 0) {
       this.deps.counters.add('rowIndexFallbacks', res.fallbacks.length);
+      this.deps.metrics?.rowIndexFallbacks(res.reasons);
       this.log.warn(
         {
           topic: batch.topic,

@@ -33,8 +33,23 @@ export interface ResolveContext extends PlanOptions {
   readonly partitionsOf?: (topic: string) => number | undefined;
 }
 
+/** Why the index could not answer (the `reason` label of mis_cache_sync_fallbacks_total). */
+export type FallbackReason =
+  | 'entry-missing'
+  | 'key-not-primary'
+  | 'key-unknown'
+  | 'children-unknown'
+  | 'default-unknown'
+  | 'related-unknown'
+  | 'resolve-failed';
+
 /** Drops every key family of `rule` as a pattern (fallback.ts), noting why. */
-export type Fallback = (rule: CompiledRule, known: Row, why: string) => void;
+export type Fallback = (
+  rule: CompiledRule,
+  known: Row,
+  why: string,
+  reason: FallbackReason,
+) => void;
 
 /** Related rows of `via` targets found in MySQL, by viaRowsId (via-mysql.ts). */
 export type ViaRows = ReadonlyMap<string, readonly Row[]>;

@@ -33,7 +33,12 @@ export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): Ol
       try {
         add(planEvent(deleteOf(keyRow), rule, ctx));
       } catch {
-        fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)}: key columns unknown`);
+        fallback(
+          rule,
+          keyRow,
+          `tombstone of ${describeKey(keyRow)}: key columns unknown`,
+          'key-unknown',
+        );
       }
       return { before: keyRow, deleted: true };
     }
@@ -42,6 +47,7 @@ export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): Ol
         rule,
         keyRow,
         `tombstone of ${describeKey(keyRow)}: the primary key is not in the record key`,
+        'key-not-primary',
       );
       return { before: keyRow, deleted: true };
     }
@@ -51,7 +57,12 @@ export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): Ol
       return { before: known, deleted: true };
     }
     if (!entry && !got.complete(tns)) {
-      fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)} not in the row index`);
+      fallback(
+        rule,
+        keyRow,
+        `tombstone of ${describeKey(keyRow)} not in the row index`,
+        'entry-missing',
+      );
       return { before: keyRow, deleted: true };
     }
     return { before: null, deleted: true }; // already deleted (the envelope's delete), or never existed
@@ -63,7 +74,12 @@ export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): Ol
       return { before: known, deleted };
     }
     if (!entry && !got.complete(tns)) {
-      fallback(rule, keyRow, `flattened update of ${describeKey(keyRow)} not in the row index`);
+      fallback(
+        rule,
+        keyRow,
+        `flattened update of ${describeKey(keyRow)} not in the row index`,
+        'entry-missing',
+      );
     }
   }
   return { before: r.event.before ?? undefined, deleted };

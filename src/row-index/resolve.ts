@@ -17,7 +17,7 @@ import { SyncError, errorMessage } from '../core/errors';
 import type { CompiledRule } from '../rules/compile';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import { cascade } from './cascades';
-import type { ResolveContext, ResolveStep, RowEvent } from './context';
+import type { FallbackReason, ResolveContext, ResolveStep, RowEvent } from './context';
 import { patternOps } from './fallback';
 import type { IndexedTable, RowModel } from './model';
 import { oldImage } from './old-image';
@@ -34,11 +34,19 @@ export interface Resolution {
   readonly writes: IndexWriteRequest[];
   /** What fell back to patterns, and why (logged, counted). */
   readonly fallbacks: string[];
+  /** The reason of each fallback, in the same order (the metric's label). */
+  readonly reasons: FallbackReason[];
   /** Related rows found (cascaded children, via rows). */
   readonly related: number;
 }
 
-export const NO_RESOLUTION: Resolution = { ops: [], writes: [], fallbacks: [], related: 0 };
+export const NO_RESOLUTION: Resolution = {
+  ops: [],
+  writes: [],
+  fallbacks: [],
+  reasons: [],
+  related: 0,
+};
 
 /** Whether the batch needs the resolve step at all (cheap check on the hot path). */
 export function needsResolve(rows: readonly RowEvent[], model: RowModel): boolean {
@@ -69,6 +77,7 @@ export async function resolveRows(
   // 3. Operations and index writes, event by event.
   const ops = new Map<string, KeyOp>();
   const fallbacks: string[] = [];
+  const reasons: FallbackReason[] = [];
   const add = (list: readonly KeyOp[]) => list.forEach((op) => mergeOp(ops, op));
   const step: ResolveStep = {
     ctx,
@@ -76,8 +85,9 @@ export async function resolveRows(
     writes: new WriteBuilder(),
     viaRows,
     add,
-    fallback: (rule, known, why) => {
+    fallback: (rule, known, why, reason) => {
       fallbacks.push(`${rule.table}: ${why}`);
+      reasons.push(reason);
       add(patternOps(rule, known));
     },
     related: 0,
@@ -91,13 +101,14 @@ export async function resolveRows(
       // A row the index cannot plan (say a column a rule needs missing from an old entry) must
       // not stop the partition: retryable failures retry, the rest fall back to patterns.
       if (err instanceof SyncError && err.retryable) throw err;
-      step.fallback(rule, r.key ?? {}, `resolve failed: ${errorMessage(err)}`);
+      step.fallback(rule, r.key ?? {}, `resolve failed: ${errorMessage(err)}`, 'resolve-failed');
     }
   }
   return {
     ops: [...ops.values()],
     writes: step.writes.requests(),
     fallbacks,
+    reasons,
     related: step.related,
   };
 }

@@ -121,6 +121,8 @@ elseif req.c == -1 then
 end
 return applied`;
 
+const POLICY = `return redis.call('INFO', 'memory')`;
+
 export class RedisRowIndex implements RowIndexPort {
   constructor(
     private readonly port: RedisPort,
@@ -156,6 +158,21 @@ export class RedisRowIndex implements RowIndexPort {
         }),
       ),
     );
+  }
+
+  /** Whether each namespace's index is complete now (the gauge, `check`). */
+  async completeness(nss: readonly string[]): Promise<boolean[]> {
+    const got = await this.read(nss.map((ns) => ({ ns, pks: [], refs: [] })));
+    return got.map((r) => r.complete);
+  }
+
+  /** The eviction setting of the index's server (INFO memory; per server, not per DB). */
+  async evictionPolicy(): Promise<{ policy: string; maxmemory: number }> {
+    const info = (await this.guard(() => this.port.eval(POLICY, [], []))) as string;
+    return {
+      policy: /maxmemory_policy:(\S+)/.exec(info)?.[1] ?? 'unknown',
+      maxmemory: Number(/maxmemory:(\d+)/.exec(info)?.[1] ?? NaN),
+    };
   }
 
   async write(requests: readonly IndexWriteRequest[]): Promise<void> {
