@@ -8,6 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { errorMessage } from '../core/errors';
 import { topicFor } from '../intake/topics';
 import { connectChecks } from './check-connect';
+import { rowIndexChecks } from './check-row-index';
 import { withTimeout, type CheckContext, type CheckGroup, type CheckLine } from './check-line';
 import { mysqlChecks, redisChecks } from './check-stores';
 
@@ -241,6 +242,7 @@ export const CHECK_GROUPS: readonly CheckGroup[] = [
   connectGroup,
   mysqlChecks,
   redisChecks,
+  rowIndexChecks,
 ];
 
 export async function runChecks(

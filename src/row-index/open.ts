@@ -24,6 +24,8 @@ export interface OpenRowIndex {
   readonly related?: RelatedRowsPort;
   /** Completeness per indexed table, now (the gauge). */
   state(): Promise<TableState[]>;
+  /** The eviction setting of the index's server. */
+  evictionPolicy(): Promise<{ policy: string; maxmemory: number }>;
   close(): Promise<void>;
 }
 
@@ -119,6 +121,7 @@ export async function openRowIndex(
     model,
     index,
     state: () => tableStates(index, model, config.kafka.topicPrefix),
+    evictionPolicy: () => index.evictionPolicy(),
     ...(related ? { related } : {}),
     async close() {
       await client.close();

@@ -20,9 +20,15 @@ const PK = new Map([
   ['menus', ['menu_id']],
 ]);
 
-function context(prefix: string) {
+function context(prefix: string, partitions = 1) {
   const model = buildRowModel(shippedRules, { database: 'mis', primaryKeys: PK, edges: [] });
-  return { ...planOptions(), rules: shippedRules, model, topicPrefix: prefix };
+  return {
+    ...planOptions(),
+    rules: shippedRules,
+    model,
+    topicPrefix: prefix,
+    partitionsOf: () => partitions,
+  };
 }
 
 function authRow(prefix: string, id: number, partition: number, snapshot: string): RowEvent {
@@ -79,8 +85,8 @@ describe('row index completeness', () => {
     await redis?.stop();
   });
 
-  async function indexSnapshot(rows: RowEvent[], prefix: string) {
-    const res = await resolveRows(rows, context(prefix), index);
+  async function indexSnapshot(rows: RowEvent[], prefix: string, partitions = 1) {
+    const res = await resolveRows(rows, context(prefix, partitions), index);
     await index.write(res.writes);
   }
 
@@ -133,8 +139,19 @@ describe('row index completeness', () => {
   it('a snapshot over two partitions: complete only after both partitions passed it', async () => {
     const prefix = `t${uniq()}`;
     // Partition 0 carries the snapshot's `last`; partition 1's rows are not processed yet.
-    await indexSnapshot([authRow(prefix, 1, 0, 'true'), authRow(prefix, 3, 0, 'last')], prefix);
-    const res = await resolveRows([menuRename(prefix)], context(prefix), index);
+    await indexSnapshot([authRow(prefix, 1, 0, 'true'), authRow(prefix, 3, 0, 'last')], prefix, 2);
+    const res = await resolveRows([menuRename(prefix)], context(prefix, 2), index);
     expect(missed(res.ops, [10_001, 10_002, 10_003])).toEqual([]); // 10_002 sits on partition 1
+
+    // Partition 1: its snapshot row, then a streamed change: now every holder is known.
+    const streamed = authRow(prefix, 4, 1, 'false');
+    await indexSnapshot(
+      [authRow(prefix, 2, 1, 'true'), { ...streamed, event: { ...streamed.event!, op: 'c' } }],
+      prefix,
+      2,
+    );
+    const done = await resolveRows([menuRename(prefix)], context(prefix, 2), index);
+    expect(done.fallbacks).toEqual([]);
+    expect(missed(done.ops, [10_001, 10_002, 10_003, 10_004])).toEqual([]);
   });
 });
