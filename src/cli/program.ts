@@ -19,6 +19,7 @@ import { explainSource } from './explain';
 import { monitorCommand } from './monitor';
 import type { OpContext, Out } from './context';
 import { rebuildCommand, replayCommand, verifyCommand } from './operations';
+import { rebuildIndexCommand } from './rebuild-index';
 import { runCommand } from './run';
 
 export interface CliIo {
@@ -148,6 +149,18 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
     .description('warm the families that have loaders straight from MySQL')
     .option('--families <list>', 'families to rebuild', 'master')
     .action(op('rebuild', (ctx, opts: { families?: string }) => rebuildCommand({ ...ctx, opts })));
+
+  program
+    .command('rebuild-index')
+    .description(
+      'rebuild the row index of its tables (or --table) from MySQL, then mark them complete',
+    )
+    .option('--table <name...>', 'only these tables (repeatable)')
+    .action(
+      op('rebuild-index', (ctx, opts: { table?: string[] }) =>
+        rebuildIndexCommand({ ...ctx, opts }),
+      ),
+    );
 
   program
     .command('verify')

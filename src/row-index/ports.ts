@@ -49,8 +49,11 @@ export interface SnapshotProgress {
 export interface IndexWriteRequest {
   readonly ns: string;
   readonly rows: IndexRowWrite[];
-  /** set: complete from here on (a truncate emptied the table); clear: incomplete. */
-  complete?: 'set' | 'clear';
+  /**
+   * set: complete from here on (a truncate emptied the table); clear: incomplete; rebuilt: every
+   * row was rewritten since the snapshot's `first` (complete unless something was evicted since).
+   */
+  complete?: 'set' | 'clear' | 'rebuilt';
   snapshot?: SnapshotProgress;
 }
 

@@ -113,13 +113,17 @@ if s then
     if all then redis.call('SET', KEYS[1], redis.call('HGET', snap, 'since') or stamp()) end
   end
 end
-if req.c == 1 then
+if req.c == 2 then
+  redis.call('SET', KEYS[1], redis.call('HGET', snap, 'since') or '-')
+elseif req.c == 1 then
   redis.call('SET', KEYS[1], stamp())
   redis.call('DEL', snap)
 elseif req.c == -1 then
   redis.call('DEL', KEYS[1], snap)
 end
 return applied`;
+
+const COMPLETE_CODES = { set: 1, clear: -1, rebuilt: 2 } as const;
 
 const POLICY = `return redis.call('INFO', 'memory')`;
 
@@ -191,7 +195,7 @@ export class RedisRowIndex implements RowIndexPort {
                     r.row === null ? 1 : 0,
                   ])
                 : undefined,
-            c: req.complete === 'set' ? 1 : req.complete === 'clear' ? -1 : 0,
+            c: req.complete ? COMPLETE_CODES[req.complete] : 0,
             s: req.snapshot
               ? {
                   first: req.snapshot.first ? 1 : 0,
