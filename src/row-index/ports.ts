@@ -32,6 +32,14 @@ export interface IndexRowWrite {
   readonly row: Row | null;
   /** Reverse-set members of the row: `column:value`. */
   readonly refs: readonly string[];
+  /** The record's offset, for the row's own change (its epoch when the batch crossed a reset). */
+  readonly offset?: string;
+}
+
+/** A partition's records of the table, in offset order: [offset, source version]. */
+export interface StreamMarks {
+  readonly partition: number;
+  readonly records: [string, string][];
 }
 
 /** A snapshot's progress over the topic's partitions (storage.ts ends it when all passed). */
@@ -55,6 +63,8 @@ export interface IndexWriteRequest {
    */
   complete?: 'set' | 'clear' | 'rebuilt';
   snapshot?: SnapshotProgress;
+  /** Where the table's partition stands (storage.ts detects a binlog numbered anew). */
+  stream?: StreamMarks;
 }
 
 /** Storage of the row index (src/row-index/storage.ts): one round trip per call. */

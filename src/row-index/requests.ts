@@ -133,6 +133,13 @@ export class WriteBuilder {
   complete(ns: string, how: 'set' | 'clear') {
     this.get(ns).complete = how;
   }
+  /** A record of the table's own partition and its source version (binlog position, GTID, time). */
+  stream(ns: string, partition: number, offset: string, version: string) {
+    if (!/^[pgt]:/.test(version)) return; // tombstones' and cascades' versions are not the source's
+    const w = this.get(ns);
+    const s = (w.stream ??= { partition, records: [] });
+    if (s.partition === partition) s.records.push([offset, version]);
+  }
   /** A record of the table's topic: where it stands in a snapshot (see SnapshotProgress). */
   snapshot(
     ns: string,

@@ -177,9 +177,11 @@ function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
   const image = e.op === 'd' ? null : e.after;
   const row = e.after ?? e.before;
   const pk = rowPk(step.ctx.model.primaryKeys, r.table, row, r.key);
+  step.writes.stream(tns, r.place.partition, r.place.offset, r.version);
   if (pk !== undefined) {
     step.writes.row(tns, {
       pk,
+      offset: r.place.offset,
       v: r.version,
       row: image ? pick(image, idx.columns) : null,
       refs: image ? refsOf(image, idx.refColumns) : [],

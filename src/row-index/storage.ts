@@ -72,12 +72,52 @@ local p = ARGV[1]
 local req = cjson.decode(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local applied = 0
+-- Versions compare as <epoch>#<source version>; entries written without an epoch are epoch 0.
+local function norm(v)
+  if string.match(v, '^%d+#') then return v end
+  return '00000000#' .. v
+end
+local epoch = tonumber(redis.call('GET', p .. 'epoch') or '0')
+local resetAt = nil
+local st = req.st
+if st then
+  -- One partition's records in offset order: a source version lower than the one before it, or
+  -- of another kind, is the binlog numbered anew (RESET MASTER, failover): a new epoch.
+  local hk = p .. 'head:' .. st.p
+  local lastO, lastV = nil, nil
+  local head = redis.call('GET', hk)
+  if head then
+    local o, hv = string.match(head, '^(%d+) (.*)$')
+    lastO, lastV = tonumber(o), hv
+  end
+  for _, r in ipairs(st.r) do
+    local o = tonumber(r[1])
+    if (not lastO) or o > lastO then
+      if lastV and resetAt == nil and
+         (string.sub(r[2], 1, 2) ~= string.sub(lastV, 1, 2) or r[2] < lastV) then
+        resetAt = o
+      end
+      lastO, lastV = o, r[2]
+    end
+  end
+  if resetAt then
+    epoch = epoch + 1
+    redis.call('SET', p .. 'epoch', epoch)
+  end
+  if lastO then redis.call('SET', hk, string.format('%d', lastO) .. ' ' .. lastV) end
+end
 for _, w in ipairs(req.w or {}) do
   local key = p .. 'r:' .. w[1]
   local cur = redis.call('GET', key)
   local old = nil
   if cur then old = cjson.decode(cur) end
-  if (not old) or old.v <= w[2] then
+  local v = w[2]
+  if not string.match(v, '^%d+#') then
+    local e = epoch
+    if resetAt and w[6] and tonumber(w[6]) < resetAt then e = epoch - 1 end
+    v = string.format('%08d', e) .. '#' .. v
+  end
+  if (not old) or norm(old.v) <= v then
     local keep = {}
     for _, s in ipairs(w[4]) do keep[s] = true end
     if old and type(old.f) == 'table' then
@@ -86,10 +126,11 @@ for _, w in ipairs(req.w or {}) do
       end
     end
     for _, s in ipairs(w[4]) do redis.call('SADD', p .. 'f:' .. s, w[1]) end
+    local body = '{"v":' .. cjson.encode(v) .. ',' .. w[3]
     if w[5] == 1 then
-      redis.call('SET', key, w[3], 'EX', ttl)
+      redis.call('SET', key, body, 'EX', ttl)
     else
-      redis.call('SET', key, w[3])
+      redis.call('SET', key, body)
     end
     applied = applied + 1
   end
@@ -190,12 +231,17 @@ export class RedisRowIndex implements RowIndexPort {
                 ? req.rows.map((r) => [
                     r.pk,
                     r.v,
-                    JSON.stringify({ v: r.v, r: r.row, f: r.refs }),
+                    JSON.stringify({ r: r.row, f: r.refs }).slice(1),
                     r.refs,
                     r.row === null ? 1 : 0,
+                    r.offset ?? false,
                   ])
                 : undefined,
             c: req.complete ? COMPLETE_CODES[req.complete] : 0,
+            st:
+              req.stream && req.stream.records.length > 0
+                ? { p: req.stream.partition, r: req.stream.records }
+                : undefined,
             s: req.snapshot
               ? {
                   first: req.snapshot.first ? 1 : 0,
@@ -235,5 +281,6 @@ function asList<T>(v: unknown): T[] {
 function parseEntry(text: unknown): IndexEntry | null {
   if (typeof text !== 'string' || text === '') return null;
   const json = JSON.parse(text) as { v: string; r: Record<string, unknown> | null };
-  return { v: json.v, row: json.r };
+  // The epoch prefix is the storage's own: the port speaks source versions.
+  return { v: json.v.replace(/^\d+#/, ''), row: json.r };
 }
