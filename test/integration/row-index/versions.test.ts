@@ -81,4 +81,20 @@ describe('row index versions across a binlog reset', () => {
       'delete master:products:category:4',
     ]);
   });
+
+  it('a partition switching version kinds (binlog positions → GTIDs) starts a new epoch', async () => {
+    const g = (seq: number) => `g:${String(seq).padStart(20, '0')}:0000000000`;
+    const other = (offset: number, event: ChangeEvent, version: string): RowEvent => ({
+      ...record(offset, event, version),
+      key: { product_id: 6 },
+      place: { topic: `${prefix}.mis.products`, partition: 1, offset: String(offset) },
+      event: { ...event, after: { ...event.after, product_id: 6 } },
+    });
+    await batch(other(1, flat('c', 11), v(9, 900)));
+    await batch(other(2, flat('u', 12), g(40)));
+    expect(await batch(other(3, flat('u', 13), g(41)))).toEqual([
+      'delete master:products:category:12',
+      'delete master:products:category:13',
+    ]);
+  });
 });
