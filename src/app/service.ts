@@ -85,6 +85,7 @@ async function startPhases(ctx: StartContext, options: StartOptions): Promise<Ru
   });
   await connectRedis(ctx, redis, options.signal);
   const rowIndex = await openRowIndexPhase(ctx);
+  if (rowIndex) metrics.setRowIndexSource(() => rowIndex.state());
   const loader = await connectMysql(ctx);
   const keys = await startKeys(ctx, { redis, loader, metrics });
   const started = await startIntake(ctx, {

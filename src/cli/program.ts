@@ -19,6 +19,7 @@ import { explainSource } from './explain';
 import { monitorCommand } from './monitor';
 import type { OpContext, Out } from './context';
 import { rebuildCommand, replayCommand, verifyCommand, type RebuildOptions } from './operations';
+import { rebuildIndexCommand } from './rebuild-index';
 import { runCommand } from './run';
 import { WaitAppliedUsage, waitAppliedCommand, type WaitAppliedOptions } from './wait-applied';
 
@@ -165,6 +166,18 @@ function buildProgram(io: CliIo, exit: (code: number) => void): Command {
       'with --table: write the snapshot counters there (Prometheus text)',
     )
     .action(op('rebuild', (ctx, opts: RebuildOptions) => rebuildCommand({ ...ctx, opts })));
+
+  program
+    .command('rebuild-index')
+    .description(
+      'rebuild the row index of its tables (or --table) from MySQL, then mark them complete',
+    )
+    .option('--table <name...>', 'only these tables (repeatable)')
+    .action(
+      op('rebuild-index', (ctx, opts: { table?: string[] }) =>
+        rebuildIndexCommand({ ...ctx, opts }),
+      ),
+    );
 
   program
     .command('verify')

@@ -101,4 +101,6 @@ export interface KafkaClient {
   producer(): RecordProducer;
   /** Creates the topics that do not exist yet; returns the created ones. */
   ensureTopics(topics: readonly string[]): Promise<string[]>;
+  /** Partitions per existing topic (the row index ends a snapshot once all passed it). */
+  partitionCounts?(topics: readonly string[]): Promise<Map<string, number>>;
 }

@@ -7,7 +7,7 @@
  * nothing is skipped and nothing is committed early.
  */
 import type { Config } from '../config/config';
-import { isSyncError } from '../core/errors';
+import { errorMessage, isSyncError } from '../core/errors';
 import type { KeyExecutor } from '../keys/executor';
 import type { FamilyTally } from '../telemetry/types';
 import type { SecondPass } from '../keys/second-pass';
@@ -60,6 +60,8 @@ export class ChangeIntake {
   private readonly log: Logger;
   private consumerState: ConsumerState = 'starting';
   private readonly skipWatch: SkipWatch;
+  /** Partitions per change topic, read at start: the row index's snapshot ends need them. */
+  private partitions = new Map<string, number>();
 
   constructor(private readonly deps: IntakeDeps) {
     const { config } = deps;
@@ -122,6 +124,17 @@ export class ChangeIntake {
 
   /** Resolves once the consumer has joined its group and is fetching. */
   async start(): Promise<void> {
+    if (this.deps.rowIndex && this.deps.kafka.partitionCounts) {
+      try {
+        this.partitions = await this.deps.kafka.partitionCounts(this.topics);
+      } catch (err) {
+        // Unknown counts only keep snapshots from completing the row index (fallbacks).
+        this.log.warn(
+          { error: errorMessage(err) },
+          'partition counts unreadable: row index snapshots stay incomplete',
+        );
+      }
+    }
     await this.consumer.start((batch, handle) => this.handleBatch(batch, handle));
   }
 
@@ -168,13 +181,14 @@ export class ChangeIntake {
     if (!ri || !needsResolve(plan.rows, ri.model)) return NO_RESOLUTION;
     const res = await resolveRows(
       plan.rows,
-      { ...this.ctx, model: ri.model },
+      { ...this.ctx, model: ri.model, partitionsOf: (t) => this.partitions.get(t) },
       ri.index,
       ri.related,
     );
     this.deps.counters.add('relatedRows', res.related);
     if (res.fallbacks.length > 0) {
       this.deps.counters.add('rowIndexFallbacks', res.fallbacks.length);
+      this.deps.metrics?.rowIndexFallbacks(res.reasons);
       this.log.warn(
         {
           topic: batch.topic,

@@ -10,6 +10,7 @@ import { topicFor } from '../intake/topics';
 import { connectChecks } from './check-connect';
 import { deadLettersLine } from './check-dead-letters';
 import { freshnessChecks } from './check-freshness';
+import { rowIndexChecks } from './check-row-index';
 import { withTimeout, type CheckContext, type CheckGroup, type CheckLine } from './check-line';
 import { mysqlChecks, redisChecks } from './check-stores';
 
@@ -264,6 +265,7 @@ export const CHECK_GROUPS: readonly CheckGroup[] = [
   mysqlChecks,
   redisChecks,
   freshnessChecks,
+  rowIndexChecks,
 ];
 
 export async function runChecks(

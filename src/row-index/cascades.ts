@@ -42,11 +42,11 @@ export function cascade(c: Cascade, parent: ParentChange, step: ResolveStep): nu
   const known: Row = value === undefined ? {} : { [childCol]: value };
   const why = `${edge.name} ${deleted ? 'ON DELETE' : 'ON UPDATE'} ${action} of ${edge.parent} ${String(value)}`;
   if (c.handling !== 'row-index' || value === undefined || !got.complete(cns)) {
-    fallback(childRule, known, `${why}: children not known from the row index`);
+    fallback(childRule, known, `${why}: children not known from the row index`, 'children-unknown');
     return 0;
   }
   if (action === 'SET DEFAULT') {
-    fallback(childRule, known, `${why}: default value unknown`);
+    fallback(childRule, known, `${why}: default value unknown`, 'default-unknown');
     return 0;
   }
   const children = got.ref(cns, childCol, String(value));

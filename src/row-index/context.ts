@@ -29,10 +29,28 @@ export interface ResolveContext extends PlanOptions {
   readonly rules: RuleSet;
   readonly model: RowModel;
   readonly topicPrefix: string;
+  /** Partitions of a change topic (Kafka metadata at start); undefined: unknown. */
+  readonly partitionsOf?: (topic: string) => number | undefined;
 }
 
+/** Why the index could not answer (the `reason` label of mis_cache_sync_fallbacks_total). */
+export type FallbackReason =
+  | 'entry-missing'
+  | 'key-not-primary'
+  | 'key-unknown'
+  | 'children-unknown'
+  | 'default-unknown'
+  | 'related-unknown'
+  | 'resolve-failed'
+  | 'column-unreadable';
+
 /** Drops every key family of `rule` as a pattern (fallback.ts), noting why. */
-export type Fallback = (rule: CompiledRule, known: Row, why: string) => void;
+export type Fallback = (
+  rule: CompiledRule,
+  known: Row,
+  why: string,
+  reason: FallbackReason,
+) => void;
 
 /** Related rows of `via` targets found in MySQL, by viaRowsId (via-mysql.ts). */
 export type ViaRows = ReadonlyMap<string, readonly Row[]>;

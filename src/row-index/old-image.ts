@@ -9,7 +9,7 @@ import type { Row } from '../envelope/types';
 import type { CompiledRule } from '../rules/compile';
 import { planEvent } from '../rules/plan';
 import { deleteOf, type ResolveStep, type RowEvent } from './context';
-import { nsOf, pkText } from './requests';
+import { nsOf, rowPk } from './requests';
 
 export interface OldImage {
   /** undefined: none known (an insert, say); null: the row was already deleted or never was. */
@@ -23,7 +23,8 @@ export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): Ol
   const idx = ctx.model.indexed.get(r.table);
   const tns = nsOf(ctx.topicPrefix, r.table);
   const keyRow = r.key ?? {};
-  const entry = idx && r.key ? got.entry(tns, pkText(r.key)) : undefined;
+  const pk = r.key ? rowPk(ctx.model.primaryKeys, r.table, r.event?.after, r.key) : undefined;
+  const entry = idx && pk !== undefined ? got.entry(tns, pk) : undefined;
   const known: Row | undefined = entry?.row ? { ...entry.row, ...keyRow } : undefined;
 
   if (r.event === null) {
@@ -32,17 +33,36 @@ export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): Ol
       try {
         add(planEvent(deleteOf(keyRow), rule, ctx));
       } catch {
-        fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)}: key columns unknown`);
+        fallback(
+          rule,
+          keyRow,
+          `tombstone of ${describeKey(keyRow)}: key columns unknown`,
+          'key-unknown',
+        );
       }
+      return { before: keyRow, deleted: true };
+    }
+    if (pk === undefined) {
+      fallback(
+        rule,
+        keyRow,
+        `tombstone of ${describeKey(keyRow)}: the primary key is not in the record key`,
+        'key-not-primary',
+      );
       return { before: keyRow, deleted: true };
     }
     if (known) {
       add(planEvent(deleteOf(known), rule, ctx));
-      writes.row(tns, { pk: pkText(keyRow), v: `${entry?.v ?? ''}~`, row: null, refs: [] });
+      writes.row(tns, { pk, v: `${entry?.v ?? ''}~`, row: null, refs: [] });
       return { before: known, deleted: true };
     }
     if (!entry && !got.complete(tns)) {
-      fallback(rule, keyRow, `tombstone of ${describeKey(keyRow)} not in the row index`);
+      fallback(
+        rule,
+        keyRow,
+        `tombstone of ${describeKey(keyRow)} not in the row index`,
+        'entry-missing',
+      );
       return { before: keyRow, deleted: true };
     }
     return { before: null, deleted: true }; // already deleted (the envelope's delete), or never existed
@@ -54,7 +74,12 @@ export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): Ol
       return { before: known, deleted };
     }
     if (!entry && !got.complete(tns)) {
-      fallback(rule, keyRow, `flattened update of ${describeKey(keyRow)} not in the row index`);
+      fallback(
+        rule,
+        keyRow,
+        `flattened update of ${describeKey(keyRow)} not in the row index`,
+        'entry-missing',
+      );
     }
   }
   return { before: r.event.before ?? undefined, deleted };

@@ -12,6 +12,7 @@ import { loadSchemaGraph, type SchemaGraph } from './fk-graph';
 import { createRelatedRows } from './related';
 import { createKeyspaceClient } from '../redis/clients';
 import { RedisRowIndex } from './storage';
+import { nsOf } from './requests';
 import type { RuleSet } from '../rules/registry';
 import type { RelatedRowsPort, RowIndexPort } from './ports';
 import { buildRowModel, describeRowModel, type RowModel } from './model';
@@ -21,7 +22,27 @@ export interface OpenRowIndex {
   readonly model: RowModel;
   readonly index: RowIndexPort;
   readonly related?: RelatedRowsPort;
+  /** Completeness per indexed table, now (the gauge). */
+  state(): Promise<TableState[]>;
+  /** The eviction setting of the index's server. */
+  evictionPolicy(): Promise<{ policy: string; maxmemory: number }>;
   close(): Promise<void>;
+}
+
+export interface TableState {
+  readonly table: string;
+  readonly complete: boolean;
+}
+
+/** Completeness of every indexed table of the model. */
+export async function tableStates(
+  index: RedisRowIndex,
+  model: RowModel,
+  topicPrefix: string,
+): Promise<TableState[]> {
+  const tables = [...model.indexed.keys()];
+  const complete = await index.completeness(tables.map((t) => nsOf(topicPrefix, t)));
+  return tables.map((table, i) => ({ table, complete: complete[i] === true }));
 }
 
 /** The FK graph of the configured database, or undefined (logged) when it cannot be read. */
@@ -82,16 +103,34 @@ export async function openRowIndex(
   const related = config.mysql.url
     ? createRelatedRows(withTls(config.mysql.url, config.mysql.tls))
     : undefined;
+  const index = new RedisRowIndex(client.port, {
+    replicas: config.redis.waitReplicas,
+    timeoutMs: config.redis.waitTimeoutMs,
+  });
+  const { policy, maxmemory } = await index.evictionPolicy().catch(() => ({
+    policy: 'unknown',
+    maxmemory: NaN,
+  }));
+  if (!evictionSafe(policy, maxmemory)) {
+    log.warn(
+      { policy, maxmemory, db: config.redis.rowIndexDb },
+      'the row index lives on a Redis that evicts: every eviction on that server makes every table incomplete (family-wide fallbacks); give it a server with maxmemory-policy noeviction',
+    );
+  }
   return {
     model,
-    index: new RedisRowIndex(client.port, {
-      replicas: config.redis.waitReplicas,
-      timeoutMs: config.redis.waitTimeoutMs,
-    }),
+    index,
+    state: () => tableStates(index, model, config.kafka.topicPrefix),
+    evictionPolicy: () => index.evictionPolicy(),
     ...(related ? { related } : {}),
     async close() {
       await client.close();
       await related?.close();
     },
   };
+}
+
+/** Whether a server never evicts the index's entries (`maxmemory-policy` is per server). */
+export function evictionSafe(policy: string, maxmemory: number): boolean {
+  return policy === 'noeviction' || maxmemory === 0;
 }

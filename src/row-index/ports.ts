@@ -32,12 +32,39 @@ export interface IndexRowWrite {
   readonly row: Row | null;
   /** Reverse-set members of the row: `column:value`. */
   readonly refs: readonly string[];
+  /** The record's offset, for the row's own change (its epoch when the batch crossed a reset). */
+  readonly offset?: string;
+}
+
+/** A partition's records of the table, in offset order: [offset, source version]. */
+export interface StreamMarks {
+  readonly partition: number;
+  readonly records: [string, string][];
+}
+
+/** A snapshot's progress over the topic's partitions (storage.ts ends it when all passed). */
+export interface SnapshotProgress {
+  /** The snapshot's first record: a new snapshot, the previous progress forgotten. */
+  first: boolean;
+  /** Its `last` record was indexed. */
+  last: boolean;
+  /** Partitions of the topic (with `last`); unknown (undefined): the snapshot never ends. */
+  partitions?: number;
+  /** Partitions that passed it: its `last` record, or a streamed change. */
+  passed: number[];
 }
 
 export interface IndexWriteRequest {
   readonly ns: string;
   readonly rows: IndexRowWrite[];
-  complete?: 'set' | 'clear';
+  /**
+   * set: complete from here on (a truncate emptied the table); clear: incomplete; rebuilt: every
+   * row was rewritten since the snapshot's `first` (complete unless something was evicted since).
+   */
+  complete?: 'set' | 'clear' | 'rebuilt';
+  snapshot?: SnapshotProgress;
+  /** Where the table's partition stands (storage.ts detects a binlog numbered anew). */
+  stream?: StreamMarks;
 }
 
 /** Storage of the row index (src/row-index/storage.ts): one round trip per call. */

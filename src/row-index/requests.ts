@@ -19,6 +19,28 @@ export function pkText(key: Row): string {
     .join(',');
 }
 
+/**
+ * The primary-key text the row's index entry is stored under: the primary-key columns (from the
+ * FK graph) of the image, else of the record key; the record key itself only when the primary
+ * key is unknown. With `message.key.columns` the record key is not the primary key: rows of one
+ * record key would overwrite each other's entries. undefined: the key does not name the row.
+ */
+export function rowPk(
+  primaryKeys: ReadonlyMap<string, readonly string[]>,
+  table: string,
+  image: Row | null | undefined,
+  key: Row | null,
+): string | undefined {
+  const pk = primaryKeys.get(table);
+  if (!pk || pk.length === 0) return key ? pkText(key) : undefined;
+  for (const source of [image, key]) {
+    if (source && pk.every((c) => source[c] !== undefined && source[c] !== null)) {
+      return pk.map((c) => String(source[c])).join(',');
+    }
+  }
+  return undefined;
+}
+
 export function nsOf(prefix: string, table: string): string {
   return `${prefix}.${table}`;
 }
@@ -110,6 +132,33 @@ export class WriteBuilder {
   }
   complete(ns: string, how: 'set' | 'clear') {
     this.get(ns).complete = how;
+  }
+  /** A record of the table's own partition and its source version (binlog position, GTID, time). */
+  stream(ns: string, partition: number, offset: string, version: string) {
+    if (!/^[pgt]:/.test(version)) return; // tombstones' and cascades' versions are not the source's
+    const w = this.get(ns);
+    const s = (w.stream ??= { partition, records: [] });
+    if (s.partition === partition) s.records.push([offset, version]);
+  }
+  /** A record of the table's topic: where it stands in a snapshot (see SnapshotProgress). */
+  snapshot(
+    ns: string,
+    mark: {
+      partition: number;
+      first?: boolean;
+      last?: boolean;
+      partitions?: number;
+      passed: boolean;
+    },
+  ) {
+    const w = this.get(ns);
+    const s = (w.snapshot ??= { first: false, last: false, passed: [] });
+    if (mark.first) Object.assign(s, { first: true, last: false, passed: [] });
+    if (mark.last) {
+      s.last = true;
+      if (mark.partitions !== undefined) s.partitions = mark.partitions;
+    }
+    if (mark.passed && !s.passed.includes(mark.partition)) s.passed.push(mark.partition);
   }
   requests(): IndexWriteRequest[] {
     return [...this.byNs.values()];

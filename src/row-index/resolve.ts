@@ -14,16 +14,15 @@
  * concerned is dropped as a pattern (fallback.ts).
  */
 import { SyncError, errorMessage } from '../core/errors';
-import type { Row } from '../envelope/types';
 import type { CompiledRule } from '../rules/compile';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import { cascade } from './cascades';
-import type { ResolveContext, ResolveStep, RowEvent } from './context';
+import type { FallbackReason, ResolveContext, ResolveStep, RowEvent } from './context';
 import { patternOps } from './fallback';
 import type { IndexedTable, RowModel } from './model';
 import { oldImage } from './old-image';
 import type { IndexReadRequest, IndexWriteRequest, RelatedRowsPort, RowIndexPort } from './ports';
-import { ReadBuilder, ReadResults, WriteBuilder, nsOf, pick, pkText, refsOf } from './requests';
+import { ReadBuilder, ReadResults, WriteBuilder, nsOf, pick, refsOf, rowPk } from './requests';
 import { viaFromMysql } from './via-mysql';
 import { vias } from './vias';
 
@@ -35,11 +34,19 @@ export interface Resolution {
   readonly writes: IndexWriteRequest[];
   /** What fell back to patterns, and why (logged, counted). */
   readonly fallbacks: string[];
+  /** The reason of each fallback, in the same order (the metric's label). */
+  readonly reasons: FallbackReason[];
   /** Related rows found (cascaded children, via rows). */
   readonly related: number;
 }
 
-export const NO_RESOLUTION: Resolution = { ops: [], writes: [], fallbacks: [], related: 0 };
+export const NO_RESOLUTION: Resolution = {
+  ops: [],
+  writes: [],
+  fallbacks: [],
+  reasons: [],
+  related: 0,
+};
 
 /** Whether the batch needs the resolve step at all (cheap check on the hot path). */
 export function needsResolve(rows: readonly RowEvent[], model: RowModel): boolean {
@@ -70,10 +77,14 @@ export async function resolveRows(
   // 3. Operations and index writes, event by event.
   const ops = new Map<string, KeyOp>();
   const fallbacks: string[] = [];
+  const reasons: FallbackReason[] = [];
   const add = (list: readonly KeyOp[]) =>
     list.forEach((op) => {
       // a target planned as a pattern because a column could not be read (plan.ts)
-      if (op.fallback !== undefined) fallbacks.push(`${op.key}: ${op.fallback}`);
+      if (op.fallback !== undefined) {
+        fallbacks.push(`${op.key}: ${op.fallback}`);
+        reasons.push('column-unreadable');
+      }
       mergeOp(ops, op);
     });
   const step: ResolveStep = {
@@ -82,8 +93,9 @@ export async function resolveRows(
     writes: new WriteBuilder(),
     viaRows,
     add,
-    fallback: (rule, known, why) => {
+    fallback: (rule, known, why, reason) => {
       fallbacks.push(`${rule.table}: ${why}`);
+      reasons.push(reason);
       add(patternOps(rule, known));
     },
     related: 0,
@@ -97,13 +109,14 @@ export async function resolveRows(
       // A row the index cannot plan (say a column a rule needs missing from an old entry) must
       // not stop the partition: retryable failures retry, the rest fall back to patterns.
       if (err instanceof SyncError && err.retryable) throw err;
-      step.fallback(rule, r.key ?? {}, `resolve failed: ${errorMessage(err)}`);
+      step.fallback(rule, r.key ?? {}, `resolve failed: ${errorMessage(err)}`, 'resolve-failed');
     }
   }
   return {
     ops: [...ops.values()],
     writes: step.writes.requests(),
     fallbacks,
+    reasons,
     related: step.related,
   };
 }
@@ -117,7 +130,8 @@ function indexReads(rows: readonly RowEvent[], ctx: ResolveContext): IndexReadRe
     const indexed = model.indexed.has(r.table);
     if (indexed) reads.ns(ns(r.table));
     if (indexed && r.key && (r.event === null || (r.event.flattened && r.event.op === 'u'))) {
-      reads.entry(ns(r.table), pkText(r.key));
+      const pk = rowPk(model.primaryKeys, r.table, r.event?.after, r.key);
+      if (pk !== undefined) reads.entry(ns(r.table), pk);
     }
     const before = r.event?.before ?? r.key;
     for (const c of model.cascadesByParent.get(r.table) ?? []) {
@@ -170,23 +184,33 @@ function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
   }
   const image = e.op === 'd' ? null : e.after;
   const row = e.after ?? e.before;
-  const pk = r.key ? pkText(r.key) : pkFromModel(step.ctx.model, r.table, row);
+  const pk = rowPk(step.ctx.model.primaryKeys, r.table, row, r.key);
+  step.writes.stream(tns, r.place.partition, r.place.offset, r.version);
   if (pk !== undefined) {
     step.writes.row(tns, {
       pk,
+      offset: r.place.offset,
       v: r.version,
       row: image ? pick(image, idx.columns) : null,
       refs: image ? refsOf(image, idx.refColumns) : [],
     });
   }
+  // A partition has passed the snapshot with its `last` record or with a streamed change (its
+  // snapshot rows came before); the table is complete once every partition has.
   const snap = e.source.snapshot;
-  if (e.op === 'r' && (snap === 'last_in_data_collection' || snap === 'last')) {
-    step.writes.complete(tns, 'set');
-  }
-}
-
-function pkFromModel(model: RowModel, table: string, row: Row | null): string | undefined {
-  const pk = model.primaryKeys.get(table);
-  if (!pk || !row || pk.some((c) => row[c] === undefined)) return undefined;
-  return pk.map((c) => String(row[c])).join(',');
+  const { partition, topic } = r.place;
+  if (e.op === 'r') {
+    const first = snap === 'first' || snap === 'first_in_data_collection';
+    const last = snap === 'last_in_data_collection' || snap === 'last';
+    if (first || last) {
+      const partitions = step.ctx.partitionsOf?.(topic);
+      step.writes.snapshot(tns, {
+        partition,
+        first,
+        last,
+        passed: last,
+        ...(partitions === undefined ? {} : { partitions }),
+      });
+    }
+  } else step.writes.snapshot(tns, { partition, passed: true });
 }

@@ -43,6 +43,7 @@ export function vias(
           { ...rule, targets: [{ ...target, via: undefined }] } as CompiledRule,
           {},
           `${vt.via.table} rows of ${vt.via.column} ${value} unknown (row index incomplete, no MySQL)`,
+          'related-unknown',
         );
         continue;
       }

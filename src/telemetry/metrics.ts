@@ -51,6 +51,8 @@ export class Metrics {
   private readonly retries: Counter<'code'>;
   private readonly foreignDb: Counter<'db' | 'table'>;
   private readonly lag: Gauge<'topic' | 'partition'>;
+  private readonly fallbacks: Counter<'reason'>;
+  private rowIndexSource: (() => Promise<{ table: string; complete: boolean }[]>) | undefined;
   private readonly commitLatency: Histogram<'table'>;
   private readonly kafkaLatency: Histogram<'table'>;
 
@@ -167,6 +169,36 @@ export class Metrics {
       },
     });
     this.redisGauges(registers);
+    this.fallbacks = new Counter({
+      name: `${p}fallbacks_total`,
+      help: 'Fallbacks to family-wide patterns because the row index could not answer, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    const rowIndex = () => this.rowIndexSource;
+    new Gauge({
+      name: `${p}row_index_complete`,
+      help: 'Whether the row index of a table is complete (1) or answers with fallbacks (0).',
+      labelNames: ['table'],
+      registers,
+      async collect() {
+        const source = rowIndex();
+        if (!source) return;
+        const tables = await source().catch(() => []);
+        this.reset();
+        for (const t of tables) this.set({ table: t.table }, t.complete ? 1 : 0);
+      },
+    });
+  }
+
+  /** Where scrapes read the row index's completeness per table (set once it is open). */
+  setRowIndexSource(source: () => Promise<{ table: string; complete: boolean }[]>): void {
+    this.rowIndexSource = source;
+  }
+
+  /** Fallbacks of one batch's resolve step, by reason. */
+  rowIndexFallbacks(reasons: readonly string[]): void {
+    for (const reason of reasons) this.fallbacks.inc({ reason });
   }
 
   /** Where scrapes read the dead letters pending from (undefined: not known, not exported). */

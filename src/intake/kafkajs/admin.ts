@@ -64,3 +64,20 @@ export async function seedGroupStarts(
     await admin.disconnect();
   }
 }
+
+/** Partitions per existing topic (metadata of the topics asked). */
+export async function partitionCounts(
+  kafka: Kafka,
+  topics: readonly string[],
+): Promise<Map<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const asked = topics.filter((t) => existing.has(t));
+    const meta = asked.length > 0 ? await admin.fetchTopicMetadata({ topics: asked }) : undefined;
+    return new Map((meta?.topics ?? []).map((t) => [t.name, t.partitions.length]));
+  } finally {
+    await admin.disconnect();
+  }
+}

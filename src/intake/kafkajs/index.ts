@@ -7,7 +7,7 @@ import type { Config } from '../../config/config';
 import type { Logger } from '../../telemetry/logger';
 import type { KafkaClient } from '../client';
 import { createKafka } from '../kafka';
-import { ensureTopics } from './admin';
+import { ensureTopics, partitionCounts } from './admin';
 import { KafkajsGroupConsumer } from './consumer';
 import { kafkajsProducer } from './producer';
 
@@ -19,5 +19,6 @@ export function kafkajsClient(config: Config['kafka'], logger: Logger): KafkaCli
       new KafkajsGroupConsumer(kafka, options, logger.child({ component: 'intake-kafkajs' })),
     producer: () => kafkajsProducer(kafka),
     ensureTopics: (topics) => ensureTopics(kafka, topics),
+    partitionCounts: (topics) => partitionCounts(kafka, topics),
   };
 }

@@ -72,3 +72,24 @@ export async function seedGroupStarts(
     await admin.close();
   }
 }
+
+/** Partitions per existing topic (metadata of the topics asked). */
+export async function partitionCounts(
+  base: BaseOptions,
+  topics: readonly string[],
+): Promise<Map<string, number>> {
+  const admin = new Admin(base);
+  try {
+    const existing = new Set(await admin.listTopics());
+    const asked = topics.filter((t) => existing.has(t));
+    const out = new Map<string, number>();
+    if (asked.length === 0) return out;
+    const meta = await admin.metadata({ topics: asked });
+    for (const [name, t] of meta.topics) out.set(name, t.partitionsCount);
+    return out;
+  } catch (err) {
+    throw kafkaError(err);
+  } finally {
+    await admin.close();
+  }
+}

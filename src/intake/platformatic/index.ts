@@ -7,7 +7,7 @@
 import type { Config } from '../../config/config';
 import type { Logger } from '../../telemetry/logger';
 import type { KafkaClient } from '../client';
-import { ensureTopics } from './admin';
+import { ensureTopics, partitionCounts } from './admin';
 import { PlatformaticGroupConsumer } from './consumer';
 import { connectionOptions } from './options';
 import { platformaticProducer } from './producer';
@@ -22,5 +22,6 @@ export function platformaticClient(config: Config['kafka'], logger: Logger): Kaf
     consumer: (options) => new PlatformaticGroupConsumer(base, options, log),
     producer: () => platformaticProducer(base),
     ensureTopics: (topics) => ensureTopics(base, topics),
+    partitionCounts: (topics) => partitionCounts(base, topics),
   };
 }

@@ -46,6 +46,8 @@ describe('check', () => {
     expect(r.out).toMatch(/✓ \S+users\.(js|ts) targets\[0\]\.existsOnlyIf prepares: ok/);
     expect(r.out).toMatch(/✓ Redis logical DBs of every family exist/);
     expect(r.out).toMatch(/✓ Debezium heartbeats on __debezium-heartbeat\.mis: a heartbeat within/);
+    expect(r.out).toMatch(/[✓!] row index server never evicts: DB \d+: maxmemory-policy \S+/);
+    expect(r.out).toMatch(/[✓!] row index user_auth complete: /);
     expect(r.out).toMatch(/check passed/);
     expect(r.status).toBe(0);
   });

@@ -67,7 +67,7 @@ describe('row index storage (Redis)', () => {
   it('a delete leaves a marker with a TTL and leaves the reverse sets', async () => {
     await write('1', 'b:f:0000000000000400', null);
     expect(JSON.parse((await raw.get(`${p}r:1`)) ?? '{}')).toEqual({
-      v: 'b:f:0000000000000400',
+      v: '00000000#b:f:0000000000000400', // epoch 0 (storage.ts)
       r: null,
       f: [],
     });

@@ -260,3 +260,47 @@ describe('resolveRows', () => {
     expect(res.fallbacks).toHaveLength(2);
   });
 });
+
+describe('the index keyed by the primary key, not the record key', () => {
+  // message.key.columns=user_auth:user_id: every permission row of one user shares a record key.
+  const auth = (id: number, menu: number): ChangeEvent => ({
+    op: 'c',
+    before: null,
+    after: { auth_id: id, user_id: 21, menu_id: menu, use_yn: 'Y', read_yn: 'Y' },
+    source: {},
+  });
+
+  it('two rows of one record key get an entry each, by primary key', async () => {
+    const { res } = await keys(
+      [
+        row('user_auth', auth(100, 9), { user_id: 21 }),
+        row('user_auth', auth(101, 10), { user_id: 21 }),
+      ],
+      new FakeIndex(),
+    );
+    expect(
+      res.writes.find((w) => w.ns === 'mis.user_auth')?.rows.map((r) => [r.pk, r.refs]),
+    ).toEqual([
+      ['100', ['menu_id:9']],
+      ['101', ['menu_id:10']],
+    ]);
+  });
+
+  it('a flattened update reads the entry of its primary key, a tombstone of another key falls back', async () => {
+    const index = new FakeIndex();
+    index.put('mis.products', '5', { category_id: 1, brand_id: 1 });
+    index.put('mis.products', '77', { category_id: 8, brand_id: 1 }); // what the record key names
+    const moved = await keys(
+      [row('products', flatUpdate(product(5, 2)), { product_name: '77' })],
+      index,
+    );
+    expect(moved.keys).toEqual([
+      'master delete master:products:category:1',
+      'master delete master:products:category:2',
+    ]);
+    index.complete.add('mis.products');
+    const gone = await keys([row('products', null, { product_name: '77' })], index);
+    expect(gone.keys).toEqual(['master pattern-delete master:products:category:*']);
+    expect(gone.res.fallbacks[0]).toMatch(/tombstone .* primary key .* not in the record key/);
+  });
+});

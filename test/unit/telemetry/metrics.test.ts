@@ -39,6 +39,20 @@ describe('readiness aggregation', () => {
 });
 
 describe('Metrics', () => {
+  it('row index completeness per table (read at scrape) and fallbacks by reason', async () => {
+    const m = new Metrics();
+    m.setRowIndexSource(async () => [
+      { table: 'user_auth', complete: true },
+      { table: 'products', complete: false },
+    ]);
+    m.rowIndexFallbacks(['entry-missing', 'entry-missing', 'related-unknown']);
+    const { body } = await m.scrape();
+    expect(sample(body, 'mis_cache_sync_row_index_complete{table="user_auth"}')).toBe(1);
+    expect(sample(body, 'mis_cache_sync_row_index_complete{table="products"}')).toBe(0);
+    expect(sample(body, 'mis_cache_sync_fallbacks_total{reason="entry-missing"}')).toBe(2);
+    expect(sample(body, 'mis_cache_sync_fallbacks_total{reason="related-unknown"}')).toBe(1);
+  });
+
   it('counts events by table and op, rejected by code, tombstones', async () => {
     const m = new Metrics();
     m.recordPlan(
