@@ -119,14 +119,19 @@ describe('alert rules in a real Prometheus scraping the service', () => {
     expect(Number(alert?.value)).toBeGreaterThan(0);
   });
 
-  it('the gauges of MisCacheSyncSkippingAll and MisCacheSyncPatternIndexUntrusted are scraped', async () => {
+  it('the gauges of the state alerts (skipping all, index untrusted, row index incomplete) and dead letters pending are scraped', async () => {
     const series = async (metric: string) =>
       (
         await api<{ data: { result: { value: [number, string] }[] } }>(
           `/api/v1/query?query=${metric}`,
         )
       ).data.result;
-    for (const metric of ['mis_cache_sync_skipping_all', 'mis_cache_sync_pattern_index_trusted']) {
+    for (const metric of [
+      'mis_cache_sync_skipping_all',
+      'mis_cache_sync_pattern_index_trusted',
+      'mis_cache_sync_row_index_complete',
+      'mis_cache_sync_dead_letters_pending',
+    ]) {
       await waitFor(
         async () => (await series(metric)).length > 0,
         30_000,
