@@ -25,7 +25,7 @@ SECURE_SRC="$CONF_SRC/secure"
 DLQ_TOPIC=mis.mis-cache-sync.dlq
 
 # The service's Redis ACL: exactly docs/security.md's (test/faults/security.test.ts checks both).
-REDIS_SERVICE_ACL='resetkeys ~session:* ~permissions:* ~master:* ~stats:* ~temp:* ~lock:* ~mcs:* resetchannels &__keyspace@1__:stats:* &__keyspace@1__:mcs:pidx:fence:* -@all +ping +info +config|get +select +client|setname +get +set +del +unlink +scan +eval +zadd +zrangebyscore +zrem +zscore +psubscribe +exists +sadd +srem +smembers'
+REDIS_SERVICE_ACL='resetkeys ~session:* ~permissions:* ~master:* ~stats:* ~temp:* ~lock:* ~mcs:* resetchannels &__keyspace@1__:stats:* &__keyspace@1__:mcs:pidx:fence:* -@all +ping +info +config|get +select +client|setname +get +set +del +unlink +scan +eval +zadd +zrangebyscore +zrem +zscore +psubscribe +exists +sadd +srem +smembers +hget +hset +hsetnx +hexists'
 # The tables the service reads (SELECT only, nothing else): those of the refresh loaders of
 # consumers/, and user_auth for the holders of a changed menu while its row index is not complete.
 SERVICE_MYSQL_TABLES='departments brands products user_auth'

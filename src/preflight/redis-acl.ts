@@ -38,6 +38,14 @@ export function requiredCommands(config: Config['redis']): string[][] {
   // the row index (its Lua scripts read and write these under mcs:rowidx:*)
   const row = `mcs:rowidx:{${PROBE}}:f:c:v`;
   out.push(['exists', row], ['sadd', row, PROBE], ['srem', row, PROBE], ['smembers', row]);
+  // its snapshot progress and completeness stamp (hashes, storage.ts)
+  const snap = `mcs:rowidx:{${PROBE}}:snap`;
+  out.push(
+    ['hget', snap, 'n'],
+    ['hset', snap, 'n', '1'],
+    ['hsetnx', snap, 'n', '1'],
+    ['hexists', snap, 'n'],
+  );
   if (config.waitReplicas > 0) out.push(['wait', '1', '0']);
   return out;
 }

@@ -46,6 +46,10 @@ export const SERVICE_ACL = [
   '+sadd',
   '+srem',
   '+smembers',
+  '+hget', // snapshot progress and the completeness stamp (Lua in src/row-index/storage.ts)
+  '+hset',
+  '+hsetnx',
+  '+hexists',
 ];
 
 describe('security', () => {
