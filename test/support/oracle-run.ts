@@ -17,7 +17,12 @@ import { testConfig } from './stack';
  * in logical DBs of the oracle's own: session 4, permissions/master/stats 5, temp 6.
  */
 export function oracleConfig(overrides: Record<string, string> = {}): Config {
-  return testConfig({
+  return testConfig({ ...oracleEnv(), ...overrides });
+}
+
+/** The settings behind oracleConfig, also given to the chaos run's service processes. */
+export function oracleEnv(): Record<string, string> {
+  return {
     MCS_REDIS_DB_SESSION: '4',
     MCS_REDIS_DB_PERMISSIONS: '5',
     MCS_REDIS_DB_MASTER: '5',
@@ -25,8 +30,7 @@ export function oracleConfig(overrides: Record<string, string> = {}): Config {
     MCS_REDIS_DB_TEMP: '6',
     MCS_DAILY_STATS_CRON: '',
     MCS_SECOND_PASS_DELAY_MS: process.env.ORACLE_SECOND_PASS_MS ?? '1000', // 0: shows the stale-set race
-    ...overrides,
-  });
+  };
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { ConnectionPool } from '@databases/mysql';
 import type Redis from 'ioredis';
 import type { RuleSet } from '../../../src/rules/registry';
-import { oracleConfig } from '../oracle-run';
+import { oracleConfig, oracleEnv } from '../oracle-run';
 import { redisDb, stackEnv, waitCaughtUp } from '../stack';
 import { Fleet } from './fleet';
 import { History } from './history';
@@ -163,13 +163,7 @@ function serviceEnv(client: KafkaClient, redisUrl: string): Record<string, strin
   return {
     REDIS_URL: redisUrl,
     MCS_KAFKA_CLIENT: client,
-    MCS_REDIS_DB_SESSION: '4',
-    MCS_REDIS_DB_PERMISSIONS: '5',
-    MCS_REDIS_DB_MASTER: '5',
-    MCS_REDIS_DB_STATS: '5',
-    MCS_REDIS_DB_TEMP: '6',
-    MCS_DAILY_STATS_CRON: '',
-    MCS_SECOND_PASS_DELAY_MS: process.env.ORACLE_SECOND_PASS_MS ?? '1000',
+    ...oracleEnv(),
     MCS_SESSION_TIMEOUT_MS: '6000', // a SIGKILLed member's partitions move on within seconds
     MCS_RETRY_MAX_DELAY_MS: '1000',
     // settings of the service under test on top (a replay with a setting changed, a sabotage)
