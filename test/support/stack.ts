@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import connect, { sql, type ConnectionPool } from '@databases/mysql';
 import Redis, { type RedisOptions } from 'ioredis';
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type SASLOptions } from 'kafkajs';
 import { loadConfig, type Config } from '../../src/config/config';
 import { withTls } from '../../src/mysql/loader';
 import { SECOND_PASS_KEY } from '../../src/keys/second-pass';
@@ -209,6 +209,37 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * Creates the topics and waits until every partition has a leader. kafkajs's own
+ * `waitForLeaders` retries only LEADER_NOT_AVAILABLE, while a KRaft broker may still answer
+ * UNKNOWN_TOPIC_OR_PARTITION for a topic it created a moment ago, which fails the set-up.
+ */
+export async function createTopicsReady(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  await admin.createTopics({ topics, waitForLeaders: false });
+  const names = topics.map((t) => t.topic);
+  await waitFor(
+    async () => {
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics: names });
+        return topics.every((t) => {
+          const m = meta.topics.find((x) => x.name === t.topic);
+          const want = t.numPartitions ?? 1;
+          return (
+            m !== undefined &&
+            m.partitions.length >= want &&
+            m.partitions.every((p) => p.leader >= 0)
+          );
+        });
+      } catch {
+        return false; // not known to the broker yet
+      }
+    },
+    30_000,
+    `leaders for ${names.join(', ')}`,
+    100,
+  );
 }
 
 /** A TCP port free on 127.0.0.1 right now (for a scratch server a test starts itself). */

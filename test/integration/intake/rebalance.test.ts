@@ -13,7 +13,7 @@ import type { Admin } from 'kafkajs';
 import { createKafkaClient } from '../../../src/intake/client-factory';
 import type { BatchHandler, GroupConsumer, KafkaClient } from '../../../src/intake/client';
 import { createLogger } from '../../../src/telemetry/logger';
-import { kafka, testConfig, uniq, waitFor } from '../../support/stack';
+import { createTopicsReady, kafka, testConfig, uniq, waitFor } from '../../support/stack';
 
 const PARTITIONS = 2;
 const PER_PARTITION = 2000;
@@ -37,10 +37,7 @@ describe.each(cases)(
     beforeAll(async () => {
       admin = kafka().admin();
       await admin.connect();
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: PARTITIONS }],
-        waitForLeaders: true,
-      });
+      await createTopicsReady(admin, [{ topic, numPartitions: PARTITIONS }]);
     });
 
     afterAll(async () => {
