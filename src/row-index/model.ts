@@ -22,6 +22,12 @@ export interface IndexedTable {
   readonly refColumns: readonly string[];
   /** Why the table is indexed (logs, check). */
   readonly reasons: readonly string[];
+  /**
+   * Whether a write of the row's own change may leave an entry that already holds its content
+   * as it is (storage.ts): only where no cascade writes entries, since a cascade's write carries
+   * its parent's version, from another partition, and could then overtake a newer own change.
+   */
+  readonly keepsSame: boolean;
 }
 
 export type CascadeHandling = 'row-index' | 'patterns' | 'ignored';
@@ -119,6 +125,9 @@ export function buildRowModel(rules: RuleSet, graph: SchemaGraph | undefined): R
     cascadesByParent.set(c.edge.parent, list);
   }
 
+  const cascadeChildren = new Set(
+    cascades.filter((c) => c.handling === 'row-index').map((c) => c.edge.child),
+  );
   const indexed = new Map<string, IndexedTable>();
   for (const [table, a] of acc) {
     indexed.set(table, {
@@ -126,6 +135,7 @@ export function buildRowModel(rules: RuleSet, graph: SchemaGraph | undefined): R
       columns: [...a.columns].sort(),
       refColumns: [...a.refs].sort(),
       reasons: [...a.reasons],
+      keepsSame: !cascadeChildren.has(table),
     });
   }
   return {

@@ -34,6 +34,8 @@ export interface IndexRowWrite {
   readonly refs: readonly string[];
   /** The record's offset, for the row's own change (its epoch when the batch crossed a reset). */
   readonly offset?: string;
+  /** An entry already holding this content is kept, version included (IndexedTable.keepsSame). */
+  readonly keepSame?: boolean;
 }
 
 /** A partition's records of the table, in offset order: [offset, source version]. */

@@ -193,6 +193,7 @@ function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
       v: r.version,
       row: image ? pick(image, idx.columns) : null,
       refs: image ? refsOf(image, idx.refColumns) : [],
+      keepSame: idx.keepsSame,
     });
   }
   // A partition has passed the snapshot with its `last` record or with a streamed change (its

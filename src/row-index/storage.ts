@@ -109,15 +109,21 @@ end
 for _, w in ipairs(req.w or {}) do
   local key = p .. 'r:' .. w[1]
   local cur = redis.call('GET', key)
+  -- Most updates leave the indexed columns as they were: such an entry is kept as it is, version
+  -- included (w[7]: only a row's own change, of a table no cascade writes to). Safe because the
+  -- row's changes are read in order: every one after the entry's version held this same content,
+  -- so none of them, read again, can bring back an older one.
+  local same = w[7] == 1 and w[5] ~= 1 and cur and
+    string.match(cur, '^{"v":"[^"]*",(.*)$') == w[3]
   local old = nil
-  if cur then old = cjson.decode(cur) end
+  if cur and not same then old = cjson.decode(cur) end
   local v = w[2]
   if not string.match(v, '^%d+#') then
     local e = epoch
     if resetAt and w[6] and tonumber(w[6]) < resetAt then e = epoch - 1 end
     v = string.format('%08d', e) .. '#' .. v
   end
-  if (not old) or norm(old.v) <= v then
+  if (not same) and ((not old) or norm(old.v) <= v) then
     local keep = {}
     for _, s in ipairs(w[4]) do keep[s] = true end
     if old and type(old.f) == 'table' then
@@ -235,6 +241,7 @@ export class RedisRowIndex implements RowIndexPort {
                     r.refs,
                     r.row === null ? 1 : 0,
                     r.offset ?? false,
+                    r.keepSame === true ? 1 : 0,
                   ])
                 : undefined,
             c: req.complete ? COMPLETE_CODES[req.complete] : 0,

@@ -97,4 +97,55 @@ describe('row index versions across a binlog reset', () => {
       'delete master:products:category:13',
     ]);
   });
+
+  it('an update leaving the indexed columns as they were keeps the entry, version included', async () => {
+    const row = (offset: number, category: number, name: string, version: string): RowEvent => ({
+      ...record(offset, flat('u', category), version),
+      key: { product_id: 7 },
+      place: { topic: `${prefix}.mis.products`, partition: 2, offset: String(offset) },
+      event: {
+        ...flat('u', category),
+        after: { ...flat('u', category).after, product_id: 7, product_name: name },
+      },
+    });
+    const entryKey = `${indexPrefix(`${prefix}.products`)}r:7`;
+    await batch(row(1, 21, 'a', v(5, 100)));
+    const written = await raw.get(entryKey);
+    expect(written).toContain(v(5, 100));
+    // product_name is not an indexed column: the entry stays byte for byte
+    await batch(row(2, 21, 'b', v(5, 200)), row(3, 21, 'c', v(5, 300)));
+    expect(await raw.get(entryKey)).toBe(written);
+    // the row's changes read again from offset 1 (a redelivery) end where they were
+    await batch(row(1, 21, 'a', v(5, 100)), row(2, 21, 'b', v(5, 200)));
+    expect(await raw.get(entryKey)).toBe(written);
+    // a change of an indexed column is written, with its version, and dirties the old key
+    expect(await batch(row(4, 22, 'c', v(5, 400)))).toEqual([
+      'delete master:products:category:21',
+      'delete master:products:category:22',
+    ]);
+    expect(await raw.get(entryKey)).toContain(v(5, 400));
+  });
+
+  it('entries of a table a cascade writes to are always rewritten', () => {
+    const withCascade = buildRowModel(shippedRules, {
+      database: 'mis',
+      primaryKeys: new Map([
+        ['products', ['product_id']],
+        ['brands', ['brand_id']],
+      ]),
+      edges: [
+        {
+          name: 'fk_products_brand',
+          child: 'products',
+          childColumns: ['brand_id'],
+          parent: 'brands',
+          parentColumns: ['brand_id'],
+          onDelete: 'CASCADE',
+          onUpdate: 'RESTRICT',
+        },
+      ],
+    });
+    expect(withCascade.indexed.get('products')?.keepsSame).toBe(false);
+    expect(model.indexed.get('products')?.keepsSame).toBe(true);
+  });
 });
