@@ -23,7 +23,8 @@
  * Rates are events / (last event − first event). Redis holds `permissions:user:{1..users}` and
  * `session:user:{1..users}` (DBs 11/10) before each naive and service run; the keys gone after the
  * run are counted and printed (keys actually deleted). Peak RSS is the child's maxRSS. CPU per
- * event: the child's user+sys (process.resourceUsage() at its end, start-up included) / events;
+ * event: the child's user+sys (process.resourceUsage() at its end, start-up included) / events,
+ * and the same over the window alone (process.cpuUsage() at the first and the last event);
  * GC share: the durations of the perf_hooks 'gc' entries that start inside the measured window
  * (first → last event), summed, / that window.
  * Results are appended to `bench/results/<date>-side-by-side.json`.
@@ -99,6 +100,8 @@ interface ChildResult {
   cpuSeconds: number;
   /** cpuSeconds / events, in µs. */
   cpuUsPerEvent: number;
+  /** user+sys from the first event to the last / events, in µs: start-up and group join left out. */
+  windowCpuUsPerEvent: number;
   /** GC pauses (perf_hooks 'gc' entries) inside the measured window / the window, in %. */
   gcPercent: number;
   gcCount: number;
@@ -113,6 +116,9 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
   let first = 0;
   let last = 0;
   let seen = 0;
+  // process CPU at the first and at the last event (the window's CPU, without start-up)
+  let cpuFirst = process.cpuUsage();
+  let cpuLast = cpuFirst;
   // GC pauses, kept as (start, duration); summed over the measured window at the end.
   const gcs: [number, number][] = [];
   const gcObserver = new PerformanceObserver((list) => {
@@ -120,9 +126,15 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   const mark = (n: number) => {
-    if (seen === 0 && n > 0) first = performance.now();
+    if (seen === 0 && n > 0) {
+      first = performance.now();
+      cpuFirst = process.cpuUsage();
+    }
     seen += n;
-    if (seen >= count && last === 0) last = performance.now();
+    if (seen >= count && last === 0) {
+      last = performance.now();
+      cpuLast = process.cpuUsage();
+    }
   };
   let keysDeletedCounter: number | undefined;
   if (kind === 'ceiling-kafkajs' || kind === 'naive' || kind === 'floor-kafkajs') {
@@ -279,6 +291,7 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
     // First event: polled every 2 ms; end: the committed offset reaches the partition's end.
     while (events() === 0) await new Promise((r) => setTimeout(r, 2));
     first = performance.now();
+    cpuFirst = process.cpuUsage();
     // No Kafka polling while the backlog is worked through (it would cost the service CPU):
     // the committed offset is polled once every event was counted.
     while (events() < count) await new Promise((r) => setTimeout(r, 2));
@@ -289,6 +302,7 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     last = performance.now();
+    cpuLast = process.cpuUsage();
     seen = events();
     keysDeletedCounter = service.counters.get('keysDeleted');
     await service.stop();
@@ -311,6 +325,10 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
     peakRssMiB: round(usage.maxRSS / 1024, 1),
     cpuSeconds: round(cpuUs / 1e6, 2),
     cpuUsPerEvent: round(cpuUs / Math.max(counted, 1), 1),
+    windowCpuUsPerEvent: round(
+      (cpuLast.user + cpuLast.system - cpuFirst.user - cpuFirst.system) / Math.max(counted, 1),
+      1,
+    ),
     gcPercent: ms > 0 ? round((gcMs / ms) * 100, 1) : 0,
     gcCount: inWindow.length,
     ...(keysDeletedCounter === undefined ? {} : { keysDeletedCounter }),
@@ -592,7 +610,8 @@ async function main(): Promise<void> {
       ...ran.map(
         (r) =>
           `  ${r.kind.padEnd(21)} ${String(r.eventsPerSec).padStart(7)} events/s  ` +
-          `peak RSS ${r.peakRssMiB} MiB  CPU ${r.cpuSeconds} s (${r.cpuUsPerEvent} µs/event)  ` +
+          `peak RSS ${r.peakRssMiB} MiB  CPU ${r.cpuSeconds} s (${r.cpuUsPerEvent} µs/event; ` +
+          `${r.windowCpuUsPerEvent} µs/event first → last event)  ` +
           `GC ${r.gcPercent} %  load ${r.loadAtStart[0]}`,
       ),
       `  ceiling (fastest client) ${ceiling}/s, best floor ${bestFloor ?? '-'}/s` +
@@ -606,7 +625,7 @@ async function main(): Promise<void> {
     );
     summary.push(
       `${form}: target service >= ${floorTarget}x best floor, peak RSS <= 200 MiB`,
-      `  ${'kind'.padEnd(21)} ${'events/s'.padStart(9)} ${'RSS MiB'.padStart(8)} ${'CPU µs/ev'.padStart(10)} ${'GC %'.padStart(6)}  service/best floor`,
+      `  ${'kind'.padEnd(21)} ${'events/s'.padStart(9)} ${'RSS MiB'.padStart(8)} ${'CPU µs/ev'.padStart(10)} ${'window'.padStart(7)} ${'GC %'.padStart(6)}  service/best floor`,
       ...ran.map((r) => {
         const service = r.kind.startsWith('service-');
         const x = service && bestFloor ? r.eventsPerSec / bestFloor : undefined;
@@ -615,6 +634,7 @@ async function main(): Promise<void> {
         return (
           `  ${r.kind.padEnd(21)} ${String(r.eventsPerSec).padStart(9)} ` +
           `${(String(r.peakRssMiB) + rss).padStart(8)} ${String(r.cpuUsPerEvent).padStart(10)} ` +
+          `${String(r.windowCpuUsPerEvent).padStart(7)} ` +
           `${String(r.gcPercent).padStart(6)}  ${vs}${r === best ? 'best floor' : ''}`
         );
       }),
