@@ -161,4 +161,38 @@ describe('SecondPass', () => {
     expect(applied).toEqual([op]);
     expect(await db2.zcard(queue)).toBe(0);
   });
+
+  it("an operation's explain reason is not stored, a parameter's own `reason` field is", async () => {
+    const queue = `${ns}:queue`;
+    let now = 10_000_000;
+    const reason = {
+      table: 'products',
+      file: 'consumers/products.ts',
+      target: 0,
+      template: 'master:products:category:{category_id}',
+      image: 'after' as const,
+      fields: { category_id: 1 },
+    };
+    const op: KeyOp = {
+      family: 'master',
+      action: 'refresh',
+      key: `${ns}:master:products:category:1`,
+      sql: 'SELECT ? AS doc',
+      params: [{ reason: 'a JSON column value', n: 1 }],
+      version: 'b:1',
+      reason,
+    };
+    const pass = passOn(queue, 100, () => now);
+    await pass.schedule([op]);
+    now += 100;
+    const applied: KeyOp[] = [];
+    await pass.drain({
+      apply: async (ops: readonly KeyOp[]) => {
+        applied.push(...ops);
+        return { deleted: 0, scans: 0, refreshed: 0, refreshFallbacks: 0 };
+      },
+    });
+    expect(applied).toEqual([{ ...op, reason: undefined }]);
+    expect(applied[0]).not.toHaveProperty('reason');
+  });
 });
