@@ -147,9 +147,14 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
   const deletedKeys = new Set<string>();
   const foreign: ForeignEvent[] = [];
   let tombstones = 0;
+  let topicTable: readonly [string, string | undefined] = ['', undefined];
   for (const record of records) {
     const place = { topic: record.topic, partition: record.partition, offset: record.offset };
-    let table = tableOfTopic(record.topic, ctx.topicPrefix, ctx.database);
+    // a batch is one partition's: its topic's table is found once
+    if (topicTable[0] !== record.topic) {
+      topicTable = [record.topic, tableOfTopic(record.topic, ctx.topicPrefix, ctx.database)];
+    }
+    let table = topicTable[1];
     let transaction: TransactionRef | undefined;
     try {
       const size = record.value?.length ?? 0;
@@ -201,9 +206,13 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       }
       const { rule } = route;
       const eventOps = planEvent(decoded.event, rule, ctx);
-      for (const op of eventOps) mergeOp(ops, op);
-      const fallbacks = eventOps.filter((o) => o.fallback !== undefined);
-      if (fallbacks.length > 0) {
+      let fell = false;
+      for (const op of eventOps) {
+        mergeOp(ops, op);
+        if (op.fallback !== undefined) fell = true;
+      }
+      if (fell) {
+        const fallbacks = eventOps.filter((o) => o.fallback !== undefined);
         // applied (the targets that resolve, patterns for those that do not) and dead-lettered
         throw new SyncError(
           'FIELD_INVALID',

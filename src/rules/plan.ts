@@ -25,7 +25,13 @@ export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanO
     return [];
   }
   const ops = new Map<string, KeyOp>();
-  const version = sourceVersion(event.source, event.tsMs);
+  // Only refreshes carry the version: not computed for events whose targets all delete.
+  let version: string | undefined;
+  const versionOf = () => (version ??= sourceVersion(event.source, event.tsMs));
+  const images = [
+    ['before', event.before],
+    ['after', event.after],
+  ] as const;
   rule.targets.forEach((target, index) => {
     if (target.via && event.op !== 't') return; // related rows: the resolve step (resolve.ts)
     if (!applies(target, event)) return;
@@ -34,21 +40,18 @@ export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanO
       ops.set(`${op.action}\u0000${op.key}`, withReason(op, rule, index, 'none', null, options));
       return;
     }
-    for (const [name, image] of [
-      ['before', event.before],
-      ['after', event.after],
-    ] as const) {
+    const render = {
+      escapeGlob: target.action === 'pattern-delete',
+      zones: options.zones,
+      ...(rule.columns ? { columnTypes: rule.columns } : {}),
+    };
+    for (const [name, image] of images) {
       if (!image) continue;
-      const render = {
-        escapeGlob: target.action === 'pattern-delete',
-        zones: options.zones,
-        ...(rule.columns ? { columnTypes: rule.columns } : {}),
-      };
       let op: KeyOp;
       try {
         const key = renderTemplate(target.template, image, render);
         if (key === null) continue;
-        op = toOp(target, key, image, version, options);
+        op = toOp(target, key, image, versionOf, options);
       } catch (err) {
         // A column renamed or dropped under the rule: this target's keys, as a pattern (the
         // other targets still go exactly); never an event lost, nor a key left stale.
@@ -118,7 +121,7 @@ export function toOp(
   target: CompiledTarget,
   key: string,
   image: Row,
-  version: string,
+  version: () => string,
   options: PlanOptions,
 ): KeyOp {
   const loader = target.compiledLoader;
@@ -129,7 +132,7 @@ export function toOp(
       key,
       sql: loader.text,
       params: loader.params.map((p) => image[p]),
-      version,
+      version: version(),
     };
   }
   return {
@@ -176,9 +179,7 @@ function withReason(
  */
 export function sourceVersion(source: SourceInfo, tsMs?: number): string {
   if (source.file !== undefined && source.pos !== undefined) {
-    const suffix = /(\d+)$/.exec(source.file)?.[1];
-    const file = suffix === undefined ? source.file : BigInt(suffix).toString().padStart(20, '0');
-    return `p:${file}:${pad(source.pos, 20)}:${pad(source.row ?? 0, 10)}`;
+    return `p:${fileOrder(source.file)}:${pad(source.pos, 20)}:${pad(source.row ?? 0, 10)}`;
   }
   const gtidSeq = source.gtid === undefined ? undefined : /[-:](\d+)$/.exec(source.gtid)?.[1];
   if (gtidSeq !== undefined) {
@@ -189,4 +190,14 @@ export function sourceVersion(source: SourceInfo, tsMs?: number): string {
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
+}
+
+/** The binlog file as it sorts; the last one remembered (a batch's events share their file). */
+let lastFile: readonly [string, string] = ['', ''];
+function fileOrder(file: string): string {
+  if (lastFile[0] === file) return lastFile[1];
+  const suffix = /(\d+)$/.exec(file)?.[1];
+  const order = suffix === undefined ? file : BigInt(suffix).toString().padStart(20, '0');
+  lastFile = [file, order];
+  return order;
 }
