@@ -13,7 +13,14 @@ import { buildRowModel, rowTablesOf } from '../../src/row-index/model';
 import { silentLogger } from '../../src/telemetry/logger';
 import { batchContext, shippedRules } from '../support/rules';
 import { mulberry32 } from '../support/random';
-import { kafka, startCaughtUp, testConfig, uniq, waitFor } from '../support/stack';
+import {
+  createTopicsReady,
+  kafka,
+  startCaughtUp,
+  testConfig,
+  uniq,
+  waitFor,
+} from '../support/stack';
 
 const FIXTURES = ['brands-update.json', 'user_auth-delete.json', 'trade_orders-create.json'].map(
   (f) =>
@@ -123,10 +130,7 @@ describe('fuzz', () => {
     const k = kafka();
     const admin = k.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 2 }, { topic: dlq }],
-      waitForLeaders: true,
-    });
+    await createTopicsReady(admin, [{ topic, numPartitions: 2 }, { topic: dlq }]);
     const producer = k.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     // Keys that are neither JSON nor Avro: a tombstone alone of a row-index table is rejected.

@@ -10,7 +10,7 @@ import Redis from 'ioredis';
 import { loadRules } from '../../src/rules/registry';
 import { killHard, useServiceProcesses, type ServiceProcess } from '../support/service-process';
 import { payload } from '../support/envelopes';
-import { kafka, stackEnv, uniq, uniqId, waitCaughtUp } from '../support/stack';
+import { createTopicsReady, kafka, stackEnv, uniq, uniqId, waitCaughtUp } from '../support/stack';
 
 const PARTITIONS = 6;
 const CHANGES = 3000;
@@ -35,13 +35,13 @@ describe('three instances share six partitions', () => {
     const base = uniqId();
     const users = Array.from({ length: CHANGES }, (_, i) => base + i);
     try {
-      await admin.createTopics({
-        topics: topics.map((topic) => ({
+      await createTopicsReady(
+        admin,
+        topics.map((topic) => ({
           topic,
           numPartitions: topic === userAuthTopic ? PARTITIONS : 1,
         })),
-        waitForLeaders: true,
-      });
+      );
       const env = {
         TOPIC_PREFIX: prefix,
         MCS_GROUP_ID: group,

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { createTopicsReady } from '../../support/stack';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const TAG = process.env.STACK_IMAGE_TAG ?? 'local';
@@ -134,10 +135,10 @@ async function createTopics(brokers: string): Promise<void> {
   }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: tableTopics().map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
-    });
+    await createTopicsReady(
+      admin,
+      tableTopics().map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })),
+    );
   } finally {
     await admin.disconnect();
   }

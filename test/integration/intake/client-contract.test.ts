@@ -9,7 +9,7 @@ import type { Admin } from 'kafkajs';
 import { createKafkaClient } from '../../../src/intake/client-factory';
 import type { GroupConsumer } from '../../../src/intake/client';
 import { createLogger } from '../../../src/telemetry/logger';
-import { kafka, testConfig, uniq, waitFor } from '../../support/stack';
+import { createTopicsReady, kafka, testConfig, uniq, waitFor } from '../../support/stack';
 
 const RECORDS = 3000;
 const VALUE = 'x'.repeat(1024); // 3 MB in all: several fetches of the default 1 MiB per partition
@@ -22,7 +22,7 @@ describe.each(['kafkajs', 'platformatic'] as const)('intake client contract: %s'
   beforeAll(async () => {
     admin = kafka().admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsReady(admin, [{ topic, numPartitions: 1 }]);
     const producer = kafka().producer();
     await producer.connect();
     for (let i = 0; i < RECORDS; i += 500) {

@@ -10,7 +10,7 @@ import { DLQ_HEADERS, DeadLetterQueue } from '../../../src/intake/dead-letter';
 import { SyncError } from '../../../src/core/errors';
 import { createLogger } from '../../../src/telemetry/logger';
 import type { Rejected } from '../../../src/intake/batch-plan';
-import { kafka, testConfig, uniq, waitFor } from '../../support/stack';
+import { createTopicsReady, kafka, testConfig, uniq, waitFor } from '../../support/stack';
 
 const TOPIC_MAX_BYTES = 4096;
 
@@ -23,16 +23,13 @@ describe.each(['kafkajs', 'platformatic'] as const)(
     beforeAll(async () => {
       admin = kafka().admin();
       await admin.connect();
-      await admin.createTopics({
-        topics: [
-          {
-            topic: dlq,
-            numPartitions: 1,
-            configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_BYTES) }],
-          },
-        ],
-        waitForLeaders: true,
-      });
+      await createTopicsReady(admin, [
+        {
+          topic: dlq,
+          numPartitions: 1,
+          configEntries: [{ name: 'max.message.bytes', value: String(TOPIC_MAX_BYTES) }],
+        },
+      ]);
     });
 
     afterAll(async () => {

@@ -9,7 +9,7 @@ import { pendingSampler } from '../../../src/intake/pending-sampler';
 import { deadLettersLine } from '../../../src/preflight/check-dead-letters';
 import { Metrics } from '../../../src/telemetry/metrics';
 import { silentLogger } from '../../../src/telemetry/logger';
-import { kafka, testConfig, uniq } from '../../support/stack';
+import { createTopicsReady, kafka, testConfig, uniq } from '../../support/stack';
 
 describe('dead letters pending', () => {
   let admin: Admin;
@@ -32,7 +32,7 @@ describe('dead letters pending', () => {
     expect(await pendingDeadLetters(kafka(), config)).toEqual({ total: 0, partitions: [] });
     expect((await deadLettersLine(kafka(), config)).ok).toBe(true); // no topic: nothing kept
 
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await createTopicsReady(admin, [{ topic, numPartitions: 2 }]);
     const producer = kafka().producer();
     await producer.connect();
     await producer.send({

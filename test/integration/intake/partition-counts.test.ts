@@ -5,7 +5,7 @@
 import type { Admin } from 'kafkajs';
 import { createKafkaClient } from '../../../src/intake/client-factory';
 import { createLogger } from '../../../src/telemetry/logger';
-import { kafka, testConfig, uniq } from '../../support/stack';
+import { createTopicsReady, kafka, testConfig, uniq } from '../../support/stack';
 
 describe.each(['kafkajs', 'platformatic'] as const)('partition counts: %s', (client) => {
   let admin: Admin;
@@ -14,7 +14,7 @@ describe.each(['kafkajs', 'platformatic'] as const)('partition counts: %s', (cli
   beforeAll(async () => {
     admin = kafka().admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsReady(admin, [{ topic, numPartitions: 3 }]);
   });
   afterAll(async () => {
     await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);

@@ -6,7 +6,7 @@ import { DLQ_HEADERS } from '../../../src/intake/dead-letter';
 import { createKafka } from '../../../src/intake/kafka';
 import { listDeadLetters } from '../../../src/ops/dead-letters';
 import { silentLogger } from '../../../src/telemetry/logger';
-import { kafka, testConfig, uniq } from '../../support/stack';
+import { createTopicsReady, kafka, testConfig, uniq } from '../../support/stack';
 
 describe('dead-letter read', () => {
   it('lists a partition longer than one fetch, each record once', async () => {
@@ -16,7 +16,7 @@ describe('dead-letter read', () => {
     await admin.connect();
     const producer = kafka().producer();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await createTopicsReady(admin, [{ topic, numPartitions: 1 }]);
       await producer.connect();
       const value = Buffer.alloc(400 * 1024, 'x'); // 4 × 400 KiB: three fetches at least
       for (let i = 0; i < 4; i++) {
