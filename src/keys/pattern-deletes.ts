@@ -13,7 +13,8 @@
  * which is not in the least-privilege ACL); `off` never indexes. When the setting is missing or
  * refused, the start-up check warns and the index stays untrusted (pattern deletes walk) until the
  * setting is whole; the service does not fail.
- * Redis Cluster: not indexed yet (every pattern delete walks each master, paced).
+ * Redis Cluster: one index per master (cluster-index.ts); a delete walks only the masters whose
+ * index cannot answer.
  */
 import type { Cluster, default as Redis } from 'ioredis';
 import type { Config } from '../config/config';

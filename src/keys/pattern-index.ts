@@ -1,5 +1,6 @@
 /**
- * The pattern index of one Redis server's logical DB: the keys of every pattern class
+ * The pattern index of one Redis server's logical DB (on a cluster: of one master, DB 0, see
+ * cluster-index.ts): the keys of every pattern class
  * (pattern-classes.ts), learnt from keyspace notifications, so a pattern delete reads the index
  * and UNLINKs what it holds instead of walking the keyspace.
  *
