@@ -26,6 +26,13 @@ import { NodeIndex, type TrustState } from './pattern-index';
 
 /** How often the slot table is reloaded (CLUSTER SLOTS) and compared with the snapshot. */
 const SYNC_MS = 2_000;
+/**
+ * Bound of every command on a master's own connection. A command queued while the node is down
+ * would otherwise wait for good once the connection is closed (ioredis does not reject its
+ * offline queue on a disconnect during a reconnect): a walk step holding the shared walk
+ * budget, or a fence, would stall every later walk and delete.
+ */
+const COMMAND_TIMEOUT_MS = 5_000;
 
 /** One master of the snapshot: its slot ranges, connection, walk port and index. */
 export interface ClusterMaster {
@@ -151,6 +158,7 @@ export class ClusterIndex {
       port: Number(srv.slice(i + 1)),
       connectionName: 'mis-cache-sync:pattern-index',
       lazyConnect: true,
+      commandTimeout: COMMAND_TIMEOUT_MS,
     });
     client.on('error', (err: Error) =>
       this.opts.logger.debug({ server: srv, err: err.message }, 'pattern index connection error'),
