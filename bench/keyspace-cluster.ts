@@ -127,6 +127,12 @@ export async function runClusterBench(args: ClusterArgs): Promise<void> {
       }),
     );
   }
+  // replicated before the failover, so the promoted replica holds the fill too
+  for (const p of nodePorts.slice(0, 3)) {
+    const n = nodes.get(p) as Redis;
+    const t = performance.now();
+    while ((await n.wait(1, 1000)) < 1 && performance.now() - t < 60_000) await sleep(100);
+  }
   const sizes = Object.fromEntries(
     await Promise.all(
       [...nodes].map(async ([p, n]) => [p, await n.dbsize().catch(() => -1)] as const),
