@@ -6,7 +6,7 @@
  * during the failover included.
  */
 import calculateSlot from 'cluster-key-slot';
-import type { Cluster } from 'ioredis';
+import Redis, { type Cluster } from 'ioredis';
 import { loadConfig, type Config } from '../../../src/config/config';
 import { createRedisClients, type RedisClients } from '../../../src/redis/clients';
 import { startPatternDeletes, type PatternDeletes } from '../../../src/keys/pattern-deletes';
@@ -122,6 +122,50 @@ describe('pattern index on a Redis Cluster', () => {
     expect(d.budget.steps).toBe(steps); // not a single SCAN step
     expect(await present(doomed)).toBe(0);
     expect(await present(kept)).toBe(kept.length);
+  });
+
+  it('a slot migrated to another master: both indexes are rebuilt and the keys deleted where they are', async () => {
+    const d = await start();
+    const [a, b] = [...new Set(Object.values(verifier.slots).map((x) => x[0] ?? ''))];
+    if (!a || !b) throw new Error('fewer than two masters');
+    // a hash tag of a slot of master a: every key of it moves together
+    let n = 0;
+    while (masterOf(`{m${n}}`) !== a) n++;
+    const slot = calculateSlot(`m${n}`);
+    const keys = Array.from({ length: 5 }, (_, i) => `${ns}:stats:{m${n}}${i}:brand:4`);
+    await Promise.all(keys.map((k) => verifier.set(k, 'v', 'EX', 600)));
+    const node = (addr: string) =>
+      new Redis({ port: Number(addr.split(':')[1]), host: '127.0.0.1', lazyConnect: true });
+    const [na, nb] = [node(a), node(b)];
+    try {
+      const [idA, idB] = [String(await na.cluster('MYID')), String(await nb.cluster('MYID'))];
+      const trustedBefore = states.filter(([, s]) => s === 'trusted').length;
+      await nb.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', idA);
+      await na.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', idB);
+      await na.call('MIGRATE', '127.0.0.1', b.split(':')[1] ?? '', '', 0, 5000, 'KEYS', ...keys);
+      for (const m of verifier.nodes('master'))
+        await m.call('CLUSTER', 'SETSLOT', slot, 'NODE', idB);
+      // a and b have other slot ranges now: both indexes are replaced and rebuilt
+      await waitFor(
+        () => states.filter(([, s]) => s === 'trusted').length >= trustedBefore + 2,
+        30_000,
+        'the indexes of both masters rebuilt',
+        50,
+      );
+      await waitAllTrusted(d);
+    } finally {
+      na.disconnect();
+      nb.disconnect();
+    }
+    await new Promise((r) => verifier.refreshSlotsCache(r));
+    expect(masterOf(keys[0] ?? '')).toBe(b);
+    const later = `${ns}:stats:{m${n}}later:brand:4`;
+    await verifier.set(later, 'v', 'EX', 600); // on b, learnt by b's new index
+    const stats = { ...d.stats };
+    expect(await del(d, '4')).toBe(keys.length + 1);
+    expect(await present([...keys, later])).toBe(0);
+    expect(d.stats.indexed - stats.indexed).toBe(3);
+    expect(d.stats.walked).toBe(stats.walked);
   });
 
   it('after a master is killed and its replica promoted, the new master is indexed and nothing stays', async () => {
