@@ -15,6 +15,8 @@
  *   orders start) and under the order load (one per second).
  * Each run appends an entry to bench/results/<date>-keyspace.json; the load average of the
  * machine is recorded with it (the machine may be shared).
+ * `--cluster` runs the same load on a Redis Cluster with replicas, `--failover-at S` killing a
+ * master mid-run (keyspace-cluster.ts).
  */
 import connect, { sql, type ConnectionPool } from '@databases/mysql';
 import Redis from 'ioredis';
@@ -25,6 +27,8 @@ import { loadConfig } from '../src/config/config';
 import { appendResult } from './support';
 import { startService, type RunningService } from '../src/app/service';
 import { createLogger } from '../src/telemetry/logger';
+import { goneAfter, sleep, summary } from './keyspace-common';
+import { runClusterBench } from './keyspace-cluster';
 
 interface Args {
   keys: number;
@@ -32,10 +36,22 @@ interface Args {
   seconds: number;
   index: string;
   write: boolean;
+  cluster: boolean;
+  clusterPort: number;
+  failoverAt: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { keys: 300_000, rate: 50, seconds: 30, index: 'require', write: true };
+  const a: Args = {
+    keys: 300_000,
+    rate: 50,
+    seconds: 30,
+    index: 'require',
+    write: true,
+    cluster: false,
+    clusterPort: 17311,
+    failoverAt: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -43,30 +59,19 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--rate') a.rate = Number(v);
     else if (k === '--seconds') a.seconds = Number(v);
     else if (k === '--index') a.index = String(v);
+    else if (k === '--cluster-port') a.clusterPort = Number(v);
+    else if (k === '--failover-at') a.failoverAt = Number(v);
     else if (k === '--no-write') {
       a.write = false;
+      continue;
+    } else if (k === '--cluster') {
+      a.cluster = true;
       continue;
     } else throw new Error(`unknown option ${k}`);
     i++;
   }
   return a;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const pct = (sorted: number[], p: number) =>
-  sorted.length === 0
-    ? NaN
-    : (sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ??
-      NaN);
-const summary = (values: number[]) => {
-  const s = [...values].sort((x, y) => x - y);
-  return {
-    n: s.length,
-    p50: Math.round(pct(s, 50)),
-    p90: Math.round(pct(s, 90)),
-    max: Math.round(s[s.length - 1] ?? NaN),
-  };
-};
 
 function info(text: string, field: string): number {
   const m = new RegExp(`^${field}:([0-9.]+)`, 'm').exec(text);
@@ -83,17 +88,10 @@ async function redisCounters(r: Redis): Promise<{ cpu: number; scanUsec: number;
   };
 }
 
-async function goneAfter(r: Redis, key: string, timeoutMs = 30_000): Promise<number> {
-  const t0 = performance.now();
-  while ((await r.exists(key)) === 1) {
-    if (performance.now() - t0 > timeoutMs) return Infinity;
-    await sleep(5);
-  }
-  return performance.now() - t0;
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.cluster) return runClusterBench(args);
+  if (args.failoverAt !== undefined) throw new Error('--failover-at needs --cluster');
   const token = `bk${Date.now().toString(36)}`;
   const env = {
     ...process.env,

@@ -134,6 +134,8 @@ cluster-node-timeout $NODE_TIMEOUT
 cluster-require-full-coverage yes
 maxmemory 128mb
 maxmemory-policy allkeys-lru
+# the pattern index (one subscriber per master) learns keys from keyspace notifications
+notify-keyspace-events KA
 save ""
 appendonly no
 EOF

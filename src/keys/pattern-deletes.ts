@@ -13,9 +13,10 @@
  * which is not in the least-privilege ACL); `off` never indexes. When the setting is missing or
  * refused, the start-up check warns and the index stays untrusted (pattern deletes walk) until the
  * setting is whole; the service does not fail.
- * Redis Cluster: not indexed yet (every pattern delete walks each master, paced).
+ * Redis Cluster: one index per master (cluster-index.ts); a delete walks only the masters whose
+ * index cannot answer.
  */
-import type Redis from 'ioredis';
+import type { Cluster, default as Redis } from 'ioredis';
 import type { Config } from '../config/config';
 import type { Family } from '../core/families';
 import { errorMessage } from '../core/errors';
@@ -24,6 +25,7 @@ import type { Logger } from '../telemetry/logger';
 import type { RedisClients } from '../redis/clients';
 import { missingNotifyFlags, readNotifyFlags, unlinkAll, type Chunking } from '../redis/keyspace';
 import { compileClasses, lookupFor, type ClassSource, type Lookup } from './pattern-classes';
+import { ClusterIndex } from './cluster-index';
 import { NodeIndex, type TrustState } from './pattern-index';
 import type { RedisPort } from '../redis/port';
 import { CoalescedWalks, WalkBudget } from '../redis/walk-budget';
@@ -40,9 +42,14 @@ export interface PatternDeleter {
 }
 
 export interface PatternDeleteStats {
+  /** Patterns answered by an index (on a cluster: per master whose index answered). */
   indexed: number;
+  /** Patterns walked (on a cluster: per master walked). */
   walked: number;
 }
+
+/** Rounds of a cluster delete when the slot ownership keeps changing under it. */
+const CLUSTER_ATTEMPTS = 3;
 
 export class PatternDeletes implements PatternDeleter {
   readonly stats: PatternDeleteStats = { indexed: 0, walked: 0 };
@@ -52,16 +59,63 @@ export class PatternDeletes implements PatternDeleter {
     readonly budget: WalkBudget,
     private readonly chunking: Chunking,
     private readonly classes: ReturnType<typeof compileClasses>,
-    readonly indexes: ReadonlyMap<RedisPort, NodeIndex>,
+    private readonly standalone: ReadonlyMap<RedisPort, NodeIndex>,
+    /** The per-master indexes of a cluster, and its port (what the executor passes). */
+    readonly cluster?: { readonly index: ClusterIndex; readonly port: RedisPort },
   ) {
     this.walks = new CoalescedWalks(budget, chunking);
   }
 
-  async deleteMatching(
+  /** Every index: per DB (standalone) or per master's walk port (cluster). */
+  get indexes(): ReadonlyMap<RedisPort, NodeIndex> {
+    return this.cluster ? this.cluster.index.indexes : this.standalone;
+  }
+
+  deleteMatching(
     port: RedisPort,
     patterns: readonly (readonly [string, Family])[],
   ): Promise<number> {
-    const index = this.indexes.get(port);
+    if (this.cluster && port === this.cluster.port)
+      return this.deleteOnCluster(this.cluster.index, port, patterns);
+    return this.deleteOn(this.standalone.get(port), port, port, patterns);
+  }
+
+  /**
+   * Each master's index answers for that master's keys; only the masters whose index cannot
+   * answer are walked. A delete that ran across a change of the slot ownership is done again on
+   * the new owners (their indexes rebuilt first), so no key is left on a master nobody asked.
+   */
+  private async deleteOnCluster(
+    cluster: ClusterIndex,
+    port: RedisPort,
+    patterns: readonly (readonly [string, Family])[],
+  ): Promise<number> {
+    let removed = 0;
+    for (let attempt = 1; ; attempt++) {
+      await cluster.sync();
+      const generation = cluster.generation;
+      try {
+        const counts = await Promise.all(
+          cluster.current.map((m) => this.deleteOn(m.index, m.port, port, patterns)),
+        );
+        removed += counts.reduce((a, b) => a + b, 0);
+      } catch (err) {
+        if (cluster.generation === generation || attempt >= CLUSTER_ATTEMPTS) throw err;
+        continue;
+      }
+      if (cluster.generation === generation) return removed;
+      if (attempt >= CLUSTER_ATTEMPTS)
+        throw new Error('redis cluster: slot ownership kept changing during a pattern delete');
+    }
+  }
+
+  /** The index's answer (UNLINK through `unlinkPort`), or a walk of `walkPort`'s nodes. */
+  private async deleteOn(
+    index: NodeIndex | undefined,
+    walkPort: RedisPort,
+    unlinkPort: RedisPort,
+    patterns: readonly (readonly [string, Family])[],
+  ): Promise<number> {
     const indexed: [string, Lookup][] = [];
     const walk: string[] = [];
     for (const [pattern, family] of patterns) {
@@ -76,18 +130,21 @@ export class PatternDeletes implements PatternDeleter {
         this.stats.indexed += indexed.length;
         // No forgetting here: a reader may write a key again before the UNLINK's reply, and its
         // notification arrives before that reply; the index follows the `del` notifications.
-        removed += await unlinkAll(port, keys, this.chunking);
+        removed += await unlinkAll(unlinkPort, keys, this.chunking);
       } else walk.push(...indexed.map(([p]) => p));
     }
     if (walk.length > 0) {
       this.stats.walked += walk.length;
-      removed += await this.walks.deleteMatching(port, walk);
+      removed += await this.walks.deleteMatching(walkPort, walk);
     }
     return removed;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.indexes.values()].map((i) => i.close()));
+    await Promise.all([
+      ...[...this.standalone.values()].map((i) => i.close()),
+      this.cluster?.index.close(),
+    ]);
   }
 }
 
@@ -124,12 +181,25 @@ export async function startPatternDeletes(opts: PatternIndexOptions): Promise<Pa
   const indexes = new Map<RedisPort, NodeIndex>();
   const done = () => new PatternDeletes(budget, config, classes, indexes);
   if (mode === 'off' || classes.length === 0) return done();
+  // a rebuild visits the whole DB: larger steps, fewer round trips, the same paced share
+  const scanCount = Math.min(config.scanCount * 10, 100_000);
   if (config.cluster) {
-    logger.warn(
-      {},
-      'pattern index: not available in cluster mode yet; pattern deletes walk every master (paced)',
-    );
-    return done();
+    const cluster = opts.clients.raw.find((c): c is Cluster => 'isCluster' in c && c.isCluster);
+    if (!cluster) return done();
+    const port = opts.clients.ports[classes[0]?.family ?? 'stats'];
+    const index = new ClusterIndex({
+      cluster,
+      port,
+      classes,
+      budget,
+      scanCount,
+      fenceTimeoutMs: config.patternFenceTimeoutMs,
+      logger,
+      prepare: (client) => prepareNotifications(client, mode, logger),
+      onState: (server, state, reason) => opts.onState?.(0, state, reason, server),
+    });
+    await index.start();
+    return new PatternDeletes(budget, config, classes, indexes, { index, port });
   }
   const families = [...new Set(classes.map((c) => c.family))];
   for (const family of families) {
@@ -148,8 +218,7 @@ export async function startPatternDeletes(opts: PatternIndexOptions): Promise<Pa
       db,
       classes: classes.filter((c) => config.db[c.family] === db),
       budget,
-      // a rebuild visits the whole DB: larger steps, fewer round trips, the same paced share
-      scanCount: Math.min(config.scanCount * 10, 100_000),
+      scanCount,
       fenceTimeoutMs: config.patternFenceTimeoutMs,
       logger,
       onState: (state, reason) => opts.onState?.(db, state, reason, server),

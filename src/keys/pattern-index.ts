@@ -1,5 +1,6 @@
 /**
- * The pattern index of one Redis server's logical DB: the keys of every pattern class
+ * The pattern index of one Redis server's logical DB (on a cluster: of one master, DB 0, see
+ * cluster-index.ts): the keys of every pattern class
  * (pattern-classes.ts), learnt from keyspace notifications, so a pattern delete reads the index
  * and UNLINKs what it holds instead of walking the keyspace.
  *
@@ -74,6 +75,11 @@ export interface NodeIndexOptions {
   readonly onState?: (state: TrustState, reason: string) => void;
   /** Why the notification feed cannot be trusted now; default: the server's setting read. */
   readonly feedProblem?: () => Promise<string | undefined>;
+  /**
+   * Hash tag of the fence and marker keys (`{tag}` in their names), so that on a cluster master
+   * they fall in a slot that master owns: its fence is notified by that node only.
+   */
+  readonly keyTag?: string;
 }
 
 interface ClassKeys {
@@ -95,6 +101,8 @@ export class NodeIndex {
   private retryMs = RETRY_MS;
   private closed = false;
   private readonly channelPrefix: string;
+  /** `{tag}:` in the fence and marker keys (cluster), '' standalone. */
+  private readonly tag: string;
   /** The marker's value while a rebuild or a trusted index relies on it; '' before. */
   private markToken = '';
   private checkTimer: NodeJS.Timeout | undefined;
@@ -103,10 +111,11 @@ export class NodeIndex {
 
   constructor(private readonly opts: NodeIndexOptions) {
     this.channelPrefix = `__keyspace@${opts.db}__:`;
+    this.tag = opts.keyTag === undefined ? '' : `{${opts.keyTag}}:`;
   }
 
   private get markKey(): string {
-    return `mcs:pidx:mark:${this.instance}:${this.opts.db}`;
+    return `mcs:pidx:mark:${this.tag}${this.instance}:${this.opts.db}`;
   }
 
   private feedProblem(): Promise<string | undefined> {
@@ -128,7 +137,7 @@ export class NodeIndex {
   }
 
   private get fenceKey(): string {
-    return `mcs:pidx:fence:${this.instance}:${this.opts.db}:${this.epoch}`;
+    return `mcs:pidx:fence:${this.tag}${this.instance}:${this.opts.db}:${this.epoch}`;
   }
 
   /** Subscribes and starts the first rebuild; a refused PSUBSCRIBE turns the index off. */
@@ -184,7 +193,12 @@ export class NodeIndex {
     if (this.retry) clearTimeout(this.retry);
     this.epoch += 1;
     this.release(false);
-    await this.sub?.quit().catch(() => this.sub?.disconnect());
+    const sub = this.sub;
+    if (!sub) return;
+    // QUIT to a node that is gone would wait for a reconnect that never comes: bounded
+    const quit = sub.quit().catch(() => undefined);
+    await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref())]);
+    sub.disconnect();
   }
 
   /** Turns the index off for good (notifications unavailable); deletes walk. */

@@ -42,9 +42,11 @@ export class WalkBudget {
     await prev;
     const started = performance.now();
     let cost: number | undefined;
+    let failed = true;
     try {
       const { value, redisMs } = await fn();
       cost = redisMs;
+      failed = false;
       return value;
     } finally {
       const took = performance.now() - started;
@@ -52,7 +54,9 @@ export class WalkBudget {
       if (cost !== undefined) this.redisMs += cost;
       this.steps += 1;
       const spent = cost ?? took;
-      const pause = this.share >= 1 ? 0 : (spent * (1 - this.share)) / this.share;
+      // A failed step (a node down: refused, timed out) cost no node anything; pausing for its
+      // wait would hold every other walk (the rebuild of a promoted replica's index) behind it.
+      const pause = this.share >= 1 || failed ? 0 : (spent * (1 - this.share)) / this.share;
       if (pause < 1) release();
       else setTimeout(release, pause).unref();
     }

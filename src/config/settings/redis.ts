@@ -78,7 +78,7 @@ export const REDIS_SERVER = [
     at: 'redis.cluster',
     type: 'bool',
     default: 'false',
-    doc: 'REDIS_URL names a Redis Cluster node: every family lives in DB 0 (the DB settings are ignored) and pattern deletes scan every master.',
+    doc: 'REDIS_URL names a Redis Cluster node: every family lives in DB 0 (the DB settings are ignored); pattern deletes are answered by a pattern index per master, walking only the masters whose index is not trusted.',
   },
   {
     env: 'MCS_TTL_SESSION',

@@ -43,6 +43,18 @@ describe('WalkBudget', () => {
     expect(took).toBeGreaterThanOrEqual(3 * 20 - 5); // the pause after the last step is not waited
   });
 
+  it('a failed step (a node down, a timed-out SCAN) holds the next walk for no pause', async () => {
+    const budget = new WalkBudget(0.05); // 60 ms spent → 1140 ms pause after a step that worked
+    const failing = budget.step(async () => {
+      await new Promise((r) => setTimeout(r, 60));
+      throw new Error('connect ECONNREFUSED');
+    });
+    await expect(failing).rejects.toThrow('ECONNREFUSED');
+    const started = Date.now();
+    await budget.step(async () => undefined);
+    expect(Date.now() - started).toBeLessThan(200);
+  });
+
   it('runs without pauses at a share of 100 %', async () => {
     const { port } = fakePort(['a', 'b'], 1, 50);
     const budget = new WalkBudget(1);
