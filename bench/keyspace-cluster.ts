@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config/config';
 import { startService, type RunningService } from '../src/app/service';
 import { createLogger } from '../src/telemetry/logger';
 import { appendResult, REPO } from './support';
-import { goneAfter, sleep, summary } from './keyspace-common';
+import { goneAfter, orderLoad, revocationProbe, sleep, summary } from './keyspace-common';
 
 export interface ClusterArgs {
   keys: number;
@@ -180,22 +180,8 @@ export async function runClusterBench(args: ClusterArgs): Promise<void> {
     } after ${rebuildMs} ms`,
   );
 
-  const user = 900_000_000 + Math.floor(Math.random() * 90_000_000);
-  await db.query(
-    sql`INSERT INTO users (user_id, username, dept_id, use_yn) VALUES (${user}, ${`bk${user}`}, 2, 'Y')`,
-  );
-  await db.query(sql`INSERT INTO user_auth (user_id, menu_id, read_yn) VALUES (${user}, 1, 'Y')`);
-  await sleep(2000);
-  let flip = 0;
-  const revoke = async (): Promise<number> => {
-    const key = `permissions:user:${user}`;
-    await cluster.set(key, 'probe', 'EX', 600);
-    flip++;
-    await db.query(
-      sql`UPDATE user_auth SET read_yn = ${flip % 2 ? 'N' : 'Y'} WHERE user_id = ${user}`,
-    );
-    return goneAfter(cluster, key);
-  };
+  const probe = await revocationProbe(db, cluster);
+  const revoke = probe.revoke;
   const idle: number[] = [];
   for (let i = 0; i < 10; i++) {
     idle.push(await revoke().catch(() => Infinity));
@@ -214,19 +200,7 @@ export async function runClusterBench(args: ClusterArgs): Promise<void> {
   const walkedBefore = service.patterns.stats.walked;
   const t0 = performance.now();
   const endAt = t0 + args.seconds * 1000;
-  const pending: Promise<unknown>[] = [];
-  let orders = 0;
-  const orderLoop = (async () => {
-    const interval = 1000 / args.rate;
-    let next = performance.now();
-    while (performance.now() < endAt) {
-      pending.push(order((orders % 3) + 1).catch(() => undefined));
-      orders++;
-      next += interval;
-      const wait = next - performance.now();
-      if (wait > 0) await sleep(wait);
-    }
-  })();
+  const orders = orderLoad(order, args.rate, endAt);
   const plantedKeys: string[] = [];
   const planted: { at: number; ms: number }[] = [];
   let plantN = 0;
@@ -285,10 +259,10 @@ export async function runClusterBench(args: ClusterArgs): Promise<void> {
     failover.untrustedAfterMs = untrustedMs === undefined ? null : Math.round(untrustedMs);
     failover.trustedAgainAfterMs = Math.round(performance.now() - killedAt);
   })();
-  await Promise.all([orderLoop, plantLoop, revokeLoop, failoverLoop]);
+  await Promise.all([orders.done, plantLoop, revokeLoop, failoverLoop]);
   const wall = (performance.now() - t0) / 1000;
   const after = await counters();
-  await Promise.all(pending);
+  await Promise.all(orders.pending);
   // One more order of brand 2 once everything is trusted: nothing planted may remain.
   await order(2);
   await sleep(3000);
@@ -333,7 +307,7 @@ export async function runClusterBench(args: ClusterArgs): Promise<void> {
     indexRebuildMs: rebuildMs,
     indexKeys: indexes().map((i) => i.size),
     seconds: Number(wall.toFixed(1)),
-    orders,
+    orders: orders.count(),
     perNode,
     maxMasterCpuPercent: Math.max(
       ...Object.values(perNode).map((n) => (n.role === 'slave' ? 0 : (n.cpuPercent ?? 0))),
@@ -363,8 +337,7 @@ export async function runClusterBench(args: ClusterArgs): Promise<void> {
 
   // 4. Clean up: the service, our rows; the cluster is this bench's own: down.
   await service.stop();
-  await db.query(sql`DELETE FROM user_auth WHERE user_id = ${user}`);
-  await db.query(sql`DELETE FROM users WHERE user_id = ${user}`);
+  await probe.remove();
   await db.query(sql`DELETE FROM trade_orders WHERE order_no LIKE ${`${token}-%`}`);
   await db.dispose();
   cluster.disconnect();

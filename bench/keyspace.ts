@@ -27,7 +27,7 @@ import { loadConfig } from '../src/config/config';
 import { appendResult } from './support';
 import { startService, type RunningService } from '../src/app/service';
 import { createLogger } from '../src/telemetry/logger';
-import { goneAfter, sleep, summary } from './keyspace-common';
+import { goneAfter, orderLoad, revocationProbe, sleep, summary } from './keyspace-common';
 import { runClusterBench } from './keyspace-cluster';
 
 interface Args {
@@ -147,22 +147,8 @@ async function main(): Promise<void> {
   console.log(`index ${indexes.map((i) => i.state).join(',') || 'none'} after ${rebuildMs} ms`);
 
   // A user of our own with one grant, for revocations.
-  const user = 900_000_000 + Math.floor(Math.random() * 90_000_000);
-  await db.query(
-    sql`INSERT INTO users (user_id, username, dept_id, use_yn) VALUES (${user}, ${`bk${user}`}, 2, 'Y')`,
-  );
-  await db.query(sql`INSERT INTO user_auth (user_id, menu_id, read_yn) VALUES (${user}, 1, 'Y')`);
-  await sleep(2000);
-  let flip = 0;
-  const revoke = async (): Promise<number> => {
-    const key = `permissions:user:${user}`;
-    await db1.set(key, 'probe', 'EX', 600);
-    flip++;
-    await db.query(
-      sql`UPDATE user_auth SET read_yn = ${flip % 2 ? 'N' : 'Y'} WHERE user_id = ${user}`,
-    );
-    return goneAfter(db1, key);
-  };
+  const probe = await revocationProbe(db, db1);
+  const revoke = probe.revoke;
   const idle: number[] = [];
   for (let i = 0; i < 15; i++) {
     idle.push(await revoke());
@@ -179,19 +165,7 @@ async function main(): Promise<void> {
   const before = await redisCounters(db1);
   const t0 = performance.now();
   const endAt = t0 + args.seconds * 1000;
-  const pending: Promise<unknown>[] = [];
-  let orders = 0;
-  const orderLoop = (async () => {
-    const interval = 1000 / args.rate;
-    let next = performance.now();
-    while (performance.now() < endAt) {
-      pending.push(order((orders % 3) + 1).catch(() => undefined));
-      orders++;
-      next += interval;
-      const wait = next - performance.now();
-      if (wait > 0) await sleep(wait);
-    }
-  })();
+  const orders = orderLoad(order, args.rate, endAt);
   const planted: number[] = [];
   const plantLoop = (async () => {
     let n = 0;
@@ -215,10 +189,10 @@ async function main(): Promise<void> {
       if (rest > 0) await sleep(rest);
     }
   })();
-  await Promise.all([orderLoop, plantLoop, revokeLoop]);
+  await Promise.all([orders.done, plantLoop, revokeLoop]);
   const wall = (performance.now() - t0) / 1000;
   const after = await redisCounters(db1);
-  await Promise.all(pending);
+  await Promise.all(orders.pending);
   const loadAtEnd = load();
 
   const result = {
@@ -232,7 +206,7 @@ async function main(): Promise<void> {
     indexRebuildMs: rebuildMs,
     indexKeys: indexes.map((i) => i.size),
     seconds: Number(wall.toFixed(1)),
-    orders,
+    orders: orders.count(),
     redisCpuPercent: Number((((after.cpu - before.cpu) / wall) * 100).toFixed(1)),
     scanSeconds: Number(((after.scanUsec - before.scanUsec) / 1e6).toFixed(2)),
     scanCalls: after.scans - before.scans,
@@ -253,8 +227,7 @@ async function main(): Promise<void> {
 
   // 4. Clean up: the service, our rows, our keys.
   await service.stop();
-  await db.query(sql`DELETE FROM user_auth WHERE user_id = ${user}`);
-  await db.query(sql`DELETE FROM users WHERE user_id = ${user}`);
+  await probe.remove();
   await db.query(sql`DELETE FROM trade_orders WHERE order_no LIKE ${`${token}-%`}`);
   let cursor = '0';
   do {
