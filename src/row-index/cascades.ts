@@ -1,8 +1,8 @@
 /**
  * Foreign-key cascades the engine runs below the binlog (CASCADE / SET NULL / SET DEFAULT): the
  * children of a deleted or re-keyed parent come from the row index's reverse sets and are
- * planned as if their own delete or update had arrived, their index entries written with the
- * parent's version. Patterns of the child's families when the index cannot say.
+ * planned as if their own delete or update had arrived, their index entries written just after
+ * the entries they were read from. Patterns of the child's families when the index cannot say.
  */
 import type { ChangeEvent, Row } from '../envelope/types';
 import { isSilent, type FkAction } from './fk-graph';
@@ -17,13 +17,11 @@ export interface ParentChange {
   readonly before: Row;
   readonly after: Row | null;
   readonly deleted: boolean;
-  /** The parent change's version, given to the children's index entries. */
-  readonly version: string;
 }
 
 /** Children of a deleted / re-keyed parent, planned as their own delete or update. */
 export function cascade(c: Cascade, parent: ParentChange, step: ResolveStep): number {
-  const { before, after, deleted, version } = parent;
+  const { before, after, deleted } = parent;
   const { ctx, got, writes, add, fallback } = step;
   const { edge } = c;
   const parentCol = edge.parentColumns[0] as string;
@@ -64,7 +62,12 @@ export function cascade(c: Cascade, parent: ParentChange, step: ResolveStep): nu
     const image = event.after ? pick(event.after, idx?.columns ?? []) : null;
     writes.row(cns, {
       pk: child.pk,
-      v: version,
+      // Just after the entry the cascade was read from, not the parent's version: the child's
+      // topic may lag, and an own change of the child older than the parent's but newer than
+      // this entry (it left the parent before the delete) must still overwrite what is derived
+      // from the stale entry. The other way round (the entry was right) an older own change
+      // only brings back a row the index then holds too long: extra invalidations, never missed.
+      v: `${child.entry?.v ?? ''}~`,
       row: image,
       refs: image ? refsOf(image, idx?.refColumns ?? []) : [],
     });

@@ -24,8 +24,9 @@ export interface IndexedTable {
   readonly reasons: readonly string[];
   /**
    * Whether a write of the row's own change may leave an entry that already holds its content
-   * as it is (storage.ts): only where no cascade writes entries, since a cascade's write carries
-   * its parent's version, from another partition, and could then overtake a newer own change.
+   * as it is (storage.ts): only where no cascade writes entries, since a cascade's write is
+   * versioned just after the entry it read, and an entry kept at an older version would let a
+   * redelivered own change overwrite what the cascade derived from it.
    */
   readonly keepsSame: boolean;
 }

@@ -158,7 +158,7 @@ function resolveRow(r: RowEvent, rule: CompiledRule, step: ResolveStep): void {
   const { ctx } = step;
   const { before, deleted } = oldImage(r, rule, step);
   if (before && r.event?.op !== 'r' && r.event?.op !== 't') {
-    const parent = { before, after: r.event?.after ?? null, deleted, version: r.version };
+    const parent = { before, after: r.event?.after ?? null, deleted };
     for (const c of ctx.model.cascadesByParent.get(r.table) ?? []) {
       step.related += cascade(c, parent, step);
     }
