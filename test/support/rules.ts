@@ -5,9 +5,21 @@ import type { BatchContext } from '../../src/intake/batch-plan';
 import type { KeyOp } from '../../src/rules/ops';
 import { planEvent, type PlanOptions } from '../../src/rules/plan';
 import { loadRules } from '../../src/rules/registry';
+import type { FkEdge } from '../../src/row-index/fk-graph';
 import { payload, type EnvelopeParts } from './envelopes';
 
 export const shippedRules = loadRules();
+
+/** products.brand_id → brands ON DELETE CASCADE: the FK edge of the row-index cascade tests. */
+export const PRODUCTS_BRAND_CASCADE: FkEdge = {
+  name: 'fk_products_brand',
+  child: 'products',
+  childColumns: ['brand_id'],
+  parent: 'brands',
+  parentColumns: ['brand_id'],
+  onDelete: 'CASCADE',
+  onUpdate: 'RESTRICT',
+};
 
 export const ZONES = { business: 'Asia/Seoul', database: 'Asia/Seoul' } as const;
 

@@ -14,7 +14,7 @@ import { buildRowModel } from '../../../src/row-index/model';
 import { resolveRows, type RowEvent } from '../../../src/row-index/resolve';
 import { RedisRowIndex, indexPrefix } from '../../../src/row-index/storage';
 import { silentLogger } from '../../../src/telemetry/logger';
-import { planOptions, shippedRules } from '../../support/rules';
+import { PRODUCTS_BRAND_CASCADE, planOptions, shippedRules } from '../../support/rules';
 import { redisDb, testConfig, uniq } from '../../support/stack';
 
 const v = (pos: number) =>
@@ -32,17 +32,7 @@ describe('a cascade read from an entry the child has not caught up with', () => 
       ['products', ['product_id']],
       ['brands', ['brand_id']],
     ]),
-    edges: [
-      {
-        name: 'fk_products_brand',
-        child: 'products',
-        childColumns: ['brand_id'],
-        parent: 'brands',
-        parentColumns: ['brand_id'],
-        onDelete: 'CASCADE',
-        onUpdate: 'RESTRICT',
-      },
-    ],
+    edges: [PRODUCTS_BRAND_CASCADE],
   });
   const ctx = { ...planOptions(), rules: shippedRules, model, topicPrefix: prefix };
 

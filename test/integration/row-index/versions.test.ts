@@ -13,7 +13,7 @@ import { buildRowModel } from '../../../src/row-index/model';
 import { resolveRows, type RowEvent } from '../../../src/row-index/resolve';
 import { RedisRowIndex, indexPrefix } from '../../../src/row-index/storage';
 import { silentLogger } from '../../../src/telemetry/logger';
-import { planOptions, shippedRules } from '../../support/rules';
+import { PRODUCTS_BRAND_CASCADE, planOptions, shippedRules } from '../../support/rules';
 import { redisDb, testConfig, uniq } from '../../support/stack';
 
 const v = (file: number, pos: number) =>
@@ -133,17 +133,7 @@ describe('row index versions across a binlog reset', () => {
         ['products', ['product_id']],
         ['brands', ['brand_id']],
       ]),
-      edges: [
-        {
-          name: 'fk_products_brand',
-          child: 'products',
-          childColumns: ['brand_id'],
-          parent: 'brands',
-          parentColumns: ['brand_id'],
-          onDelete: 'CASCADE',
-          onUpdate: 'RESTRICT',
-        },
-      ],
+      edges: [PRODUCTS_BRAND_CASCADE],
     });
     expect(withCascade.indexed.get('products')?.keepsSame).toBe(false);
     expect(model.indexed.get('products')?.keepsSame).toBe(true);

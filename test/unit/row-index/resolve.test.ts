@@ -12,7 +12,12 @@ import type {
   RowIndexPort,
 } from '../../../src/row-index/ports';
 import { buildRowModel } from '../../../src/row-index/model';
-import { describe as describeOp, planOptions, shippedRules } from '../../support/rules';
+import {
+  PRODUCTS_BRAND_CASCADE,
+  describe as describeOp,
+  planOptions,
+  shippedRules,
+} from '../../support/rules';
 
 /** In-memory row index with the storage's read semantics. */
 class FakeIndex implements RowIndexPort {
@@ -61,15 +66,7 @@ const GRAPH: SchemaGraph = {
   ),
   edges: [],
 };
-const CASCADE: FkEdge = {
-  name: 'fk_products_brand',
-  child: 'products',
-  childColumns: ['brand_id'],
-  parent: 'brands',
-  parentColumns: ['brand_id'],
-  onDelete: 'CASCADE',
-  onUpdate: 'RESTRICT',
-};
+const CASCADE = PRODUCTS_BRAND_CASCADE;
 
 function ctx(edges: FkEdge[] = []) {
   const model = buildRowModel(shippedRules, { ...GRAPH, edges });
