@@ -33,7 +33,7 @@ import { execSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -105,6 +105,9 @@ interface ChildResult {
   /** GC pauses (perf_hooks 'gc' entries) inside the measured window / the window, in %. */
   gcPercent: number;
   gcCount: number;
+  /** Main thread busy over the window (perf_hooks eventLoopUtilization), in %: below 100 the
+   * process waits (on Redis, Kafka) and overlap could gain; near 100 only less work does. */
+  mainBusyPercent: number;
   keysDeletedCounter?: number;
 }
 
@@ -119,6 +122,8 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
   // process CPU at the first and at the last event (the window's CPU, without start-up)
   let cpuFirst = process.cpuUsage();
   let cpuLast = cpuFirst;
+  let eluFirst: EventLoopUtilization = performance.eventLoopUtilization();
+  let eluLast = eluFirst;
   // GC pauses, kept as (start, duration); summed over the measured window at the end.
   const gcs: [number, number][] = [];
   const gcObserver = new PerformanceObserver((list) => {
@@ -129,11 +134,13 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
     if (seen === 0 && n > 0) {
       first = performance.now();
       cpuFirst = process.cpuUsage();
+      eluFirst = performance.eventLoopUtilization();
     }
     seen += n;
     if (seen >= count && last === 0) {
       last = performance.now();
       cpuLast = process.cpuUsage();
+      eluLast = performance.eventLoopUtilization();
     }
   };
   let keysDeletedCounter: number | undefined;
@@ -292,6 +299,7 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
     while (events() === 0) await new Promise((r) => setTimeout(r, 2));
     first = performance.now();
     cpuFirst = process.cpuUsage();
+    eluFirst = performance.eventLoopUtilization();
     // No Kafka polling while the backlog is worked through (it would cost the service CPU):
     // the committed offset is polled once every event was counted.
     while (events() < count) await new Promise((r) => setTimeout(r, 2));
@@ -303,6 +311,7 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
     }
     last = performance.now();
     cpuLast = process.cpuUsage();
+    eluLast = performance.eventLoopUtilization();
     seen = events();
     keysDeletedCounter = service.counters.get('keysDeleted');
     await service.stop();
@@ -331,6 +340,10 @@ async function child(kind: Kind, prefix: string, count: number): Promise<void> {
     ),
     gcPercent: ms > 0 ? round((gcMs / ms) * 100, 1) : 0,
     gcCount: inWindow.length,
+    mainBusyPercent: round(
+      performance.eventLoopUtilization(eluLast, eluFirst).utilization * 100,
+      1,
+    ),
     ...(keysDeletedCounter === undefined ? {} : { keysDeletedCounter }),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -612,7 +625,7 @@ async function main(): Promise<void> {
           `  ${r.kind.padEnd(21)} ${String(r.eventsPerSec).padStart(7)} events/s  ` +
           `peak RSS ${r.peakRssMiB} MiB  CPU ${r.cpuSeconds} s (${r.cpuUsPerEvent} µs/event; ` +
           `${r.windowCpuUsPerEvent} µs/event first → last event)  ` +
-          `GC ${r.gcPercent} %  load ${r.loadAtStart[0]}`,
+          `GC ${r.gcPercent} %  main busy ${r.mainBusyPercent} %  load ${r.loadAtStart[0]}`,
       ),
       `  ceiling (fastest client) ${ceiling}/s, best floor ${bestFloor ?? '-'}/s` +
         `${best ? ` (${best.kind})` : ''}, naive ${naive ?? '-'}/s`,
@@ -625,7 +638,7 @@ async function main(): Promise<void> {
     );
     summary.push(
       `${form}: target service >= ${floorTarget}x best floor, peak RSS <= 200 MiB`,
-      `  ${'kind'.padEnd(21)} ${'events/s'.padStart(9)} ${'RSS MiB'.padStart(8)} ${'CPU µs/ev'.padStart(10)} ${'window'.padStart(7)} ${'GC %'.padStart(6)}  service/best floor`,
+      `  ${'kind'.padEnd(21)} ${'events/s'.padStart(9)} ${'RSS MiB'.padStart(8)} ${'CPU µs/ev'.padStart(10)} ${'window'.padStart(7)} ${'GC %'.padStart(6)} ${'busy %'.padStart(6)}  service/best floor`,
       ...ran.map((r) => {
         const service = r.kind.startsWith('service-');
         const x = service && bestFloor ? r.eventsPerSec / bestFloor : undefined;
@@ -635,7 +648,7 @@ async function main(): Promise<void> {
           `  ${r.kind.padEnd(21)} ${String(r.eventsPerSec).padStart(9)} ` +
           `${(String(r.peakRssMiB) + rss).padStart(8)} ${String(r.cpuUsPerEvent).padStart(10)} ` +
           `${String(r.windowCpuUsPerEvent).padStart(7)} ` +
-          `${String(r.gcPercent).padStart(6)}  ${vs}${r === best ? 'best floor' : ''}`
+          `${String(r.gcPercent).padStart(6)} ${String(r.mainBusyPercent).padStart(6)}  ${vs}${r === best ? 'best floor' : ''}`
         );
       }),
     );
