@@ -56,6 +56,22 @@ export function pick(row: Row, columns: readonly string[]): Row {
   return out;
 }
 
+/**
+ * Whether two images hold the same indexed content: every column present in both (a minimal
+ * row image leaves columns out: then not the same) with equal values (objects by their JSON).
+ */
+export function sameColumns(a: Row, b: Row, columns: readonly string[]): boolean {
+  for (const c of columns) {
+    const x = a[c];
+    const y = b[c];
+    if (x === undefined || y === undefined) return false;
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (JSON.stringify(x) !== JSON.stringify(y)) return false;
+  }
+  return true;
+}
+
 /** Reverse-set members of a row: `column:value` of each non-null ref column. */
 export function refsOf(row: Row, columns: readonly string[]): string[] {
   const out: string[] = [];

@@ -22,7 +22,16 @@ import { patternOps } from './fallback';
 import type { IndexedTable, RowModel } from './model';
 import { oldImage } from './old-image';
 import type { IndexReadRequest, IndexWriteRequest, RelatedRowsPort, RowIndexPort } from './ports';
-import { ReadBuilder, ReadResults, WriteBuilder, nsOf, pick, refsOf, rowPk } from './requests';
+import {
+  ReadBuilder,
+  ReadResults,
+  WriteBuilder,
+  nsOf,
+  pick,
+  refsOf,
+  rowPk,
+  sameColumns,
+} from './requests';
 import { viaFromMysql } from './via-mysql';
 import { vias } from './vias';
 
@@ -170,6 +179,23 @@ function resolveRow(r: RowEvent, rule: CompiledRule, step: ResolveStep): void {
   if (idx) indexOwnRow(r, idx, step);
 }
 
+/**
+ * An update whose before and after images hold the same indexed columns leaves the entry as it
+ * is, with no write: the entry already holds the before image's content (the row's changes are
+ * indexed in order, a snapshot or create wrote it, an eviction or a flush makes the table
+ * incomplete), so this is the storage's own keep-same rule decided without the round trip.
+ * Not where a cascade writes entries (keepsSame), nor when the primary key moved.
+ */
+function keepsEntry(r: RowEvent, idx: IndexedTable, step: ResolveStep, pk: string): boolean {
+  const e = r.event;
+  if (!idx.keepsSame || !e || e.op !== 'u' || e.flattened === true || !e.before || !e.after) {
+    return false;
+  }
+  if (!sameColumns(e.before, e.after, idx.columns)) return false;
+  if (!sameColumns(e.before, e.after, idx.refColumns)) return false;
+  return rowPk(step.ctx.model.primaryKeys, r.table, e.before, r.key) === pk;
+}
+
 /** The row's own index entry (and the table's completeness after a truncate or a snapshot). */
 function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
   const e = r.event;
@@ -186,7 +212,7 @@ function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
   const row = e.after ?? e.before;
   const pk = rowPk(step.ctx.model.primaryKeys, r.table, row, r.key);
   step.writes.stream(tns, r.place.partition, r.place.offset, r.version);
-  if (pk !== undefined) {
+  if (pk !== undefined && !keepsEntry(r, idx, step, pk)) {
     step.writes.row(tns, {
       pk,
       offset: r.place.offset,

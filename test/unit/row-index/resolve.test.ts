@@ -258,6 +258,61 @@ describe('resolveRows', () => {
   });
 });
 
+describe("an update that leaves a row's indexed columns as they were", () => {
+  const update = (before: Row, after: Row): ChangeEvent => ({ op: 'u', before, after, source: {} });
+  const authRow = (menu: number, read = 'Y', user = 21): Row => ({
+    auth_id: 100,
+    user_id: user,
+    menu_id: menu,
+    read_yn: read,
+  });
+  const written = (res: { writes: IndexWriteRequest[] }, ns: string) =>
+    res.writes.find((w) => w.ns === ns);
+
+  it('writes no entry (the entry holds that content already), only where the partition stands', async () => {
+    const { res } = await keys(
+      [
+        row(
+          'user_auth',
+          update(authRow(9, 'Y'), authRow(9, 'N')),
+          { auth_id: 100 },
+          'p:f.000001:0010',
+        ),
+      ],
+      new FakeIndex(),
+    );
+    const w = written(res, 'mis.user_auth');
+    expect(w?.rows).toEqual([]);
+    expect(w?.stream?.records).toEqual([['1', 'p:f.000001:0010']]);
+  });
+
+  it('writes the entry when an indexed column changed, or an image lacks one', async () => {
+    const moved = await keys(
+      [row('user_auth', update(authRow(9), authRow(10)), { auth_id: 100 })],
+      new FakeIndex(),
+    );
+    expect(written(moved.res, 'mis.user_auth')?.rows.map((r) => r.refs)).toEqual([['menu_id:10']]);
+    const minimal = await keys(
+      [row('user_auth', update({ auth_id: 100 }, authRow(9)), { auth_id: 100 })],
+      new FakeIndex(),
+    );
+    expect(written(minimal.res, 'mis.user_auth')?.rows).toHaveLength(1);
+  });
+
+  it('writes the entry of a table a cascade writes entries to', async () => {
+    const { res } = await keys(
+      [
+        row('products', update(product(5, 1), { ...product(5, 1), product_name: 'q' }), {
+          product_id: 5,
+        }),
+      ],
+      new FakeIndex(),
+      ctx([CASCADE]),
+    );
+    expect(written(res, 'mis.products')?.rows.map((r) => r.pk)).toEqual(['5']);
+  });
+});
+
 describe('the index keyed by the primary key, not the record key', () => {
   // message.key.columns=user_auth:user_id: every permission row of one user shares a record key.
   const auth = (id: number, menu: number): ChangeEvent => ({
