@@ -191,8 +191,8 @@ function keepsEntry(r: RowEvent, idx: IndexedTable, step: ResolveStep, pk: strin
   if (!idx.keepsSame || !e || e.op !== 'u' || e.flattened === true || !e.before || !e.after) {
     return false;
   }
+  // refColumns are among columns (model.ts): the reverse sets are the same too
   if (!sameColumns(e.before, e.after, idx.columns)) return false;
-  if (!sameColumns(e.before, e.after, idx.refColumns)) return false;
   return rowPk(step.ctx.model.primaryKeys, r.table, e.before, r.key) === pk;
 }
 

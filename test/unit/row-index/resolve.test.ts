@@ -260,9 +260,9 @@ describe('resolveRows', () => {
 
 describe("an update that leaves a row's indexed columns as they were", () => {
   const update = (before: Row, after: Row): ChangeEvent => ({ op: 'u', before, after, source: {} });
-  const authRow = (menu: number, read = 'Y', user = 21): Row => ({
+  const authRow = (menu: number, read = 'Y'): Row => ({
     auth_id: 100,
-    user_id: user,
+    user_id: 21,
     menu_id: menu,
     read_yn: read,
   });
