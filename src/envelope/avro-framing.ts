@@ -30,6 +30,18 @@ export function schemaRefKey(ref: SchemaRef): string {
   return `${ref.kind}:${ref.id}`;
 }
 
+/** Apicurio's id headers per part, in the order they are looked for (built once: a hot path). */
+const ID_HEADERS = {
+  key: [
+    ['globalId', 'apicurio.key.globalId'],
+    ['contentId', 'apicurio.key.contentId'],
+  ],
+  value: [
+    ['globalId', 'apicurio.value.globalId'],
+    ['contentId', 'apicurio.value.contentId'],
+  ],
+} as const satisfies Record<'key' | 'value', readonly (readonly [SchemaIdKind, string])[]>;
+
 /** The frame of the value (or key), or undefined when the bytes are not registry-framed Avro. */
 export function avroFrame(
   record: RawRecord,
@@ -37,14 +49,16 @@ export function avroFrame(
 ): AvroFrame | undefined {
   const bytes = record[part];
   if (bytes === null || bytes.length === 0) return undefined;
-  for (const kind of ['globalId', 'contentId'] as const) {
-    const header = headerBytes(record, `apicurio.${part}.${kind}`);
-    if (header && header.length === 8) {
-      return {
-        ref: { kind, id: Number(header.readBigUInt64BE(0)) },
-        body: bytes,
-        framing: 'apicurio-headers',
-      };
+  if (record.headers) {
+    for (const [kind, name] of ID_HEADERS[part]) {
+      const header = headerBytes(record, name);
+      if (header && header.length === 8) {
+        return {
+          ref: { kind, id: Number(header.readBigUInt64BE(0)) },
+          body: bytes,
+          framing: 'apicurio-headers',
+        };
+      }
     }
   }
   if (bytes[0] !== 0 || bytes.length < 5) return undefined;

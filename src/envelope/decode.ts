@@ -5,6 +5,7 @@
  */
 import JSONbig from 'json-bigint';
 import { SyncError } from '../core/errors';
+import type { Mutable } from '../core/mutable';
 import { decodeFlattened, isFlattened } from './flattened';
 import { transactionRef } from './transaction';
 import type { ChangeEvent, DecodedRecord, Op, RawRecord, Row, SourceInfo } from './types';
@@ -29,22 +30,20 @@ function imagesHaveUnsafeInteger(json: unknown): boolean {
   if (!isObject(json)) return false;
   const payload = isObject(json.payload) ? json.payload : json;
   // A flattened row (no envelope) is itself the image.
-  const images = 'before' in payload || 'after' in payload ? ['before', 'after'] : [];
-  if (images.length === 0 && !('op' in payload) && hasUnsafeInteger(payload)) return true;
-  for (const name of images) {
-    const image = payload[name];
-    if (!isObject(image)) continue;
-    for (const v of Object.values(image)) {
-      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return true;
-    }
+  if (!('before' in payload) && !('after' in payload)) {
+    return !('op' in payload) && hasUnsafeInteger(payload);
   }
-  return false;
+  return hasUnsafeInteger(payload.before) || hasUnsafeInteger(payload.after);
 }
 
-function hasUnsafeInteger(row: Record<string, unknown>): boolean {
-  return Object.values(row).some(
-    (v) => typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v),
-  );
+/** Loops without allocating: it runs on every event. */
+function hasUnsafeInteger(row: unknown): boolean {
+  if (!isObject(row)) return false;
+  for (const k in row) {
+    const v = row[k];
+    if (typeof v === 'number' && !Number.isSafeInteger(v) && Number.isInteger(v)) return true;
+  }
+  return false;
 }
 
 /** Schema wrappers seen last per topic (see wrapper-cache.ts): their schema is parsed once. */
@@ -110,14 +109,11 @@ export function decodeEnvelope(json: unknown): ChangeEvent {
   const source = isObject(payload.source) ? sourceInfo(payload.source) : {};
   const tsMs = typeof payload.ts_ms === 'number' ? payload.ts_ms : undefined;
   const transaction = transactionRef(payload.transaction);
-  return {
-    op: op as Op,
-    before,
-    after,
-    source,
-    ...(tsMs === undefined ? {} : { tsMs }),
-    ...(transaction ? { transaction } : {}),
-  };
+  // Only the fields present; set one by one (spreads of optional parts allocate per event).
+  const event: Mutable<ChangeEvent> = { op: op as Op, before, after, source };
+  if (tsMs !== undefined) event.tsMs = tsMs;
+  if (transaction) event.transaction = transaction;
+  return event;
 }
 
 function image(
@@ -162,25 +158,19 @@ function requireImages(op: Op, before: Row | null, after: Row | null): void {
 }
 
 function sourceInfo(s: Record<string, unknown>): SourceInfo {
-  const info: Record<string, unknown> = {};
   // Only the fields present (no `delete` afterwards: it turns the object into a slow dictionary).
-  const str = (from: string, to: string = from) => {
-    if (typeof s[from] === 'string') info[to] = s[from];
-  };
-  const num = (from: string, to: string = from) => {
-    if (typeof s[from] === 'number') info[to] = s[from];
-  };
-  str('connector');
-  str('db');
-  str('table');
-  num('ts_ms', 'tsMs');
+  const info: Mutable<SourceInfo> = {};
+  if (typeof s.connector === 'string') info.connector = s.connector;
+  if (typeof s.db === 'string') info.db = s.db;
+  if (typeof s.table === 'string') info.table = s.table;
+  if (typeof s.ts_ms === 'number') info.tsMs = s.ts_ms;
   if (typeof s.snapshot === 'boolean') info.snapshot = String(s.snapshot);
-  else str('snapshot');
-  str('file');
-  num('pos');
-  num('row');
-  str('gtid');
-  return info as SourceInfo;
+  else if (typeof s.snapshot === 'string') info.snapshot = s.snapshot;
+  if (typeof s.file === 'string') info.file = s.file;
+  if (typeof s.pos === 'number') info.pos = s.pos;
+  if (typeof s.row === 'number') info.row = s.row;
+  if (typeof s.gtid === 'string') info.gtid = s.gtid;
+  return info;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -16,6 +16,7 @@ import type {
   TransactionRef,
 } from '../envelope/types';
 import { SyncError, errorMessage, isSyncError } from '../core/errors';
+import type { Mutable } from '../core/mutable';
 import { SchemaRegistry } from '../registry/client';
 import { planEvent, sourceVersion, type PlanOptions } from '../rules/plan';
 import type { RowEvent } from '../row-index/resolve';
@@ -222,27 +223,32 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
       }
       if (ctx.rowTables && (ctx.rowTables.has(rule.table) || decoded.event.flattened)) {
         const { event } = decoded;
-        rows.push({
-          place,
-          table: rule.table,
-          event,
-          // A flattened row needs its key (the index entry to read); an envelope has its images.
-          key: event.flattened ? decodeAnyKey(record, ctx.schemas) : keyOrNull(record, ctx),
-          version: rowVersion(event.source, event.tsMs, record.offset),
-        });
+        const version = rowVersion(event.source, event.tsMs, record.offset);
+        const row = { place, table: rule.table, event, version };
+        // A flattened row needs its key (the index entry to read); an envelope has its images.
+        rows.push(
+          event.flattened
+            ? { ...row, key: decodeAnyKey(record, ctx.schemas) }
+            : new EnvelopeRow(row, record, ctx),
+        );
       }
       if (decoded.event.op === 'd' && record.key) deletedKeys.add(keyId(record));
       const sourceTsMs = decoded.event.source.tsMs;
       const kafkaTsMs = record.timestamp ? Number(record.timestamp) : NaN; // -1: none
-      handled.push({
+      // Only the fields present, set one by one (no spreads: this runs per event).
+      const h: Mutable<HandledEvent> = {
         place,
         table: rule.table,
         op: decoded.event.op,
         keys: eventOps.length,
-        ...(sourceTsMs === undefined ? {} : { sourceTsMs }),
-        ...(kafkaTsMs > 0 ? { kafkaTsMs } : {}),
-        ...(transaction ? { transaction, source: decoded.event.source } : {}),
-      });
+      };
+      if (sourceTsMs !== undefined) h.sourceTsMs = sourceTsMs;
+      if (kafkaTsMs > 0) h.kafkaTsMs = kafkaTsMs;
+      if (transaction) {
+        h.transaction = transaction;
+        h.source = decoded.event.source;
+      }
+      handled.push(h);
     } catch (err) {
       const error = isSyncError(err)
         ? err
@@ -259,7 +265,35 @@ export function planBatch(records: readonly RawRecord[], ctx: BatchContext): Bat
   return { ops: [...ops.values()], handled, tombstones, rejected, rows, foreign };
 }
 
-function keyOrNull(record: RawRecord, ctx: BatchContext): Row | null {
+/**
+ * An envelope's row event: its images name the row, so the record key is decoded only when a
+ * step asks for it (most never do: a key decode per event was ~3 % of the service's CPU).
+ */
+class EnvelopeRow implements RowEvent {
+  readonly place: RecordPlace;
+  readonly table: string;
+  readonly event: ChangeEvent;
+  readonly version: string;
+  private decodedKey: Row | null | undefined;
+
+  constructor(
+    row: Omit<RowEvent, 'key'> & { readonly event: ChangeEvent },
+    private readonly record: RawRecord,
+    private readonly ctx: Pick<BatchContext, 'schemas'>,
+  ) {
+    this.place = row.place;
+    this.table = row.table;
+    this.event = row.event;
+    this.version = row.version;
+  }
+
+  get key(): Row | null {
+    if (this.decodedKey === undefined) this.decodedKey = keyOrNull(this.record, this.ctx);
+    return this.decodedKey;
+  }
+}
+
+function keyOrNull(record: RawRecord, ctx: Pick<BatchContext, 'schemas'>): Row | null {
   try {
     return decodeAnyKey(record, ctx.schemas);
   } catch {

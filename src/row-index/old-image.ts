@@ -21,6 +21,10 @@ export interface OldImage {
 export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): OldImage {
   const { ctx, got, writes, add, fallback } = step;
   const idx = ctx.model.indexed.get(r.table);
+  // An envelope's change carries its before image (or needs none): nothing to look up.
+  if (r.event !== null && !(r.event.flattened && r.event.op === 'u' && idx)) {
+    return { before: r.event.before ?? undefined, deleted: r.event.op === 'd' };
+  }
   const tns = nsOf(ctx.topicPrefix, r.table);
   const keyRow = r.key ?? {};
   const pk = r.key ? rowPk(ctx.model.primaryKeys, r.table, r.event?.after, r.key) : undefined;

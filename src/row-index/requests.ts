@@ -33,12 +33,33 @@ export function rowPk(
 ): string | undefined {
   const pk = primaryKeys.get(table);
   if (!pk || pk.length === 0) return key ? pkText(key) : undefined;
-  for (const source of [image, key]) {
-    if (source && pk.every((c) => source[c] !== undefined && source[c] !== null)) {
-      return pk.map((c) => String(source[c])).join(',');
-    }
+  return pkOf(image, pk) ?? pkOf(key, pk);
+}
+
+/**
+ * rowPk of a row event: its record key is read only when the image does not name the row (an
+ * envelope's record key is decoded on demand, see batch-plan.ts).
+ */
+export function eventPk(
+  primaryKeys: ReadonlyMap<string, readonly string[]>,
+  r: { readonly table: string; readonly key: Row | null },
+  image: Row | null | undefined,
+): string | undefined {
+  const pk = primaryKeys.get(r.table);
+  const named = pk && pk.length > 0 ? pkOf(image, pk) : undefined;
+  return named ?? rowPk(primaryKeys, r.table, image, r.key);
+}
+
+/** The primary-key text of the row, when it holds every primary-key column. */
+function pkOf(row: Row | null | undefined, pk: readonly string[]): string | undefined {
+  if (!row) return undefined;
+  let text = '';
+  for (let i = 0; i < pk.length; i++) {
+    const v = row[pk[i] as string];
+    if (v === undefined || v === null) return undefined;
+    text = i === 0 ? String(v) : `${text},${String(v)}`;
   }
-  return undefined;
+  return text;
 }
 
 export function nsOf(prefix: string, table: string): string {

@@ -26,6 +26,7 @@ import {
   ReadBuilder,
   ReadResults,
   WriteBuilder,
+  eventPk,
   nsOf,
   pick,
   refsOf,
@@ -138,19 +139,23 @@ function indexReads(rows: readonly RowEvent[], ctx: ResolveContext): IndexReadRe
   for (const r of rows) {
     const indexed = model.indexed.has(r.table);
     if (indexed) reads.ns(ns(r.table));
-    if (indexed && r.key && (r.event === null || (r.event.flattened && r.event.op === 'u'))) {
+    // (r.key last: an envelope's record key is decoded when read)
+    if (indexed && (r.event === null || (r.event.flattened && r.event.op === 'u')) && r.key) {
       const pk = rowPk(model.primaryKeys, r.table, r.event?.after, r.key);
       if (pk !== undefined) reads.entry(ns(r.table), pk);
     }
+    const cascades = model.cascadesByParent.get(r.table);
+    const viaTargets = model.vias.get(r.table);
+    if (!cascades && !viaTargets) continue;
     const before = r.event?.before ?? r.key;
-    for (const c of model.cascadesByParent.get(r.table) ?? []) {
+    for (const c of cascades ?? []) {
       if (c.handling !== 'row-index') continue;
       const value = before?.[c.edge.parentColumns[0] as string];
       if (value !== undefined && value !== null) {
         reads.ref(ns(c.edge.child), c.edge.childColumns[0] as string, String(value));
       }
     }
-    for (const vt of model.vias.get(r.table) ?? []) {
+    for (const vt of viaTargets ?? []) {
       for (const image of [before, r.event?.after]) {
         const value = image?.[vt.via.on];
         if (value !== undefined && value !== null) {
@@ -193,7 +198,7 @@ function keepsEntry(r: RowEvent, idx: IndexedTable, step: ResolveStep, pk: strin
   }
   // refColumns are among columns (model.ts): the reverse sets are the same too
   if (!sameColumns(e.before, e.after, idx.columns)) return false;
-  return rowPk(step.ctx.model.primaryKeys, r.table, e.before, r.key) === pk;
+  return eventPk(step.ctx.model.primaryKeys, r, e.before) === pk;
 }
 
 /** The row's own index entry (and the table's completeness after a truncate or a snapshot). */
@@ -210,7 +215,7 @@ function indexOwnRow(r: RowEvent, idx: IndexedTable, step: ResolveStep): void {
   }
   const image = e.op === 'd' ? null : e.after;
   const row = e.after ?? e.before;
-  const pk = rowPk(step.ctx.model.primaryKeys, r.table, row, r.key);
+  const pk = eventPk(step.ctx.model.primaryKeys, r, row);
   step.writes.stream(tns, r.place.partition, r.place.offset, r.version);
   if (pk !== undefined && !keepsEntry(r, idx, step, pk)) {
     step.writes.row(tns, {

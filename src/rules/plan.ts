@@ -24,49 +24,88 @@ export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanO
   if (event.op === 'r' && !options.snapshotInvalidates && !inDenyingState(rule, event.after)) {
     return [];
   }
-  const ops = new Map<string, KeyOp>();
+  // A handful of operations per event: an array searched in place beats a Map of joined ids.
+  const ops: KeyOp[] = [];
   // Only refreshes carry the version: not computed for events whose targets all delete.
   let version: string | undefined;
   const versionOf = () => (version ??= sourceVersion(event.source, event.tsMs));
-  const images = [
-    ['before', event.before],
-    ['after', event.after],
-  ] as const;
-  rule.targets.forEach((target, index) => {
-    if (target.via && event.op !== 't') return; // related rows: the resolve step (resolve.ts)
-    if (!applies(target, event)) return;
+  const { before, after } = event;
+  const targets = rule.targets;
+  for (let index = 0; index < targets.length; index++) {
+    const target = targets[index] as CompiledTarget;
+    if (target.via && event.op !== 't') continue; // related rows: the resolve step (resolve.ts)
+    if (!applies(target, event)) continue;
     if (event.op === 't') {
-      const op = truncateOp(target);
-      ops.set(`${op.action}\u0000${op.key}`, withReason(op, rule, index, 'none', null, options));
+      addOp(ops, withReason(truncateOp(target), rule, index, 'none', null, options));
+      continue;
+    }
+    const image = { rule, target, index, versionOf, options };
+    if (before) planImage(ops, image, 'before', before);
+    // An update that leaves the template's columns alone renders the same key again: skipped
+    // (explain keeps it, for its reason names the after image).
+    if (after && (!before || options.explain || !sameFields(target, before, after))) {
+      planImage(ops, image, 'after', after);
+    }
+  }
+  return ops;
+}
+
+interface ImagePlan {
+  readonly rule: CompiledRule;
+  readonly target: CompiledTarget;
+  readonly index: number;
+  readonly versionOf: () => string;
+  readonly options: PlanOptions;
+}
+
+/** One target's operation for one row image. */
+function planImage(ops: KeyOp[], p: ImagePlan, name: 'before' | 'after', image: Row): void {
+  const { target, options } = p;
+  const render = p.rule.columns
+    ? {
+        escapeGlob: target.action === 'pattern-delete',
+        zones: options.zones,
+        columnTypes: p.rule.columns,
+      }
+    : { escapeGlob: target.action === 'pattern-delete', zones: options.zones };
+  let op: KeyOp;
+  try {
+    const key = renderTemplate(target.template, image, render);
+    if (key === null) return;
+    op = toOp(target, key, image, p.versionOf, options);
+  } catch (err) {
+    // A column renamed or dropped under the rule: this target's keys, as a pattern (the
+    // other targets still go exactly); never an event lost, nor a key left stale.
+    if (!isSyncError(err) || err.code !== 'FIELD_INVALID') throw err;
+    const glob = renderFallback(target.template, image, {
+      ...render,
+      literalIsGlob: target.action === 'pattern-delete',
+    });
+    if (glob === null) return;
+    op = { family: target.family, action: 'pattern-delete', key: glob, fallback: err.message };
+  }
+  addOp(ops, withReason(op, p.rule, p.index, name, image, options));
+}
+
+/**
+ * Whether both images give the same operation: the same values in every column of the template
+ * (a refresh's query parameters are among them: compile.ts checks it).
+ */
+function sameFields(target: CompiledTarget, a: Row, b: Row): boolean {
+  for (const f of target.template.fields) if (a[f] !== b[f]) return false;
+  return true;
+}
+
+/** An event's operations: one per action and key, the later replacing the earlier in place. */
+function addOp(ops: KeyOp[], op: KeyOp): void {
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i] as KeyOp;
+    if (o.key === op.key && o.action === op.action) {
+      ops[i] = op;
       return;
     }
-    const render = {
-      escapeGlob: target.action === 'pattern-delete',
-      zones: options.zones,
-      ...(rule.columns ? { columnTypes: rule.columns } : {}),
-    };
-    for (const [name, image] of images) {
-      if (!image) continue;
-      let op: KeyOp;
-      try {
-        const key = renderTemplate(target.template, image, render);
-        if (key === null) continue;
-        op = toOp(target, key, image, versionOf, options);
-      } catch (err) {
-        // A column renamed or dropped under the rule: this target's keys, as a pattern (the
-        // other targets still go exactly); never an event lost, nor a key left stale.
-        if (!isSyncError(err) || err.code !== 'FIELD_INVALID') throw err;
-        const glob = renderFallback(target.template, image, {
-          ...render,
-          literalIsGlob: target.action === 'pattern-delete',
-        });
-        if (glob === null) continue;
-        op = { family: target.family, action: 'pattern-delete', key: glob, fallback: err.message };
-      }
-      ops.set(`${op.action}\u0000${op.key}`, withReason(op, rule, index, name, image, options));
-    }
-  });
-  return [...ops.values()];
+  }
+  ops.push(op);
 }
 
 /**

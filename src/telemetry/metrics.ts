@@ -222,7 +222,19 @@ export class Metrics {
     rejectedCodes: readonly string[],
   ): void {
     this.batches.inc();
-    for (const h of handled) this.events.inc({ table: h.table, op: h.op });
+    // One inc per table and op, not per event (each inc hashes its labels).
+    let run: HandledTimes | undefined;
+    let count = 0;
+    for (const h of handled) {
+      if (run && h.table === run.table && h.op === run.op) {
+        count++;
+        continue;
+      }
+      if (run) this.events.inc({ table: run.table, op: run.op }, count);
+      run = h;
+      count = 1;
+    }
+    if (run) this.events.inc({ table: run.table, op: run.op }, count);
     if (tombstones > 0) this.tombstones.inc(tombstones);
     for (const code of rejectedCodes) this.rejected.inc({ code });
   }

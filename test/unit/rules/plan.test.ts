@@ -88,3 +88,43 @@ describe('versions', () => {
     expect([...ops.values()]).toEqual([refresh('b:3')]);
   });
 });
+
+describe('an update that leaves a target key columns alone', () => {
+  const products = compileRule(
+    {
+      table: 'products',
+      targets: [
+        { key: 'temp:product:{product_id}', family: 'temp', action: 'delete' },
+        {
+          key: 'master:products:category:{category_id}',
+          family: 'master',
+          action: 'refresh',
+          loader: { sql: 'SELECT {category_id} AS c' },
+        },
+      ],
+    },
+    'products.ts',
+  );
+  const row = (name: string) => ({ product_id: 5, category_id: 2, product_name: name });
+  const planned = (explain: boolean) =>
+    planEvent(
+      decodeEnvelope(
+        payload({ op: 'u', before: row('old'), after: row('new'), table: 'products' }),
+      ),
+      products,
+      planOptions({ explain, refreshFamilies: new Set(['master']) }),
+    );
+
+  it('plans one operation per key, as when the images differ there', () => {
+    const ops = planned(false);
+    expect(ops.map((o) => [o.action, o.key])).toEqual([
+      ['delete', 'temp:product:5'],
+      ['refresh', 'master:products:category:2'],
+    ]);
+    expect(ops[1]?.action === 'refresh' && ops[1].params).toEqual([2]);
+  });
+
+  it('explain names the after image, as for any update', () => {
+    expect(planned(true).map((o) => o.reason?.image)).toEqual(['after', 'after']);
+  });
+});
