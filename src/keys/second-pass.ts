@@ -8,11 +8,13 @@
  * score forward (not removing them), applies them, then removes them: an instance that dies
  * mid-pass leaves them to be claimed again.
  *
- * One member holds the operations of a batch (a JSON array of up to MEMBER_OPS operations), not
- * one operation each: per operation, the sorted set cost Redis a ZADD, a re-scoring ZADD, a
- * ZSCORE and a ZREM, more CPU than the deletes themselves (bench/results/HISTORY.md, "The
- * floor, and the second pass made cheap"). Members written by earlier versions (one operation,
- * a JSON object) are still read.
+ * One member holds the operations of a batch (up to MEMBER_OPS of them), not one operation each:
+ * per operation, the sorted set cost Redis a ZADD, a re-scoring ZADD, a ZSCORE and a ZREM, more
+ * CPU than the deletes themselves (bench/results/HISTORY.md, "The floor, and the second pass made
+ * cheap"). A member is `{"k":{<family>:[<key>,…]},"o":[<operation>,…]}`: the plain deletes as
+ * keys per family (most of a batch, a third of the bytes of whole operations to write, claim and
+ * parse), the other operations whole. Members written by earlier versions (a JSON array of
+ * operations, or one operation) are still read.
  *
  * CLAIM_DUE
  *   KEYS[1] the sorted set; ARGV[1] now (ms), ARGV[2] claim deadline (ms), ARGV[3] max entries
@@ -20,6 +22,7 @@
  * ADD_ALL / REMOVE_CLAIMED: see their comments.
  */
 import { SyncError, errorMessage } from '../core/errors';
+import type { Family } from '../core/families';
 import { mergeOp, type KeyOp } from '../rules/ops';
 import type { Logger } from '../telemetry/logger';
 import type { ApplyResult } from './executor';
@@ -96,15 +99,8 @@ export class SecondPass {
   async schedule(ops: readonly KeyOp[]): Promise<void> {
     if (ops.length === 0 || this.delayMs === 0) return;
     const members: string[] = [];
-    for (let i = 0; i < ops.length; i += MEMBER_OPS) {
-      const chunk = ops.slice(i, i + MEMBER_OPS);
-      // A replacer makes JSON.stringify several times slower: only for chunks that need one.
-      members.push(
-        chunk.some(needsReplacer)
-          ? JSON.stringify(chunk, memberReplacer(new Set<object>(chunk)))
-          : JSON.stringify(chunk),
-      );
-    }
+    for (let i = 0; i < ops.length; i += MEMBER_OPS)
+      members.push(memberOf(ops.slice(i, i + MEMBER_OPS)));
     const due = this.now() + this.delayMs;
     const calls: Promise<unknown>[] = [];
     // Lua's unpack takes a few thousand values at most: calls of up to ADD_MEMBERS members.
@@ -158,9 +154,9 @@ export class SecondPass {
       const members = (await this.port.eval(CLAIM_DUE, [this.key], claim)) as string[];
       if (members.length === 0) return applied;
       // Batches close together often repeat a key: each claim applies it once.
-      const merged = new Map<string, KeyOp>();
-      for (const member of members) for (const op of opsOfMember(member)) mergeOp(merged, op);
-      const ops = [...merged.values()];
+      const claimed = new ClaimedOps();
+      for (const member of members) claimed.add(member);
+      const ops = claimed.ops();
       await applier.apply(ops);
       await this.port.eval(REMOVE_CLAIMED, [this.key], [deadline, ...members]);
       applied += ops.length;
@@ -202,11 +198,68 @@ function bigintReviver(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** A member's operations: a JSON array, or one operation (members of earlier versions). */
-function opsOfMember(member: string): KeyOp[] {
-  // A reviver makes JSON.parse several times slower: only for members that hold a BigInt.
-  const parsed = (
-    member.includes('"$bigint"') ? JSON.parse(member, bigintReviver) : JSON.parse(member)
-  ) as KeyOp | KeyOp[];
-  return Array.isArray(parsed) ? parsed : [parsed];
+/** The member of a chunk of operations: plain deletes as keys per family, the rest whole. */
+function memberOf(chunk: readonly KeyOp[]): string {
+  const k: Partial<Record<Family, string[]>> = {};
+  const o: KeyOp[] = [];
+  for (const op of chunk) {
+    if (op.action === 'delete' && op.fallback === undefined) {
+      (k[op.family] ??= []).push(op.key);
+    } else o.push(op);
+  }
+  if (o.length === 0) return JSON.stringify({ k });
+  // A replacer makes JSON.stringify several times slower: only for chunks that need one.
+  return o.some(needsReplacer)
+    ? JSON.stringify({ k, o }, memberReplacer(new Set<object>(o)))
+    : JSON.stringify({ k, o });
+}
+
+/** The operations of one claim's members: each delete once per family, refreshes merged. */
+class ClaimedOps {
+  private readonly keys = new Map<Family, Set<string>>();
+  private readonly others = new Map<string, KeyOp>();
+
+  add(member: string): void {
+    // A reviver makes JSON.parse several times slower: only for members that hold a BigInt.
+    const parsed = (
+      member.includes('"$bigint"') ? JSON.parse(member, bigintReviver) : JSON.parse(member)
+    ) as KeyOp | KeyOp[] | StoredMember;
+    if (Array.isArray(parsed)) {
+      for (const op of parsed) this.addOp(op); // earlier versions: an array of operations
+    } else if ('action' in parsed) {
+      this.addOp(parsed); // earliest versions: one operation
+    } else {
+      for (const [family, keys] of Object.entries(parsed.k ?? {}) as [Family, string[]][]) {
+        const set = this.keysOf(family);
+        for (const key of keys) set.add(key);
+      }
+      for (const op of parsed.o ?? []) this.addOp(op);
+    }
+  }
+
+  ops(): KeyOp[] {
+    const out: KeyOp[] = [];
+    for (const [family, keys] of this.keys) {
+      for (const key of keys) out.push({ family, action: 'delete', key });
+    }
+    for (const op of this.others.values()) out.push(op);
+    return out;
+  }
+
+  private addOp(op: KeyOp): void {
+    if (op.action === 'delete' && op.fallback === undefined) this.keysOf(op.family).add(op.key);
+    else mergeOp(this.others, op);
+  }
+
+  private keysOf(family: Family): Set<string> {
+    let set = this.keys.get(family);
+    if (!set) this.keys.set(family, (set = new Set()));
+    return set;
+  }
+}
+
+/** A member as written now (see the file's comment). */
+interface StoredMember {
+  readonly k?: Partial<Record<Family, string[]>>;
+  readonly o?: KeyOp[];
 }

@@ -100,6 +100,29 @@ describe('SecondPass', () => {
     expect(await db2.zcard(queue)).toBe(0);
   });
 
+  it('stores plain deletes as keys per family, and still applies members of the earlier array form', async () => {
+    const queue = `${ns}:queue`;
+    let now = 8_000_000;
+    const key = (u: number) => `${ns}:permissions:user:${u}`;
+    const del = (u: number): KeyOp => ({ family: 'permissions', action: 'delete', key: key(u) });
+    const pattern: KeyOp = { family: 'stats', action: 'pattern-delete', key: `${ns}:stats:*` };
+    // an earlier version's member: the operations whole, in an array
+    await db2.zadd(queue, now + 100, JSON.stringify([del(6), del(7)]));
+    const pass = passOn(queue, 100, () => now);
+    await pass.schedule([del(7), del(8), pattern]);
+    const members = await db2.zrange(queue, 0, -1);
+    expect(members.map((m) => JSON.parse(m) as unknown)).toContainEqual({
+      k: { permissions: [key(7), key(8)] },
+      o: [pattern],
+    });
+    for (const u of [6, 7, 8]) await db1.set(key(u), 'stale', 'EX', 600);
+    now += 100;
+    // user 7 is in both members: applied once
+    expect(await pass.drain(plainExecutor())).toBe(4);
+    expect(await db1.exists(key(6), key(7), key(8))).toBe(0);
+    expect(await db2.zcard(queue)).toBe(0);
+  });
+
   it('a batch of more operations than one member holds is split, and every operation applied', async () => {
     const queue = `${ns}:queue`;
     let now = 9_000_000;
