@@ -203,15 +203,19 @@ function memberOf(chunk: readonly KeyOp[]): string {
   const k: Partial<Record<Family, string[]>> = {};
   const o: KeyOp[] = [];
   for (const op of chunk) {
-    if (op.action === 'delete' && op.fallback === undefined) {
-      (k[op.family] ??= []).push(op.key);
-    } else o.push(op);
+    if (isPlainDelete(op)) (k[op.family] ??= []).push(op.key);
+    else o.push(op);
   }
   if (o.length === 0) return JSON.stringify({ k });
   // A replacer makes JSON.stringify several times slower: only for chunks that need one.
   return o.some(needsReplacer)
     ? JSON.stringify({ k, o }, memberReplacer(new Set<object>(o)))
     : JSON.stringify({ k, o });
+}
+
+/** A delete a member stores as its key alone (no fallback to keep with it). */
+function isPlainDelete(op: KeyOp): boolean {
+  return op.action === 'delete' && op.fallback === undefined;
 }
 
 /** The operations of one claim's members: each delete once per family, refreshes merged. */
@@ -247,7 +251,7 @@ class ClaimedOps {
   }
 
   private addOp(op: KeyOp): void {
-    if (op.action === 'delete' && op.fallback === undefined) this.keysOf(op.family).add(op.key);
+    if (isPlainDelete(op)) this.keysOf(op.family).add(op.key);
     else mergeOp(this.others, op);
   }
 

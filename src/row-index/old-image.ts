@@ -71,22 +71,20 @@ export function oldImage(r: RowEvent, rule: CompiledRule, step: ResolveStep): Ol
     }
     return { before: null, deleted: true }; // already deleted (the envelope's delete), or never existed
   }
-  const deleted = r.event.op === 'd';
-  if (r.event.flattened && r.event.op === 'u' && idx) {
-    if (known) {
-      add(planEvent({ ...r.event, before: known }, rule, ctx));
-      return { before: known, deleted };
-    }
-    if (!entry && !got.complete(tns)) {
-      fallback(
-        rule,
-        keyRow,
-        `flattened update of ${describeKey(keyRow)} not in the row index`,
-        'entry-missing',
-      );
-    }
+  // A flattened update of an indexed table (the only event left here): the index's image.
+  if (known) {
+    add(planEvent({ ...r.event, before: known }, rule, ctx));
+    return { before: known, deleted: false };
   }
-  return { before: r.event.before ?? undefined, deleted };
+  if (!entry && !got.complete(tns)) {
+    fallback(
+      rule,
+      keyRow,
+      `flattened update of ${describeKey(keyRow)} not in the row index`,
+      'entry-missing',
+    );
+  }
+  return { before: r.event.before ?? undefined, deleted: false };
 }
 
 function describeKey(key: Row): string {

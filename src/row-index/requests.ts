@@ -31,9 +31,7 @@ export function rowPk(
   image: Row | null | undefined,
   key: Row | null,
 ): string | undefined {
-  const pk = primaryKeys.get(table);
-  if (!pk || pk.length === 0) return key ? pkText(key) : undefined;
-  return pkOf(image, pk) ?? pkOf(key, pk);
+  return eventPk(primaryKeys, { table, key }, image);
 }
 
 /**
@@ -46,8 +44,8 @@ export function eventPk(
   image: Row | null | undefined,
 ): string | undefined {
   const pk = primaryKeys.get(r.table);
-  const named = pk && pk.length > 0 ? pkOf(image, pk) : undefined;
-  return named ?? rowPk(primaryKeys, r.table, image, r.key);
+  if (!pk || pk.length === 0) return r.key ? pkText(r.key) : undefined;
+  return pkOf(image, pk) ?? pkOf(r.key, pk);
 }
 
 /** The primary-key text of the row, when it holds every primary-key column. */

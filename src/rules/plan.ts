@@ -39,12 +39,12 @@ export function planEvent(event: ChangeEvent, rule: CompiledRule, options: PlanO
       addOp(ops, withReason(truncateOp(target), rule, index, 'none', null, options));
       continue;
     }
-    const image = { rule, target, index, versionOf, options };
-    if (before) planImage(ops, image, 'before', before);
+    const plan = { rule, target, index, versionOf, options };
+    if (before) planImage(ops, plan, 'before', before);
     // An update that leaves the template's columns alone renders the same key again: skipped
     // (explain keeps it, for its reason names the after image).
     if (after && (!before || options.explain || !sameFields(target, before, after))) {
-      planImage(ops, image, 'after', after);
+      planImage(ops, plan, 'after', after);
     }
   }
   return ops;
