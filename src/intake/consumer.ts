@@ -18,7 +18,7 @@ import type { RelatedRowsPort, RowIndexPort } from '../row-index/ports';
 import { rowTablesOf, type RowModel } from '../row-index/model';
 import type { Counters } from '../telemetry/counters';
 import type { Logger } from '../telemetry/logger';
-import type { Metrics } from '../telemetry/metrics';
+import { tableOpRuns, type Metrics } from '../telemetry/metrics';
 import { batchContext, planBatch, type BatchContext, type BatchPlan } from './batch-plan';
 import type { BatchHandle, GroupConsumer, KafkaClient, PartitionBatch } from './client';
 import type { AppliedTracker } from './applied/tracker';
@@ -258,10 +258,12 @@ export class ChangeIntake {
       plan.tombstones,
       plan.rejected.map((r) => r.error.code),
     );
-    for (const h of plan.handled) {
-      counters.add('events', 1, `${h.table}:${h.op}`);
-      if (h.op === 'r' && h.keys === 0) counters.add('skippedSnapshot');
-    }
+    // One add per run of a table and op, not per event (each add builds its label).
+    for (const [table, op, count] of tableOpRuns(plan.handled))
+      counters.add('events', count, `${table}:${op}`);
+    let skipped = 0;
+    for (const h of plan.handled) if (h.op === 'r' && h.keys === 0) skipped++;
+    if (skipped > 0) counters.add('skippedSnapshot', skipped);
     this.skipWatch.record(
       plan.handled.length,
       plan.foreign.map((f) => f.db),

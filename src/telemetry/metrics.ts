@@ -7,14 +7,8 @@
  * Redis INFO figures are not polled: they are read when Prometheus scrapes, one INFO per server,
  * shared by every gauge of one scrape.
  */
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-  type CollectFunction,
-} from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type CollectFunction } from 'prom-client';
+import { LabelHistogram } from './label-histogram';
 import { StateMetrics } from './state-metrics';
 import type { FamilyTally, InfoSample } from './types';
 
@@ -29,6 +23,17 @@ export interface HandledTimes {
   readonly op: string;
   readonly sourceTsMs?: number;
   readonly kafkaTsMs?: number;
+}
+
+/** Consecutive events of one table and op, counted: what per-batch counters add at once. */
+export function tableOpRuns(handled: readonly HandledTimes[]): [string, string, number][] {
+  const runs: [string, string, number][] = [];
+  let last: [string, string, number] | undefined;
+  for (const h of handled) {
+    if (last && h.table === last[0] && h.op === last[1]) last[2]++;
+    else runs.push((last = [h.table, h.op, 1]));
+  }
+  return runs;
 }
 
 /** How long a scrape reuses one round of INFO replies. */
@@ -53,8 +58,8 @@ export class Metrics {
   private readonly lag: Gauge<'topic' | 'partition'>;
   private readonly fallbacks: Counter<'reason'>;
   private rowIndexSource: (() => Promise<{ table: string; complete: boolean }[]>) | undefined;
-  private readonly commitLatency: Histogram<'table'>;
-  private readonly kafkaLatency: Histogram<'table'>;
+  private readonly commitLatency: LabelHistogram<'table'>;
+  private readonly kafkaLatency: LabelHistogram<'table'>;
 
   private infoSource: (() => Promise<InfoSample[]>) | undefined;
   private groupJoined: (() => boolean) | undefined;
@@ -134,17 +139,17 @@ export class Metrics {
       labelNames: ['topic', 'partition'],
       registers,
     });
-    this.commitLatency = new Histogram({
+    this.commitLatency = new LabelHistogram({
       name: `${p}commit_to_redis_seconds`,
       help: 'From the commit in the database (source.ts_ms) to Redis acknowledging the batch, by table. Snapshot reads are left out.',
-      labelNames: ['table'],
+      labelName: 'table',
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.kafkaLatency = new Histogram({
+    this.kafkaLatency = new LabelHistogram({
       name: `${p}kafka_to_redis_seconds`,
       help: 'From the append to Kafka (record timestamp) to Redis acknowledging the batch, by table.',
-      labelNames: ['table'],
+      labelName: 'table',
       buckets: LATENCY_BUCKETS,
       registers,
     });
@@ -223,18 +228,7 @@ export class Metrics {
   ): void {
     this.batches.inc();
     // One inc per table and op, not per event (each inc hashes its labels).
-    let run: HandledTimes | undefined;
-    let count = 0;
-    for (const h of handled) {
-      if (run && h.table === run.table && h.op === run.op) {
-        count++;
-        continue;
-      }
-      if (run) this.events.inc({ table: run.table, op: run.op }, count);
-      run = h;
-      count = 1;
-    }
-    if (run) this.events.inc({ table: run.table, op: run.op }, count);
+    for (const [table, op, count] of tableOpRuns(handled)) this.events.inc({ table, op }, count);
     if (tombstones > 0) this.tombstones.inc(tombstones);
     for (const code of rejectedCodes) this.rejected.inc({ code });
   }
@@ -255,10 +249,10 @@ export class Metrics {
     for (const h of handled) {
       // A snapshot read's ts_ms is when the snapshot ran, not a commit.
       if (h.sourceTsMs !== undefined && h.op !== 'r') {
-        this.commitLatency.observe({ table: h.table }, seconds(ackMs - h.sourceTsMs));
+        this.commitLatency.observe(h.table, seconds(ackMs - h.sourceTsMs));
       }
       if (h.kafkaTsMs !== undefined) {
-        this.kafkaLatency.observe({ table: h.table }, seconds(ackMs - h.kafkaTsMs));
+        this.kafkaLatency.observe(h.table, seconds(ackMs - h.kafkaTsMs));
       }
     }
   }

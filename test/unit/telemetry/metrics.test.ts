@@ -8,7 +8,7 @@ import {
   type ReadinessReport,
 } from '../../../src/telemetry/http';
 import { silentLogger } from '../../../src/telemetry/logger';
-import { Metrics } from '../../../src/telemetry/metrics';
+import { Metrics, tableOpRuns } from '../../../src/telemetry/metrics';
 
 /** The value of one sample line (`name{labels} value`) of the Prometheus text. */
 function sample(text: string, series: string): number | undefined {
@@ -252,5 +252,26 @@ describe('HTTP endpoint', () => {
       logger: silentLogger(),
     });
     expect(second).toBeUndefined();
+  });
+});
+
+describe('tableOpRuns', () => {
+  it('counts consecutive events of one table and op; a table seen again starts a new run', () => {
+    const h = (table: string, op: string) => ({ table, op });
+    expect(tableOpRuns([])).toEqual([]);
+    expect(
+      tableOpRuns([
+        h('users', 'u'),
+        h('users', 'u'),
+        h('users', 'd'),
+        h('brands', 'd'),
+        h('users', 'u'),
+      ]),
+    ).toEqual([
+      ['users', 'u', 2],
+      ['users', 'd', 1],
+      ['brands', 'd', 1],
+      ['users', 'u', 1],
+    ]);
   });
 });
