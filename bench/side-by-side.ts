@@ -3,9 +3,13 @@
  *
  *   npm run bench:side -- [--events 200000] [--naive-events 50000] [--schemas both|with|without]
  *                         [--only kind,kind] [--users 50000] [--profile] [--no-write]
+ *                         [--record-batch-bytes 16384]
  *
  * For each form of the events (JSON converter with the schema wrapper, and without it) it
- * produces N Debezium-shaped `user_auth` updates to ONE partition, then runs, each in its own
+ * produces N Debezium-shaped `user_auth` updates to ONE partition, in record batches of about
+ * `--record-batch-bytes` (16 KiB: the Kafka producer's `batch.size`, which Kafka Connect's workers
+ * and so Debezium keep unless told otherwise; a batch larger than a fetch's share of the partition
+ * is fetched whole only once, and the part beyond the share is read and dropped), then runs, each in its own
  * child process (clean memory figures, no JIT state carried over), reading from the earliest offset:
  * - `ceiling-kafkajs`, `ceiling-platformatic`: the client consumes and JSON.parses every value,
  *   nothing else (no commits) — the raw consume+parse ceiling of each client;
@@ -66,6 +70,7 @@ const { values: args } = parseArgs({
     schemas: { type: 'string', default: 'both' },
     only: { type: 'string', default: KINDS.join(',') },
     profile: { type: 'boolean', default: false },
+    'record-batch-bytes': { type: 'string', default: '16384' },
     'no-write': { type: 'boolean', default: false },
     // child mode
     child: { type: 'string' },
@@ -403,9 +408,18 @@ async function produce(prefix: string, events: number, users: number, withSchema
   const producer = k.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const topic = topicOf(prefix);
+  const batchBytes = Number(args['record-batch-bytes']);
   let batch: { key: Buffer; value: Buffer; headers: Record<string, string> }[] = [];
   let bytes = 0;
   let valueBytes = 0;
+  // One send is one record batch; SENDS_IN_FLIGHT of them pipelined on the broker's connection,
+  // which the broker appends in the order they were written.
+  const SENDS_IN_FLIGHT = 64;
+  const inFlight: Promise<unknown>[] = [];
+  const send = async (messages: typeof batch) => {
+    inFlight.push(producer.send({ topic, messages, acks: -1 }));
+    if (inFlight.length >= SENDS_IN_FLIGHT) await inFlight.shift();
+  };
   const mix = { events, users, brands: 20, ordersShare: 0, brandsShare: 0, seed: 42 };
   for (const e of generateEvents(mix)) {
     let value = e.value;
@@ -414,16 +428,18 @@ async function produce(prefix: string, events: number, users: number, withSchema
       const end = endOfJsonValue(value, '{"schema":'.length);
       value = value.subarray(end + ',"payload":'.length, value.length - 1);
     }
-    batch.push({ key: e.key, value, headers: HEADERS });
-    bytes += value.length + e.key.length + 300; // + headers
-    valueBytes += value.length;
-    if (bytes > 600_000) {
-      await producer.send({ topic, messages: batch, acks: -1 });
+    const size = value.length + e.key.length + 300; // + headers
+    if (batch.length > 0 && bytes + size > batchBytes) {
+      await send(batch);
       batch = [];
       bytes = 0;
     }
+    batch.push({ key: e.key, value, headers: HEADERS });
+    bytes += size;
+    valueBytes += value.length;
   }
-  if (batch.length > 0) await producer.send({ topic, messages: batch, acks: -1 });
+  if (batch.length > 0) await send(batch);
+  await Promise.all(inFlight);
   await producer.disconnect();
   return { avgValueBytes: Math.round(valueBytes / events) };
 }
@@ -530,6 +546,7 @@ async function main(): Promise<void> {
     naiveEvents,
     users,
     partitions: 1,
+    recordBatchBytes: Number(args['record-batch-bytes']),
     forms: [] as unknown[],
   };
   const lines: string[] = [];
