@@ -8,9 +8,9 @@
  * For each form of the events (JSON converter with the schema wrapper, and without it) it
  * produces N Debezium-shaped `user_auth` updates to ONE partition, in record batches of about
  * `--record-batch-bytes` (16 KiB: the Kafka producer's `batch.size`, which Kafka Connect's workers
- * and so Debezium keep unless told otherwise; a batch larger than a fetch's share of the partition
- * is fetched whole only once, and the part beyond the share is read and dropped), then runs, each in its own
- * child process (clean memory figures, no JIT state carried over), reading from the earliest offset:
+ * and so Debezium keep unless told otherwise; of a batch larger than what is left of a fetch's
+ * share of the partition, the client reads a part and drops it), then runs, each in its own child
+ * process (clean memory figures, no JIT state carried over), reading from the earliest offset:
  * - `ceiling-kafkajs`, `ceiling-platformatic`: the client consumes and JSON.parses every value,
  *   nothing else (no commits) — the raw consume+parse ceiling of each client;
  * - `naive`: kafkajs eachMessage, JSON.parse, then an awaited DEL of the user's two keys (over
