@@ -88,8 +88,16 @@ describe('rows of databases not watched', () => {
       expect(service.counters.get('deadLettered')).toBe(deadLetteredBefore);
       expect(rejectedNow()).toEqual(rejectedBefore);
     } finally {
+      const deletes = service.counters.get('events', 'users:d');
       await db.query(sql`DELETE FROM users WHERE user_id = ${ownId}`);
       for (const id of [foreignId, ownId]) for (const [c, k] of keys(id)) await c.del(k);
+      // Its change event handled here, not during the next test (where it would end the run of
+      // foreign events that test counts on).
+      await waitFor(
+        async () => service.counters.get('events', 'users:d') > deletes,
+        30_000,
+        'the clean-up delete handled',
+      );
     }
   });
 
