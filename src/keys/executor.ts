@@ -43,8 +43,14 @@ export interface ApplyResult {
 }
 
 interface Group {
-  /** key (or glob) → its family; families sharing a DB share a group. */
-  keys: Map<string, Family>;
+  /**
+   * The exact keys and, at the same index, each one's family; families sharing a DB share a
+   * group. Lists, not a map: the operations come de-duplicated, and a key twice in one UNLINK
+   * is removed (and counted) once.
+   */
+  keys: string[];
+  keyFamilies: Family[];
+  /** glob → its family */
   patterns: Map<string, Family>;
   refreshes: RefreshOp[];
 }
@@ -89,7 +95,7 @@ export class KeyExecutor {
       // everything below is acknowledged too.
       await Promise.all(
         groups.map(async ([port, group]) => {
-          for (const [family, keys] of split(group.keys, tally)) {
+          for (const [family, keys] of split(group.keys, group.keyFamilies, tally)) {
             const n = await unlinkAll(port, keys, this.options);
             result.deleted += n;
             if (family && tally) counts(tally, family).deleted += n;
@@ -99,7 +105,9 @@ export class KeyExecutor {
       await Promise.all(
         groups.map(async ([port, group]) => {
           result.scans += group.patterns.size;
-          for (const [family, patterns] of split(group.patterns, tally)) {
+          const globs = [...group.patterns.keys()];
+          const families = [...group.patterns.values()];
+          for (const [family, patterns] of split(globs, families, tally)) {
             const n = await this.deletePatterns(port, patterns, group.patterns);
             result.deleted += n;
             if (family && tally) counts(tally, family).patternDeleted += n;
@@ -143,11 +151,15 @@ export class KeyExecutor {
       const port = this.ports[op.family];
       let g = out.get(port);
       if (!g) {
-        g = { keys: new Map(), patterns: new Map(), refreshes: [] };
+        g = { keys: [], keyFamilies: [], patterns: new Map(), refreshes: [] };
         out.set(port, g);
       }
       if (op.action === 'refresh') g.refreshes.push(op);
-      else (op.action === 'pattern-delete' ? g.patterns : g.keys).set(op.key, op.family);
+      else if (op.action === 'pattern-delete') g.patterns.set(op.key, op.family);
+      else {
+        g.keys.push(op.key);
+        g.keyFamilies.push(op.family);
+      }
     }
     return out;
   }
@@ -179,20 +191,24 @@ export class KeyExecutor {
 }
 
 /**
- * The keys of a group, in one list (no tally: one UNLINK or SCAN walk for the whole DB) or one
- * list per family; empty lists are left out.
+ * The keys of a group (`families[i]` is the family of `keys[i]`), in one list (no tally: one
+ * UNLINK or SCAN walk for the whole DB) or one list per family; empty lists are left out.
  */
 function split(
-  keys: ReadonlyMap<string, Family>,
+  keys: string[],
+  families: readonly Family[],
   tally: FamilyTally | undefined,
 ): [Family | undefined, string[]][] {
-  if (keys.size === 0) return [];
-  if (!tally) return [[undefined, [...keys.keys()]]];
+  if (keys.length === 0) return [];
+  if (!tally) return [[undefined, keys]];
+  const first = families[0] as Family;
+  if (families.every((f) => f === first)) return [[first, keys]];
   const out = new Map<Family, string[]>();
-  for (const [key, family] of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const family = families[i] as Family;
     const list = out.get(family);
-    if (list) list.push(key);
-    else out.set(family, [key]);
+    if (list) list.push(keys[i] as string);
+    else out.set(family, [keys[i] as string]);
   }
   return [...out];
 }

@@ -157,6 +157,8 @@ export class ReadResults {
 
 export class WriteBuilder {
   private readonly byNs = new Map<string, IndexWriteRequest>();
+  /** Namespaces whose last stream record must stay when the next one comes (see stream). */
+  private readonly lastPinned = new Set<string>();
   private get(ns: string): IndexWriteRequest {
     let w = this.byNs.get(ns);
     if (!w) this.byNs.set(ns, (w = { ns, rows: [] }));
@@ -168,12 +170,29 @@ export class WriteBuilder {
   complete(ns: string, how: 'set' | 'clear') {
     this.get(ns).complete = how;
   }
-  /** A record of the table's own partition and its source version (binlog position, GTID, time). */
+  /**
+   * A record of the table's own partition and its source version (binlog position, GTID, time).
+   * Only the records that can change what storage.ts finds are kept: the first, the last, and
+   * both records of every step where the version goes down or changes kind. Between two kept
+   * records the versions only rise within one kind, so storage compares the same pairs as with
+   * every record, wherever its stored head falls (a redelivered batch: the head is one of these
+   * records). Most batches send two records instead of one per event.
+   */
   stream(ns: string, partition: number, offset: string, version: string) {
     if (!/^[pgt]:/.test(version)) return; // tombstones' and cascades' versions are not the source's
     const w = this.get(ns);
     const s = (w.stream ??= { partition, records: [] });
-    if (s.partition === partition) s.records.push([offset, version]);
+    if (s.partition !== partition) return;
+    const { records } = s;
+    const last = records[records.length - 1];
+    // a version's kind is its first letter (`p:`, `g:`, `t:`), as storage.ts compares it
+    const drop =
+      last !== undefined && (version.charCodeAt(0) !== last[1].charCodeAt(0) || version < last[1]);
+    // the last record stays when it is the first one or the one a drop came down to
+    if (last !== undefined && !drop && !this.lastPinned.has(ns)) records.pop();
+    if (records.length === 0 || drop) this.lastPinned.add(ns);
+    else this.lastPinned.delete(ns);
+    records.push([offset, version]);
   }
   /** A record of the table's topic: where it stands in a snapshot (see SnapshotProgress). */
   snapshot(
