@@ -72,10 +72,10 @@ export const KAFKA = [
     env: 'MCS_FETCH_BYTES_PER_PARTITION',
     at: 'kafka.fetchBytesPerPartition',
     type: 'int',
-    default: '1048576',
+    default: '786432',
     min: 65536,
     max: 67108864,
-    doc: 'kafkajs client: most bytes of one partition a fetch returns (`maxBytesPerPartition`), so the most one batch holds (@platformatic/kafka keeps its 2 MiB fetch, cut into batches of 768 KiB). Larger batches pay the per-batch round trips (row index, deletes, commit) fewer times: 2 MiB drained 1.3–1.7× faster than 1 MiB with the schema wrapper (docs/performance.md, Batch size), at a higher peak RSS (up to 209 MiB against 190).',
+    doc: "kafkajs client: most bytes of one partition a fetch returns (`maxBytesPerPartition`), so the most one batch holds (@platformatic/kafka keeps its 2 MiB fetch, cut into batches of 768 KiB). A batch's records, images and operations live until its offsets are committed, so this bounds the memory a partition holds; 1 MiB peaked at 200–207 MiB of RSS without the schema wrapper, 768 KiB at 191–194 MiB, at rates within the run-to-run spread (docs/performance.md, Batch size).",
   },
   {
     env: 'MCS_KAFKA_CLIENT',
