@@ -155,10 +155,16 @@ export class ReadResults {
   }
 }
 
+/**
+ * Whether a partition's version steps down from `a` to `b`: lower, or of another kind (a version's
+ * kind is its first letter, `p:`, `g:` or `t:`, as storage.ts compares it).
+ */
+function drops(a: string, b: string): boolean {
+  return a.charCodeAt(0) !== b.charCodeAt(0) || b < a;
+}
+
 export class WriteBuilder {
   private readonly byNs = new Map<string, IndexWriteRequest>();
-  /** Namespaces whose last stream record must stay when the next one comes (see stream). */
-  private readonly lastPinned = new Set<string>();
   private get(ns: string): IndexWriteRequest {
     let w = this.byNs.get(ns);
     if (!w) this.byNs.set(ns, (w = { ns, rows: [] }));
@@ -184,14 +190,14 @@ export class WriteBuilder {
     const s = (w.stream ??= { partition, records: [] });
     if (s.partition !== partition) return;
     const { records } = s;
-    const last = records[records.length - 1];
-    // a version's kind is its first letter (`p:`, `g:`, `t:`), as storage.ts compares it
-    const drop =
-      last !== undefined && (version.charCodeAt(0) !== last[1].charCodeAt(0) || version < last[1]);
-    // the last record stays when it is the first one or the one a drop came down to
-    if (last !== undefined && !drop && !this.lastPinned.has(ns)) records.pop();
-    if (records.length === 0 || drop) this.lastPinned.add(ns);
-    else this.lastPinned.delete(ns);
+    const n = records.length;
+    const last = records[n - 1];
+    // The last record stays when it is the first one, or the one a drop came down to (then its
+    // predecessor in the list is the record just before it).
+    if (last !== undefined && !drops(last[1], version)) {
+      const before = records[n - 2];
+      if (before !== undefined && !drops(before[1], last[1])) records.pop();
+    }
     records.push([offset, version]);
   }
   /** A record of the table's topic: where it stands in a snapshot (see SnapshotProgress). */
