@@ -75,7 +75,7 @@ export const KAFKA = [
     default: '786432',
     min: 65536,
     max: 67108864,
-    doc: "kafkajs client: most bytes of one partition a fetch returns (`maxBytesPerPartition`), so the most one batch holds (@platformatic/kafka keeps its 2 MiB fetch, cut into batches of 768 KiB). A batch's records, images and operations live until its offsets are committed, so this bounds the memory a partition holds; 1 MiB peaked at 200–207 MiB of RSS without the schema wrapper, 768 KiB at 191–194 MiB, at rates within the run-to-run spread (docs/performance.md, Batch size).",
+    doc: "kafkajs client: most bytes of one partition a fetch returns (`maxBytesPerPartition`), so the most one batch holds (@platformatic/kafka keeps its 2 MiB fetch, cut into batches of 768 KiB). A batch's records, images and operations live until its offsets are committed, so this bounds the memory a partition holds; 1 MiB peaked at 197–206 MiB of RSS without the schema wrapper (over 200 MiB in most runs), 768 KiB at 191–197 MiB, at rates within the run-to-run spread (docs/performance.md, Batch size).",
   },
   {
     env: 'MCS_KAFKA_CLIENT',
